@@ -1,0 +1,108 @@
+/**
+ * The composition root of the main process, in plain Node: opens the local
+ * database, loads the service catalogue, builds the services and the one
+ * handler per contract call. Electron (main/shell) and the loopback bridge
+ * (main/bridge) both serve what this returns.
+ */
+import { join } from 'node:path';
+import { generateDemo } from '../db/demo/generate.js';
+import { openDatabase, type OpenedDatabase } from '../db/connection.js';
+import { loadCatalogue, syncCatalogueToDb } from './catalogue/loader.js';
+import type { ServiceDefinition } from './catalogue/schema.js';
+import { Journal } from './journal/journal.js';
+import { PreferencesStore } from './preferences/preferences.js';
+import type { Handlers } from './rpc.js';
+import { SessionStore } from './session/session.js';
+import { SyncStatusService, type HealthProbe } from './sync/status.js';
+
+export interface AppOptions {
+  dataDir: string;
+  resourcesDir: string;
+  migrationsFolder?: string;
+  /** The central server; null when none is configured (the workstation works offline). */
+  serverUrl: string | null;
+  version: string;
+  transport: 'ipc' | 'bridge';
+  /** Fill an empty database with this many demo applications (0: none). */
+  demoApplications?: number;
+  demoSeed?: number;
+  healthProbe?: HealthProbe;
+  /** How often the server is probed (ms); 0 turns the timer off. */
+  healthEveryMs?: number;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export interface AppServices {
+  handlers: Handlers;
+  database: OpenedDatabase;
+  catalogue: { services: ServiceDefinition[]; problems: { file: string; field: string; message: string }[] };
+  sync: SyncStatusService;
+  close(): void;
+}
+
+export const DEMO_USER_ID = 'user-head-demo';
+
+export async function createApp(options: AppOptions): Promise<AppServices> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((m: string) => console.log(m));
+  const databasePath = join(options.dataDir, 'qyzmet.db');
+  const database = await openDatabase(databasePath, {
+    ...(options.migrationsFolder ? { migrationsFolder: options.migrationsFolder } : {}),
+    now,
+  });
+  if (database.applied.length > 0) log(`database: applied ${database.applied.join(', ')}`);
+  if (database.backupPath) log(`database: backup ${database.backupPath}`);
+
+  const catalogue = loadCatalogue(join(options.resourcesDir, 'services'));
+  for (const p of catalogue.problems) log(`catalogue: ${p.file}: ${p.field}: ${p.message}`);
+  syncCatalogueToDb(database.db, catalogue.services, now());
+  const names = new Map(catalogue.services.map((s) => [s.code, s.name]));
+  const serviceName = (code: string) => names.get(code) ?? { kk: code, ru: code, en: code };
+
+  const session = new SessionStore(database.db, now);
+  const demo = options.demoApplications ?? 0;
+  if (demo > 0) {
+    const empty = (database.sqlite.prepare('SELECT count(*) AS n FROM applications').get() as { n: number }).n === 0;
+    if (empty) {
+      const counts = generateDemo(database.sqlite, {
+        applications: demo,
+        seed: options.demoSeed ?? 1,
+        now: now(),
+      });
+      log(`demo: ${counts.applications} applications`);
+    }
+    if (!session.current()) session.setUser(DEMO_USER_ID);
+  }
+
+  const journal = new Journal(database.sqlite, serviceName);
+  const preferences = new PreferencesStore(database.db, now);
+  const sync = new SyncStatusService(database.sqlite, options.serverUrl, options.healthProbe);
+  const every = options.healthEveryMs ?? 15_000;
+  if (every > 0) sync.start(every);
+  else void sync.check();
+
+  const handlers: Handlers = {
+    'app.info': () => ({ version: options.version, transport: options.transport, databasePath }),
+    'session.current': () => ({ user: session.current() }),
+    'preferences.get': () => preferences.get(),
+    'preferences.set': (input) => preferences.set(input),
+    'catalogue.list': () => ({
+      services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
+      problems: catalogue.problems,
+    }),
+    'journal.list': (q) => journal.list(q),
+    'sync.status': () => sync.status(),
+  };
+
+  return {
+    handlers,
+    database,
+    catalogue,
+    sync,
+    close: () => {
+      sync.stop();
+      database.close();
+    },
+  };
+}

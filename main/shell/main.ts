@@ -1,0 +1,128 @@
+/**
+ * Electron's main process: the only file set that imports 'electron'. It
+ * hardens the app, serves the renderer over app://, registers one IPC
+ * handler per contract call and opens the one window. Everything it runs is
+ * built in plain Node services (main/app.ts), so this stays thin.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell } from 'electron';
+import { createApp, type AppServices } from '../app.js';
+import { contentSecurityPolicy } from '../common/csp.js';
+import { registerContract } from './ipc.js';
+import {
+  APP_ENTRY,
+  APP_SCHEME,
+  decidePermission,
+  isAllowedNavigation,
+  resolveAppFile,
+  responseHeaders,
+  secureWebPreferences,
+  windowOpenDecision,
+} from './policy.js';
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+app.enableSandbox();
+
+/** Where the built files are: beside the bundle in development, in resources when packaged. */
+function paths() {
+  const root = app.isPackaged ? process.resourcesPath : app.getAppPath();
+  return {
+    renderer: join(app.getAppPath(), 'dist', 'renderer'),
+    preload: join(app.getAppPath(), 'dist', 'preload', 'preload.cjs'),
+    migrations: join(root, 'db', 'migrations'),
+    resources: join(root, 'resources'),
+    data: process.env.QYZMET_DATA_DIR ?? app.getPath('userData'),
+  };
+}
+
+function harden(): void {
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) =>
+    callback(decidePermission(permission, details.requestingUrl)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_wc, permission, origin) => decidePermission(permission, origin));
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isAllowedNavigation(url)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!isAllowedNavigation(url)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      const decision = windowOpenDecision(url);
+      if (decision.openExternally) void shell.openExternal(decision.openExternally);
+      return { action: decision.action };
+    });
+  });
+}
+
+function serveRenderer(root: string): void {
+  const csp = contentSecurityPolicy();
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = resolveAppFile(request.url, root);
+    if (!file) return new Response('Not found', { status: 404 });
+    try {
+      return new Response(await readFile(file), { headers: responseHeaders(file, csp) });
+    } catch {
+      return new Response('Not found', { status: 404 });
+    }
+  });
+}
+
+function openWindow(preload: string): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1360,
+    height: 860,
+    minWidth: 1024,
+    minHeight: 640,
+    show: false,
+    title: 'Qyzmet',
+    webPreferences: secureWebPreferences(preload),
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(APP_ENTRY);
+  return win;
+}
+
+async function start(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  await app.whenReady();
+  const p = paths();
+  harden();
+  serveRenderer(p.renderer);
+  let services: AppServices;
+  try {
+    services = await createApp({
+      dataDir: p.data,
+      resourcesDir: p.resources,
+      migrationsFolder: p.migrations,
+      serverUrl: process.env.QYZMET_SERVER_URL || null,
+      version: app.getVersion(),
+      transport: 'ipc',
+      demoApplications: process.env.QYZMET_DEMO ? Number(process.env.QYZMET_DEMO) : 0,
+    });
+  } catch (err) {
+    dialog.showErrorBox('Qyzmet', err instanceof Error ? err.message : String(err));
+    app.exit(1);
+    return;
+  }
+  registerContract(ipcMain, services.handlers);
+  let win = openWindow(p.preload);
+  app.on('second-instance', () => {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) win = openWindow(p.preload);
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => services.close());
+}
+
+void start();

@@ -1,0 +1,158 @@
+/**
+ * The contract: every call the renderer can make, with zod schemas for its
+ * input and output. The preload exposes exactly these calls, main/shell
+ * registers one IPC handler per call, and the loopback bridge serves the same
+ * handlers over HTTP. Nothing else crosses from the renderer to main.
+ */
+import { z } from 'zod';
+
+export const LANGUAGES = ['kk', 'ru', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const THEMES = ['light', 'dark'] as const;
+
+export const STATUS_VALUES = [
+  'received',
+  'in_processing',
+  'on_signing',
+  'completed',
+  'external_processing',
+  'completed_with_error',
+] as const;
+export const DECISION_VALUES = ['none', 'positive', 'negative'] as const;
+export const ROLE_VALUES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
+
+const noInput = z.strictObject({});
+const localized = z.strictObject({ kk: z.string(), ru: z.string(), en: z.string() });
+
+export const JOURNAL_SORT_COLUMNS = [
+  'submittedAt',
+  'number',
+  'applicantName',
+  'status',
+  'decision',
+  'serviceCode',
+] as const;
+
+export const journalQuery = z.strictObject({
+  page: z.int().min(0).max(1_000_000),
+  pageSize: z.int().min(1).max(500),
+  /** Application number, portal number, IIN or a fragment of the applicant's name. */
+  search: z.string().trim().max(100).optional(),
+  serviceCode: z.string().max(64).optional(),
+  status: z.enum(STATUS_VALUES).optional(),
+  decision: z.enum(DECISION_VALUES).optional(),
+  /** Inclusive range of submission dates, YYYY-MM-DD (local calendar days). */
+  dateFrom: z.iso.date().optional(),
+  dateTo: z.iso.date().optional(),
+  sort: z.enum(JOURNAL_SORT_COLUMNS).default('submittedAt'),
+  direction: z.enum(['asc', 'desc']).default('desc'),
+});
+export type JournalQuery = z.input<typeof journalQuery>;
+
+export const journalRow = z.strictObject({
+  id: z.string(),
+  number: z.string(),
+  portalNumber: z.string().nullable(),
+  serviceCode: z.string(),
+  serviceName: localized,
+  applicantIin: z.string(),
+  applicantName: z.string(),
+  submittedAt: z.number(),
+  status: z.enum(STATUS_VALUES),
+  decision: z.enum(DECISION_VALUES),
+  responsibleName: z.string().nullable(),
+  providerBin: z.string(),
+  locality: z.string(),
+  dueAt: z.number().nullable(),
+});
+export type JournalRow = z.infer<typeof journalRow>;
+
+export const sessionUser = z.strictObject({
+  id: z.string(),
+  login: z.string(),
+  fullName: z.string(),
+  roles: z.array(z.strictObject({ role: z.enum(ROLE_VALUES), providerId: z.string() })),
+});
+
+export const syncStatus = z.strictObject({
+  /** Whether the central server answered its last health check. */
+  online: z.boolean(),
+  serverUrl: z.string().nullable(),
+  queueDepth: z.int().min(0),
+  oldestPendingAt: z.number().nullable(),
+  lastSyncAt: z.number().nullable(),
+  lastError: z.string().nullable(),
+});
+export type SyncStatus = z.infer<typeof syncStatus>;
+
+export const preferences = z.strictObject({
+  language: z.enum(LANGUAGES),
+  theme: z.enum(THEMES),
+});
+export type Preferences = z.infer<typeof preferences>;
+
+export const catalogueProblem = z.strictObject({
+  file: z.string(),
+  field: z.string(),
+  message: z.string(),
+});
+
+export const contract = {
+  'app.info': {
+    input: noInput,
+    output: z.strictObject({
+      version: z.string(),
+      transport: z.enum(['ipc', 'bridge']),
+      databasePath: z.string(),
+    }),
+  },
+  'session.current': {
+    input: noInput,
+    output: z.strictObject({ user: sessionUser.nullable() }),
+  },
+  'preferences.get': { input: noInput, output: preferences },
+  'preferences.set': { input: preferences.partial(), output: preferences },
+  'catalogue.list': {
+    input: noInput,
+    output: z.strictObject({
+      services: z.array(z.strictObject({ code: z.string(), name: localized })),
+      problems: z.array(catalogueProblem),
+    }),
+  },
+  'journal.list': {
+    input: journalQuery,
+    output: z.strictObject({ total: z.int().min(0), rows: z.array(journalRow) }),
+  },
+  'sync.status': { input: noInput, output: syncStatus },
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export type CallInput<C extends Channel> = z.input<Contract[C]['input']>;
+export type CallOutput<C extends Channel> = z.output<Contract[C]['output']>;
+
+/** The names of all calls, in one list (the preload and the bridge expose exactly these). */
+export const CHANNELS = Object.keys(contract) as Channel[];
+
+/** The API as the renderer sees it: one async function per call. */
+export type QyzmetApi = { [C in Channel]: (input: CallInput<C>) => Promise<CallOutput<C>> };
+
+/** Errors that cross the boundary: a stable code and a message key of the i18n catalogues. */
+export const callError = z.strictObject({
+  code: z.string(),
+  /** i18n key, e.g. 'errors.invalidInput'. */
+  messageKey: z.string(),
+  details: z.record(z.string(), z.string()).optional(),
+});
+export type CallError = z.infer<typeof callError>;
+
+/** What a call answers over any transport: its value, or an error the UI can word. */
+export type CallResult<C extends Channel> =
+  | { ok: true; value: CallOutput<C> }
+  | { ok: false; error: CallError };
+
+/** What the preload exposes on `window.qyzmet`: one function per call, each bound to its channel. */
+export type RawApi = { [C in Channel]: (input: CallInput<C>) => Promise<CallResult<C>> };
+
+/** The name of the global the preload exposes. */
+export const API_GLOBAL = 'qyzmet';

@@ -1,0 +1,30 @@
+// `npm run build`: the renderer (Vite) and the Electron main and preload bundles (esbuild).
+import { build as esbuild } from 'esbuild';
+import { build as vite } from 'vite';
+
+await vite({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+// Native modules and Electron stay outside the bundle (electron-builder rebuilds them for Electron).
+await esbuild({
+  ...common,
+  entryPoints: ['main/shell/main.ts'],
+  outfile: 'dist/main/main.cjs',
+  external: ['electron', 'better-sqlite3', 'pkcs11js'],
+});
+// The preload runs sandboxed: one file, nothing but 'electron' required at run time.
+await esbuild({
+  ...common,
+  entryPoints: ['preload/index.ts'],
+  outfile: 'dist/preload/preload.cjs',
+  external: ['electron'],
+  platform: 'browser',
+});
+console.log('built dist/renderer, dist/main/main.cjs, dist/preload/preload.cjs');
