@@ -126,3 +126,12 @@ describe('openDatabase', () => {
     expect((err as Error).message).toContain('No backup');
   });
 });
+
+describe('backupTakenAt', () => {
+  it('reads the time from daily and migration backups', async () => {
+    const { backupTakenAt } = await import('./connection.js');
+    expect(backupTakenAt('/d/q-20261123-151847-daily.backup.db')).toBe(Date.UTC(2026, 10, 23, 15, 18, 47));
+    expect(backupTakenAt('/d/q-20260101-000000-before-0001_events_append_only.backup.db')).toBe(Date.UTC(2026, 0, 1));
+    expect(backupTakenAt('/d/q.db')).toBeNull();
+  });
+});

@@ -103,7 +103,7 @@ function stamp(ms: number): string {
 
 /** When a backup was taken, from its name (file times change when files are copied). */
 export function backupTakenAt(file: string): number | null {
-  const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-[^-]+\.backup\.db$/.exec(file);
+  const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-.+\.backup\.db$/.exec(file);
   if (!m) return null;
   const [, y, mo, d, h, mi, se] = m.map(Number) as number[];
   return Date.UTC(y!, mo! - 1, d!, h!, mi!, se!);

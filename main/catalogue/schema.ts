@@ -190,7 +190,7 @@ const serviceDefinitionShape = z.strictObject({
   providerKind,
   channels: z.array(z.enum(CHANNEL_VALUES)).min(1),
   sections: z.array(formSection).min(1),
-  documents: z.array(requiredDocument),
+  documents: z.array(requiredDocument).min(1),
   steps: z.array(serviceStep).min(1),
   results: z.array(serviceResult).min(2),
   refusalReasons: z.array(refusalReason).min(1),

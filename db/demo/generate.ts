@@ -1,0 +1,937 @@
+/**
+ * Demo data: regions, providers, staff with roles, and any number of
+ * applications spread over the last ~18 months, deterministic for a seed
+ * (and a fixed `now`).
+ *
+ * Fast on purpose (benchmarks and the journal need 10^5–10^6 rows): plain
+ * prepared statements, one transaction per batch, no drizzle in the loop.
+ * PRAGMAs (synchronous, journal_mode) are the caller's business.
+ *
+ * Expects the schema of db/schema.ts and empty providers/users/applications.
+ */
+import { createHash } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import { makeBin, makeIin, type BinType, type BinUnit, type Sex } from '../../main/common/iin.js';
+import { foldForSearch } from '../../main/common/text.js';
+import { STATUSES, type Channel, type Decision, type Role, type Status } from '../schema.js';
+import {
+  EDUCATION_DOCUMENTS,
+  EDUCATION_LEVELS,
+  feminineSurname,
+  GRANT_PROJECTS,
+  INFRASTRUCTURE_PROJECTS,
+  INSTITUTIONS,
+  kazakhPatronymic,
+  KAZAKH_FEMALE_NAMES,
+  KAZAKH_MALE_NAMES,
+  KAZAKH_RU_PATRONYMICS,
+  KAZAKH_SURNAMES,
+  ORG_WORDS_1,
+  ORG_WORDS_2,
+  PHONE_CODES,
+  POSITIONS,
+  PROVIDERS,
+  REFUSAL_REASONS,
+  REGIONS,
+  REWORK_COMMENTS,
+  RUSSIAN_FEMALE_NAMES,
+  RUSSIAN_MALE_NAMES,
+  RUSSIAN_PATRONYMICS,
+  RUSSIAN_SURNAMES,
+  SCHOOLS,
+  SERVICES_BY_KIND,
+  STREETS,
+  transliterate,
+  type DemoServiceCode,
+  type Position,
+  type ProviderSeed,
+} from './names.js';
+
+export interface GenerateDemoOptions {
+  /** How many applications to write. */
+  applications: number;
+  /** PRNG seed; the same seed and `now` give the same rows. Default 1. */
+  seed?: number;
+  /** "Now" in ms; applications are submitted before it. Default Date.now() (pass it for determinism). */
+  now?: number;
+  /** Write one `received` event per application (slower; the real hash chain belongs to the journal). Default false. */
+  events?: boolean;
+  /** Applications per transaction. Default 10,000. */
+  batchSize?: number;
+  /** Called after each batch. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface GenerateDemoResult {
+  regions: number;
+  providers: number;
+  users: number;
+  userRoles: number;
+  providerStaff: number;
+  applications: number;
+  events: number;
+  byStatus: Record<Status, number>;
+  ms: number;
+}
+
+/** Well-known demo users (ids and logins), so the app and tests have someone to log in as. */
+export const DEMO_USERS = {
+  head: { id: 'user-head-demo', login: 'head.demo' },
+  clerk: { id: 'user-clerk-demo', login: 'clerk.demo' },
+  executor: { id: 'user-executor-demo', login: 'executor.demo' },
+  operator: { id: 'user-operator-demo', login: 'operator.demo' },
+  monitoring: { id: 'user-monitoring-demo', login: 'monitoring.demo' },
+  admin: { id: 'user-admin-demo', login: 'admin.demo' },
+} as const;
+
+// ------------------------------------------------------------------ PRNG ---
+
+/** mulberry32: a tiny, fast 32-bit PRNG, good enough for demo data. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rng {
+  private readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  float(): number {
+    return this.next();
+  }
+  /** Integer in [min, max], both included. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    const item = items[Math.floor(this.next() * items.length)];
+    if (item === undefined) throw new Error('pick from an empty list');
+    return item;
+  }
+  /** Index chosen with the given (not necessarily normalised) weights. */
+  weighted(weights: readonly number[]): number {
+    let total = 0;
+    for (const w of weights) total += w;
+    let r = this.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i] ?? 0;
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+}
+
+// ------------------------------------------------------------------ time ---
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const YEAR = 365.2425 * DAY;
+/** Kazakhstan keeps one time zone, UTC+5, since 1 March 2024; good enough for demo dates. */
+const LOCAL_OFFSET = 5 * HOUR;
+const HISTORY_DAYS = 548; // ~18 months
+
+function localDate(t: number): Date {
+  return new Date(t + LOCAL_OFFSET);
+}
+
+function isWeekend(t: number): boolean {
+  const dow = localDate(t).getUTCDay();
+  return dow === 0 || dow === 6;
+}
+
+/** Adds working days (weekends skipped; the holiday calendar is data elsewhere, ignored here). */
+function addWorkingDays(t: number, days: number): number {
+  let out = t;
+  let left = days;
+  while (left > 0) {
+    out += DAY;
+    if (!isWeekend(out)) left--;
+  }
+  return out;
+}
+
+type Limit = { minutes: number } | { workingDays: number };
+
+function applyLimit(t: number, limit: Limit): number {
+  return 'minutes' in limit ? t + limit.minutes * MINUTE : addWorkingDays(t, limit.workingDays);
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+// -------------------------------------------------------------- services ---
+
+interface ServiceProfile {
+  code: DemoServiceCode;
+  /** Share of all applications. */
+  weight: number;
+  /** Typical calendar days from submission to the result. */
+  durationDays: number;
+  positiveRate: number;
+  channels: Readonly<Record<Channel, number>>;
+  /** Applicant's age at submission, years. */
+  age: readonly [number, number];
+  /** Probability that the applicant acts for a legal entity (has a BIN). */
+  legalEntityRate: number;
+  limits: {
+    /** Head assigns the responsible executor. */
+    assign: Limit;
+    /** Executor processes (from acceptance). */
+    process: Limit;
+    /** A collegial step (commission, council), when the service has one. */
+    collegial?: { step: string; limit: Limit };
+    /** Head signs. */
+    sign: Limit;
+    /** Waiting for an external information system. */
+    external: Limit;
+  };
+}
+
+// Limits from DOMAIN §5; the education-document duplicate's are assumed.
+const SERVICE_PROFILES: readonly ServiceProfile[] = [
+  {
+    code: 'grant-small-business',
+    weight: 14,
+    durationDays: 42,
+    positiveRate: 0.38,
+    channels: { office: 0.55, centre: 0, portal: 0.45 },
+    age: [21, 62],
+    legalEntityRate: 0.45,
+    limits: {
+      assign: { minutes: 20 },
+      process: { workingDays: 5 },
+      collegial: { step: 'commission', limit: { workingDays: 10 } },
+      sign: { workingDays: 1 },
+      external: { workingDays: 10 },
+    },
+  },
+  {
+    code: 'industrial-infrastructure',
+    weight: 6,
+    durationDays: 16,
+    positiveRate: 0.62,
+    channels: { office: 0.7, centre: 0, portal: 0.3 },
+    age: [28, 66],
+    legalEntityRate: 0.85,
+    limits: {
+      assign: { minutes: 20 },
+      process: { workingDays: 5 },
+      collegial: { step: 'council', limit: { workingDays: 5 } },
+      sign: { workingDays: 1 },
+      external: { workingDays: 5 },
+    },
+  },
+  {
+    code: 'unemployed-certificate',
+    weight: 38,
+    durationDays: 2,
+    positiveRate: 0.9,
+    channels: { office: 0.25, centre: 0.35, portal: 0.4 },
+    age: [18, 62],
+    legalEntityRate: 0,
+    limits: {
+      assign: { minutes: 1 },
+      process: { minutes: 3 },
+      sign: { minutes: 2 },
+      external: { workingDays: 1 },
+    },
+  },
+  {
+    code: 'home-schooling-compensation',
+    weight: 14,
+    durationDays: 12,
+    positiveRate: 0.88,
+    channels: { office: 0.3, centre: 0.4, portal: 0.3 },
+    age: [24, 56],
+    legalEntityRate: 0,
+    limits: {
+      assign: { workingDays: 1 },
+      process: { workingDays: 6 },
+      sign: { workingDays: 1 },
+      external: { workingDays: 3 },
+    },
+  },
+  {
+    code: 'education-document-duplicate',
+    weight: 28,
+    durationDays: 20,
+    positiveRate: 0.94,
+    channels: { office: 0.3, centre: 0.2, portal: 0.5 },
+    age: [18, 64],
+    legalEntityRate: 0,
+    limits: {
+      assign: { workingDays: 1 },
+      process: { workingDays: 12 },
+      sign: { workingDays: 1 },
+      external: { workingDays: 10 },
+    },
+  },
+];
+
+/**
+ * Status mix by how far an application is into its typical duration:
+ * fresh ones are mostly open, old ones mostly completed with a small stuck tail.
+ * Order as in STATUSES: received, in_processing, on_signing, completed,
+ * external_processing, completed_with_error.
+ */
+function statusWeights(progress: number): number[] {
+  if (progress >= 1.5) return [0.004, 0.012, 0.006, 0.925, 0.02, 0.033];
+  const p = progress / 1.5;
+  return [0.45 * (1 - p) + 0.02, 0.35, 0.08 + 0.12 * p, 0.6 * p, 0.03, 0.005 + 0.01 * p];
+}
+
+// ---------------------------------------------------------------- people ---
+
+interface Person {
+  name: string;
+  /** The male-form surname, for relatives. */
+  surname: string;
+  iin: string;
+  sex: Sex;
+  birth: number;
+  kazakh: boolean;
+}
+
+function makePersonName(
+  rng: Rng,
+  sex: Sex,
+  latinRate: number,
+): { name: string; surname: string; given: string; kazakh: boolean } {
+  const female = sex === 'female';
+  if (rng.chance(0.66)) {
+    const maleSurname = rng.pick(KAZAKH_SURNAMES);
+    const surname = female ? feminineSurname(maleSurname) : maleSurname;
+    const given = rng.pick(female ? KAZAKH_FEMALE_NAMES : KAZAKH_MALE_NAMES);
+    const p = rng.float();
+    let patronymic = '';
+    if (p < 0.5 && !maleSurname.endsWith('ұлы')) {
+      patronymic = kazakhPatronymic(rng.pick(KAZAKH_MALE_NAMES), female);
+    } else if (p < 0.9) {
+      const pair = rng.pick(KAZAKH_RU_PATRONYMICS);
+      patronymic = female ? pair[1] : pair[0];
+    }
+    const name = patronymic ? `${surname} ${given} ${patronymic}` : `${surname} ${given}`;
+    // A few names arrive in Latin transliteration (foreign documents, typed by the applicant).
+    if (rng.chance(latinRate)) {
+      return { name: transliterate(name), surname: transliterate(maleSurname), given, kazakh: true };
+    }
+    return { name, surname: maleSurname, given, kazakh: true };
+  }
+  const maleSurname = rng.pick(RUSSIAN_SURNAMES);
+  const surname = female ? feminineSurname(maleSurname) : maleSurname;
+  const given = rng.pick(female ? RUSSIAN_FEMALE_NAMES : RUSSIAN_MALE_NAMES);
+  const pair = rng.pick(RUSSIAN_PATRONYMICS);
+  return { name: `${surname} ${given} ${female ? pair[1] : pair[0]}`, surname: maleSurname, given, kazakh: false };
+}
+
+/** A person aged within [minAge, maxAge] years at time `at`, with an IIN that matches birth date and sex. */
+function makePerson(rng: Rng, sex: Sex, minAge: number, maxAge: number, at: number): Person {
+  const { name, surname, kazakh } = makePersonName(rng, sex, 0.05);
+  const birth = Math.floor(at - (minAge + rng.float() * (maxAge - minAge)) * YEAR);
+  const iin = makeIin(localDate(birth), sex, rng.int(0, 9999));
+  return { name, surname, iin, sex, birth, kazakh };
+}
+
+function phone(rng: Rng): string {
+  return `+7 ${rng.pick(PHONE_CODES)} ${rng.int(100, 999)} ${two(rng.int(0, 99))} ${two(rng.int(0, 99))}`;
+}
+
+// -------------------------------------------------------------- statements ---
+
+const INSERT_APPLICATION = `INSERT INTO applications (
+  id, number, portal_number, provider_id, service_code, channel, applicant_iin, applicant_bin,
+  applicant_name, applicant_name_norm, region_kato, locality, status, decision, responsible_user_id,
+  current_step, submitted_at, status_changed_at, due_at, form_data, refusal_reason_code, refusal_text,
+  rework_comment, version, server_version, created_at, updated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`;
+
+const INSERT_EVENT = `INSERT INTO application_events (
+  application_id, seq, at, actor_user_id, action, from_status, to_status, decision, comment, payload, prev_hash, hash
+) VALUES (?, 1, ?, ?, 'received', NULL, 'received', NULL, NULL, NULL, '', ?)`;
+
+// ------------------------------------------------------------ base data ---
+
+interface StaffMember {
+  id: string;
+  login: string;
+  fullName: string;
+  iin: string;
+  position: Position;
+  roles: { role: Role; providerId: string }[];
+  /** Provider whose staff list holds this user, if any. */
+  providerId: string | null;
+  active: boolean;
+}
+
+interface ProviderRuntime {
+  seed: ProviderSeed;
+  bin: string;
+  clerkId: string;
+  /** Active executors, the ones a head assigns. */
+  executorIds: string[];
+  /** Next sequence number of the provider's application numbers. */
+  seq: number;
+  localities: readonly string[];
+}
+
+function loginFor(given: string, surname: string, taken: Set<string>): string {
+  const base = `${transliterate(given).charAt(0)}.${transliterate(surname)}`.toLowerCase().replace(/[^a-z.]/g, '');
+  let login = base;
+  for (let n = 2; taken.has(login); n++) login = `${base}${n}`;
+  taken.add(login);
+  return login;
+}
+
+function buildStaff(rng: Rng, now: number): { staff: StaffMember[]; runtimes: ProviderRuntime[] } {
+  const staff: StaffMember[] = [];
+  const taken = new Set<string>(Object.values(DEMO_USERS).map((u) => u.login));
+  const usedBins = new Set<string>();
+
+  const person = (fixed?: { id: string; login: string }) => {
+    const sex: Sex = rng.chance(0.55) ? 'female' : 'male';
+    const { name, surname, given } = makePersonName(rng, sex, 0);
+    const birth = Math.floor(now - (24 + rng.float() * 36) * YEAR);
+    const iin = makeIin(localDate(birth), sex, rng.int(0, 9999));
+    const login = fixed?.login ?? loginFor(given, surname, taken);
+    return { fullName: name, iin, login };
+  };
+
+  const runtimes: ProviderRuntime[] = [];
+  PROVIDERS.forEach((p, index) => {
+    const short = p.id.replace(/^prov-/, '');
+    const first = index === 0;
+    let bin = makeBin(p.registered, 4, 0, rng.int(0, 99999));
+    while (usedBins.has(bin)) bin = makeBin(p.registered, 4, 0, rng.int(0, 99999));
+    usedBins.add(bin);
+
+    // Head (the first provider's head is head.demo, also its administrator).
+    const headPosition = p.level === 'district' ? POSITIONS.headDistrict : POSITIONS.headDepartment;
+    if (first) {
+      staff.push({
+        id: DEMO_USERS.head.id,
+        login: DEMO_USERS.head.login,
+        fullName: 'Сәрсенбаева Әйгерім Қанатқызы',
+        iin: makeIin(new Date(Date.UTC(1984, 2, 12)), 'female', 4521),
+        position: headPosition,
+        roles: [
+          { role: 'head', providerId: p.id },
+          { role: 'admin', providerId: p.id },
+        ],
+        providerId: p.id,
+        active: true,
+      });
+    } else {
+      const h = person();
+      staff.push({
+        id: `user-${short}-head`,
+        login: h.login,
+        fullName: h.fullName,
+        iin: h.iin,
+        position: headPosition,
+        roles: [{ role: 'head', providerId: p.id }],
+        providerId: p.id,
+        active: true,
+      });
+    }
+
+    const clerkId = first ? DEMO_USERS.clerk.id : `user-${short}-clerk`;
+    const c = person(first ? DEMO_USERS.clerk : undefined);
+    staff.push({
+      id: clerkId,
+      login: c.login,
+      fullName: c.fullName,
+      iin: c.iin,
+      position: POSITIONS.clerk,
+      roles: [{ role: 'clerk', providerId: p.id }],
+      providerId: p.id,
+      active: true,
+    });
+
+    const executorIds: string[] = [];
+    const executors = p.weight >= 8 ? 3 : rng.int(2, 3);
+    for (let i = 1; i <= executors; i++) {
+      const id = first && i === 1 ? DEMO_USERS.executor.id : `user-${short}-executor-${i}`;
+      const e = person(first && i === 1 ? DEMO_USERS.executor : undefined);
+      staff.push({
+        id,
+        login: e.login,
+        fullName: e.fullName,
+        iin: e.iin,
+        position: i === 1 ? POSITIONS.chiefSpecialist : POSITIONS.leadingSpecialist,
+        roles: [{ role: 'executor', providerId: p.id }],
+        providerId: p.id,
+        active: true,
+      });
+      executorIds.push(id);
+    }
+    if (first) {
+      // A former executor: blocked, inactive in the staff list, never assigned.
+      const f = person();
+      staff.push({
+        id: `user-${short}-executor-former`,
+        login: f.login,
+        fullName: f.fullName,
+        iin: f.iin,
+        position: POSITIONS.leadingSpecialist,
+        roles: [{ role: 'executor', providerId: p.id }],
+        providerId: p.id,
+        active: false,
+      });
+    }
+
+    const region = REGIONS.find((r) => r.kato === p.regionKato);
+    runtimes.push({
+      seed: p,
+      bin,
+      clerkId,
+      executorIds,
+      seq: rng.int(1, 2500),
+      // City providers serve their city; regional ones the region's settlements, mostly the centre.
+      localities: region && region.localities.includes(p.localityRu) ? region.localities : [p.localityRu],
+    });
+  });
+
+  // Centre operators, the monitoring officer and the system administrator: not bound to a provider.
+  for (let i = 1; i <= 3; i++) {
+    const fixed = i === 1 ? DEMO_USERS.operator : undefined;
+    const o = person(fixed);
+    staff.push({
+      id: fixed?.id ?? `user-operator-${i}`,
+      login: o.login,
+      fullName: o.fullName,
+      iin: o.iin,
+      position: POSITIONS.operator,
+      roles: [{ role: 'operator', providerId: '' }],
+      providerId: null,
+      active: true,
+    });
+  }
+  const m = person(DEMO_USERS.monitoring);
+  staff.push({
+    id: DEMO_USERS.monitoring.id,
+    login: m.login,
+    fullName: m.fullName,
+    iin: m.iin,
+    position: POSITIONS.monitoring,
+    roles: [{ role: 'monitoring', providerId: '' }],
+    providerId: null,
+    active: true,
+  });
+  const a = person(DEMO_USERS.admin);
+  staff.push({
+    id: DEMO_USERS.admin.id,
+    login: a.login,
+    fullName: a.fullName,
+    iin: a.iin,
+    position: POSITIONS.admin,
+    roles: [{ role: 'admin', providerId: '' }],
+    providerId: null,
+    active: true,
+  });
+  return { staff, runtimes };
+}
+
+// ------------------------------------------------------------- generator ---
+
+function count(sqlite: BetterSqlite3.Database, table: string): number {
+  const row = sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+  return row.n;
+}
+
+function uuidV7(t: number, rng: Rng): string {
+  const ts = t.toString(16).padStart(12, '0');
+  const r1 = rng.int(0, 0xfff).toString(16).padStart(3, '0');
+  const r2 = (0x8000 | rng.int(0, 0x3fff)).toString(16);
+  const r3 = rng.int(0, 0xffffff).toString(16).padStart(6, '0');
+  const r4 = rng.int(0, 0xffffff).toString(16).padStart(6, '0');
+  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${r1}-${r2}-${r3}${r4}`;
+}
+
+/** The event's canonical JSON: keys sorted, no spaces. */
+function canonicalJson(value: Record<string, unknown>): string {
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(value[k] ?? null)}`).join(',')}}`;
+}
+
+export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDemoOptions): GenerateDemoResult {
+  const started = performance.now();
+  const total = Math.max(0, Math.floor(options.applications));
+  const seed = options.seed ?? 1;
+  const now = options.now ?? Date.now();
+  const batchSize = Math.max(1, options.batchSize ?? 10_000);
+  const withEvents = options.events ?? false;
+
+  for (const table of ['providers', 'users', 'applications']) {
+    const n = count(sqlite, table);
+    if (n > 0) {
+      throw new Error(`generateDemo needs an empty database, but table ${table} already has ${n} rows`);
+    }
+  }
+
+  const rng = new Rng(seed);
+
+  // ---- base data, one transaction
+  const { staff, runtimes } = buildStaff(rng, now);
+  const baseTime = now - 400 * DAY;
+  let userRoles = 0;
+  let providerStaff = 0;
+  sqlite.transaction(() => {
+    const insRegion = sqlite.prepare(
+      'INSERT INTO regions (kato, name_kk, name_ru, name_en) VALUES (?, ?, ?, ?) ON CONFLICT (kato) DO NOTHING',
+    );
+    for (const r of REGIONS) insRegion.run(r.kato, r.nameKk, r.nameRu, r.nameEn);
+
+    const insProvider = sqlite.prepare(
+      `INSERT INTO providers (id, bin, name_kk, name_ru, name_en, region_kato, locality_kk, locality_ru, locality_en, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const p of runtimes) {
+      const s = p.seed;
+      insProvider.run(s.id, p.bin, s.nameKk, s.nameRu, s.nameEn, s.regionKato, s.localityKk, s.localityRu, s.localityEn, baseTime);
+    }
+
+    const insUser = sqlite.prepare(
+      `INSERT INTO users (id, login, full_name, iin, email, phone, position_kk, position_ru, password_hash,
+         must_change_password, blocked, last_online_login_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, NULL, ?, ?)`,
+    );
+    const insRole = sqlite.prepare('INSERT INTO user_roles (user_id, role, provider_id) VALUES (?, ?, ?)');
+    const insStaff = sqlite.prepare(
+      'INSERT INTO provider_staff (provider_id, user_id, position_kk, position_ru, active) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const u of staff) {
+      insUser.run(
+        u.id,
+        u.login,
+        u.fullName,
+        u.iin,
+        `${u.login}@example.com`,
+        phone(rng),
+        u.position.kk,
+        u.position.ru,
+        u.active ? 0 : 1,
+        baseTime,
+        baseTime,
+      );
+      for (const r of u.roles) {
+        insRole.run(u.id, r.role, r.providerId);
+        userRoles++;
+      }
+      if (u.providerId !== null) {
+        insStaff.run(u.providerId, u.id, u.position.kk, u.position.ru, u.active ? 1 : 0);
+        providerStaff++;
+      }
+    }
+  })();
+
+  const operatorIds = staff.filter((u) => u.roles.some((r) => r.role === 'operator')).map((u) => u.id);
+  const providersByService = new Map<DemoServiceCode, { runtimes: ProviderRuntime[]; weights: number[] }>();
+  for (const profile of SERVICE_PROFILES) {
+    const matching = runtimes.filter((p) => SERVICES_BY_KIND[p.seed.kind].includes(profile.code));
+    providersByService.set(profile.code, { runtimes: matching, weights: matching.map((p) => p.seed.weight) });
+  }
+  const serviceWeights = SERVICE_PROFILES.map((s) => s.weight);
+
+  // ---- submission times: sorted, weekdays and office hours favoured, slowly growing volume
+  const start = now - HISTORY_DAYS * DAY;
+  const firstLocalMidnight = Math.floor((start + LOCAL_OFFSET) / DAY) * DAY - LOCAL_OFFSET;
+  const times = new Float64Array(total);
+  for (let i = 0; i < total; i++) {
+    for (;;) {
+      const day = Math.floor(rng.float() * (HISTORY_DAYS + 1));
+      const dayStart = firstLocalMidnight + day * DAY;
+      const dow = localDate(dayStart).getUTCDay();
+      const weekday = dow !== 0 && dow !== 6;
+      const keep = (0.7 + (0.3 * day) / HISTORY_DAYS) * (weekday ? 1 : dow === 6 ? 0.15 : 0.1);
+      if (rng.float() >= keep) continue;
+      const t =
+        weekday && rng.chance(0.85)
+          ? dayStart + 9 * HOUR + Math.floor(rng.float() * 9.5 * HOUR)
+          : dayStart + Math.floor(rng.float() * DAY);
+      if (t < start || t >= now - MINUTE) continue;
+      times[i] = t;
+      break;
+    }
+  }
+  times.sort();
+
+  // ---- applications
+  const insApp = sqlite.prepare(INSERT_APPLICATION);
+  const insEvent = withEvents ? sqlite.prepare(INSERT_EVENT) : null;
+  const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+  const pool: Person[] = [];
+  const POOL_SIZE = 4096;
+  let portalCounter = 10109000000000 + rng.int(0, 999_999);
+  let events = 0;
+
+  const writeOne = (i: number): void => {
+    const submitted = times[i] ?? now - MINUTE;
+    const profile = SERVICE_PROFILES[rng.weighted(serviceWeights)];
+    if (!profile) throw new Error('no service profile');
+    const candidates = providersByService.get(profile.code);
+    if (!candidates || candidates.runtimes.length === 0) throw new Error(`no provider for ${profile.code}`);
+    const provider = candidates.runtimes[rng.weighted(candidates.weights)];
+    if (!provider) throw new Error('no provider');
+
+    // Channel: centres and offices work weekdays 9:00–18:30; the rest came through the portal.
+    const local = localDate(submitted);
+    const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
+    const officeHours = !isWeekend(submitted) && hour >= 9 && hour < 18.5;
+    let channel: Channel = 'portal';
+    if (officeHours) {
+      const c = rng.weighted([profile.channels.office, profile.channels.centre, profile.channels.portal]);
+      channel = c === 0 ? 'office' : c === 1 ? 'centre' : 'portal';
+    }
+    let portalNumber: string | null = null;
+    if (channel !== 'office') {
+      portalCounter += 1 + rng.int(0, 40);
+      portalNumber = String(portalCounter);
+    }
+
+    // Applicant: sometimes a returning one.
+    const [minAge, maxAge] = profile.age;
+    let applicant: Person | undefined;
+    if (pool.length > 0 && rng.chance(0.07)) {
+      const p = rng.pick(pool);
+      const age = (submitted - p.birth) / YEAR;
+      if (age >= minAge && age <= maxAge) applicant = p;
+    }
+    if (!applicant) {
+      const femaleRate = profile.code === 'home-schooling-compensation' ? 0.75 : 0.5;
+      applicant = makePerson(rng, rng.chance(femaleRate) ? 'female' : 'male', minAge, maxAge, submitted);
+      if (pool.length < POOL_SIZE) pool.push(applicant);
+      else pool[i % POOL_SIZE] = applicant;
+    }
+
+    // Legal entity (grants and infrastructure).
+    let applicantBin: string | null = null;
+    let organization: string | null = null;
+    let legalForm: string | null = null;
+    if (profile.legalEntityRate > 0) {
+      if (rng.chance(profile.legalEntityRate)) {
+        const year = local.getUTCFullYear() - rng.int(0, 12);
+        const month = year === local.getUTCFullYear() ? rng.int(1, local.getUTCMonth() + 1) : rng.int(1, 12);
+        const farm = profile.code === 'grant-small-business' && rng.chance(0.12);
+        const joint = !farm && rng.chance(0.04);
+        const type: BinType = joint ? 6 : 4;
+        const unit: BinUnit = farm ? 3 : 0;
+        applicantBin = makeBin({ year, month }, type, unit, rng.int(0, 99999));
+        legalForm = farm ? 'КХ' : joint ? 'ИП (совместное)' : 'ТОО';
+        organization = `${legalForm} «${rng.pick(ORG_WORDS_1)}${farm ? '' : ` ${rng.pick(ORG_WORDS_2)}`}»`;
+      } else {
+        legalForm = 'ИП';
+        organization = `ИП «${applicant.name.split(' ')[0] ?? applicant.name}»`;
+      }
+    }
+
+    const locality = provider.localities.length > 1 && rng.chance(0.35) ? rng.pick(provider.localities) : provider.seed.localityRu;
+    const form: Record<string, unknown> = {
+      phone: phone(rng),
+      address: `${locality}, ${rng.pick(STREETS)}, д. ${rng.int(1, 180)}${rng.chance(0.7) ? `, кв. ${rng.int(1, 240)}` : ''}`,
+    };
+    if (rng.chance(0.4)) {
+      form.email = `${transliterate(applicant.name.split(' ')[0] ?? 'user').toLowerCase()}${rng.int(1, 999)}@example.com`;
+    }
+    switch (profile.code) {
+      case 'grant-small-business':
+        form.legalForm = legalForm;
+        form.organization = organization;
+        form.project = rng.pick(GRANT_PROJECTS);
+        form.amountKzt = rng.int(50, 500) * 10_000;
+        break;
+      case 'industrial-infrastructure':
+        form.legalForm = legalForm;
+        form.organization = organization;
+        form.project = rng.pick(INFRASTRUCTURE_PROJECTS);
+        form.amountKzt = rng.int(20, 600) * 1_000_000;
+        break;
+      case 'unemployed-certificate':
+        form.education = rng.pick(EDUCATION_LEVELS);
+        form.lastEmploymentEnded = rng.chance(0.7)
+          ? localDate(submitted - rng.int(20, 700) * DAY).toISOString().slice(0, 10)
+          : null;
+        break;
+      case 'home-schooling-compensation': {
+        const childSex: Sex = rng.chance(0.5) ? 'female' : 'male';
+        const childBirth = Math.floor(submitted - (6 + rng.float() * 11.5) * YEAR);
+        const childGiven = applicant.kazakh
+          ? rng.pick(childSex === 'female' ? KAZAKH_FEMALE_NAMES : KAZAKH_MALE_NAMES)
+          : rng.pick(childSex === 'female' ? RUSSIAN_FEMALE_NAMES : RUSSIAN_MALE_NAMES);
+        const childSurname = childSex === 'female' ? feminineSurname(applicant.surname) : applicant.surname;
+        form.childIin = makeIin(localDate(childBirth), childSex, rng.int(0, 9999));
+        form.childName = `${childSurname} ${childGiven}`;
+        form.school = rng.pick(SCHOOLS);
+        const y = local.getUTCMonth() >= 8 ? local.getUTCFullYear() : local.getUTCFullYear() - 1;
+        form.schoolYear = `${y}-${y + 1}`;
+        break;
+      }
+      case 'education-document-duplicate': {
+        const doc = rng.pick(EDUCATION_DOCUMENTS);
+        form.documentType = doc.ru;
+        form.institution = rng.pick(INSTITUTIONS);
+        const birthYear = localDate(applicant.birth).getUTCFullYear();
+        form.graduationYear = Math.min(local.getUTCFullYear(), birthYear + rng.int(16, 24));
+        form.reason = rng.chance(0.8) ? 'утеря' : 'порча';
+        break;
+      }
+    }
+
+    // Status, decision, responsible, step and deadline.
+    const age = now - submitted;
+    const durationMs = profile.durationDays * DAY;
+    const status = STATUSES[rng.weighted(statusWeights(age / durationMs))] ?? 'completed';
+    let decision: Decision = 'none';
+    if (status === 'on_signing' || status === 'completed') {
+      decision = rng.chance(profile.positiveRate) ? 'positive' : 'negative';
+    } else if (status === 'completed_with_error' && rng.chance(0.2)) {
+      decision = rng.chance(profile.positiveRate) ? 'positive' : 'negative';
+    }
+
+    let statusChanged: number;
+    if (status === 'received') {
+      statusChanged = submitted + Math.min(5_000 + Math.floor(rng.float() * 10 * MINUTE), Math.floor(age / 2));
+    } else if (status === 'completed' || status === 'completed_with_error') {
+      statusChanged = submitted + Math.min(Math.floor(durationMs * (0.3 + rng.float() * 0.9)), age - 30_000);
+    } else {
+      statusChanged =
+        submitted + Math.min(Math.floor(durationMs * (0.05 + rng.float() * 0.8)), Math.floor(age * (0.2 + rng.float() * 0.75)));
+    }
+    statusChanged = Math.min(now, Math.max(submitted + 1_000, statusChanged));
+
+    const executor = rng.pick(provider.executorIds);
+    let responsible: string | null = executor;
+    let step: string | null = null;
+    let due: number | null = null;
+    let reworkComment: string | null = null;
+    switch (status) {
+      case 'received':
+        if (rng.chance(0.25)) {
+          step = 'executor-accept';
+          due = applyLimit(statusChanged, profile.limits.process);
+        } else {
+          responsible = null;
+          step = 'head-assign';
+          due = applyLimit(statusChanged, profile.limits.assign);
+        }
+        break;
+      case 'in_processing': {
+        const collegial = profile.limits.collegial;
+        if (collegial && rng.chance(0.4)) {
+          step = collegial.step;
+          due = applyLimit(statusChanged, collegial.limit);
+        } else {
+          step = 'executor-process';
+          due = applyLimit(statusChanged, profile.limits.process);
+        }
+        if (rng.chance(0.12)) reworkComment = rng.pick(REWORK_COMMENTS);
+        break;
+      }
+      case 'on_signing':
+        step = 'head-sign';
+        due = applyLimit(statusChanged, profile.limits.sign);
+        break;
+      case 'external_processing':
+        step = 'external-system';
+        due = applyLimit(statusChanged, profile.limits.external);
+        break;
+      case 'completed':
+      case 'completed_with_error':
+        break;
+    }
+
+    let refusalCode: string | null = null;
+    let refusalText: string | null = null;
+    if (decision === 'negative') {
+      const reason = rng.pick(REFUSAL_REASONS[profile.code]);
+      refusalCode = reason.code;
+      refusalText = applicant.kazakh && rng.chance(0.5) ? reason.kk : reason.ru;
+    }
+
+    const number = `${provider.seq++}-${two(local.getUTCDate())}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCFullYear() % 100)}`;
+    const id = uuidV7(submitted, rng);
+    insApp.run(
+      id,
+      number,
+      portalNumber,
+      provider.seed.id,
+      profile.code,
+      channel,
+      applicant.iin,
+      applicantBin,
+      applicant.name,
+      foldForSearch(applicant.name),
+      provider.seed.regionKato,
+      locality,
+      status,
+      decision,
+      responsible,
+      step,
+      submitted,
+      statusChanged,
+      due,
+      JSON.stringify(form),
+      refusalCode,
+      refusalText,
+      reworkComment,
+      submitted,
+      statusChanged,
+    );
+    byStatus[status]++;
+
+    if (insEvent) {
+      const actor = channel === 'office' ? provider.clerkId : channel === 'centre' ? rng.pick(operatorIds) : null;
+      const hash = createHash('sha256')
+        .update(
+          canonicalJson({
+            applicationId: id,
+            seq: 1,
+            at: submitted,
+            actorUserId: actor,
+            action: 'received',
+            fromStatus: null,
+            toStatus: 'received',
+            decision: null,
+            comment: null,
+            payload: null,
+            prevHash: '',
+          }),
+        )
+        .digest('hex');
+      insEvent.run(id, submitted, actor, hash);
+      events++;
+    }
+  };
+
+  const writeBatch = sqlite.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) writeOne(i);
+  });
+  for (let from = 0; from < total; from += batchSize) {
+    const to = Math.min(total, from + batchSize);
+    writeBatch(from, to);
+    options.onProgress?.(to, total);
+  }
+
+  return {
+    regions: REGIONS.length,
+    providers: runtimes.length,
+    users: staff.length,
+    userRoles,
+    providerStaff,
+    applications: total,
+    events,
+    byStatus,
+    ms: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * `npm run bench [-- --applications N --runs R]`: the project's measured
+ * figures, each with a baseline measured in the same run. Prints
+ * `name: value unit (baseline: value, ratio: r)` and writes bench-results.json.
+ */
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { Report, timeMedian } from '../bench/report.js';
+import { openDatabase } from '../db/connection.js';
+import { generateDemo } from '../db/demo/generate.js';
+import { ROOT } from './harness.js';
+
+const { values } = parseArgs({
+  options: { applications: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
+});
+const applications = Number(values.applications);
+const runs = Number(values.runs);
+const report = new Report();
+const dir = mkdtempSync(join(tmpdir(), 'qyzmet-bench-'));
+
+try {
+  // A database of `applications` applications at the current schema.
+  const path = join(dir, 'bench.db');
+  const t0 = performance.now();
+  const fixture = await openDatabase(path, { backupEveryMs: 0 });
+  generateDemo(fixture.sqlite, { applications, seed: 42, now: Date.UTC(2026, 10, 1) });
+  fixture.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  fixture.close();
+  const mb = statSync(path).size / 1e6;
+  console.log(`# fixture: ${applications} applications, ${mb.toFixed(1)} MB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // A copy one migration behind: a start after an upgrade (backup + migration).
+  const behind = join(dir, 'behind.db');
+  copyFileSync(path, behind);
+  const b = new Database(behind);
+  b.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
+  b.exec('DROP TRIGGER application_events_no_update; DROP TRIGGER application_events_no_delete;');
+  b.close();
+
+  const baseline = await timeMedian(runs, () => {
+    const s = new Database(path);
+    s.pragma('journal_mode = WAL');
+    s.pragma('synchronous = FULL');
+    s.pragma('foreign_keys = ON');
+    s.prepare('SELECT count(*) FROM applications WHERE id = ?').get('x');
+    s.close();
+  });
+
+  // Every start: integrity check, pending-migration check (none pending).
+  const openAndMigrate = await timeMedian(runs, async () => {
+    const o = await openDatabase(path, { backupEveryMs: 0 });
+    o.close();
+  });
+  report.add('db.open_and_migrate_ms', openAndMigrate, 'ms', baseline);
+
+  // A start after an upgrade: integrity check, online backup, migration.
+  const upgrade = await timeMedian(runs, async () => {
+    const copy = join(dir, `up-${Math.random().toString(36).slice(2)}.db`);
+    copyFileSync(behind, copy);
+    const t = performance.now();
+    const o = await openDatabase(copy, { backupDir: join(dir, 'backups') });
+    const took = performance.now() - t;
+    o.close();
+    rmSync(copy);
+    rmSync(join(dir, 'backups'), { recursive: true, force: true });
+    return took;
+  });
+  report.add('db.open_backup_and_migrate_ms', upgrade, 'ms', baseline);
+
+  report.write(join(ROOT, 'bench-results.json'));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
