@@ -53,15 +53,7 @@ export const FIELD_TYPES = [
   'file',
 ] as const;
 /** Step roles: the workstation roles plus the collegial body (competition commission, coordination council). */
-export const STEP_ROLES = [
-  'operator',
-  'clerk',
-  'executor',
-  'head',
-  'monitoring',
-  'admin',
-  'commission',
-] as const;
+export const STEP_ROLES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin', 'commission'] as const;
 export const LIMIT_UNITS = ['minutes', 'working_days'] as const;
 export const SECTION_STAGES = ['intake', 'processing', 'result'] as const;
 export const DOCUMENT_FORMS = ['original', 'copy', 'original_and_copy', 'electronic'] as const;
@@ -360,7 +352,10 @@ export const serviceDefinition = serviceDefinitionShape.superRefine((def, ctx) =
     });
   }
 
-  const seeds = def.source.documents.map((d, i) => ({ value: `${d.seed}/${d.file}`, path: ['source', 'documents', i] }));
+  const seeds = def.source.documents.map((d, i) => ({
+    value: `${d.seed}/${d.file}`,
+    path: ['source', 'documents', i],
+  }));
   checkUnique(ctx, seeds, 'source document');
 });
 

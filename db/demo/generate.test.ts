@@ -1,0 +1,361 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isValidBin, isValidIin, parseIin } from '../../main/common/iin.js';
+import { foldForSearch } from '../../main/common/text.js';
+import { STATUSES } from '../schema.js';
+import { DEMO_USERS, generateDemo, type GenerateDemoResult } from './generate.js';
+
+const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+const NOW = Date.UTC(2026, 4, 20, 7, 30); // 2026-05-20 12:30 in Kazakhstan
+const SEED = 20260520;
+const DAY = 86_400_000;
+
+/** An in-memory database with the schema: drizzle-kit's SQL files applied in order. */
+function emptyDatabase(): Database.Database {
+  const sqlite = new Database(':memory:');
+  sqlite.pragma('foreign_keys = ON');
+  const files = readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  if (files.length === 0) throw new Error(`no migrations in ${MIGRATIONS}`);
+  for (const file of files) {
+    for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) {
+      if (statement.trim()) sqlite.exec(statement);
+    }
+  }
+  return sqlite;
+}
+
+interface AppRow {
+  id: string;
+  number: string;
+  portal_number: string | null;
+  provider_id: string;
+  service_code: string;
+  channel: string;
+  applicant_iin: string;
+  applicant_bin: string | null;
+  applicant_name: string;
+  applicant_name_norm: string;
+  region_kato: string;
+  locality: string;
+  status: string;
+  decision: string;
+  responsible_user_id: string | null;
+  current_step: string | null;
+  submitted_at: number;
+  status_changed_at: number;
+  due_at: number | null;
+  form_data: string;
+  refusal_reason_code: string | null;
+  refusal_text: string | null;
+  rework_comment: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function dump(sqlite: Database.Database): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const table of ['regions', 'providers', 'users', 'user_roles', 'provider_staff', 'applications']) {
+    out[table] = sqlite.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
+  }
+  return out;
+}
+
+describe('generateDemo', () => {
+  let sqlite: Database.Database;
+  let result: GenerateDemoResult;
+  let apps: AppRow[];
+
+  beforeAll(() => {
+    sqlite = emptyDatabase();
+    result = generateDemo(sqlite, { applications: 2000, seed: SEED, now: NOW });
+    apps = sqlite.prepare('SELECT * FROM applications').all() as AppRow[];
+  });
+
+  it('writes and counts the rows', () => {
+    expect(result.applications).toBe(2000);
+    expect(apps).toHaveLength(2000);
+    expect(result.events).toBe(0);
+    const counted = (table: string) => (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect(counted('users')).toBe(result.users);
+    expect(counted('user_roles')).toBe(result.userRoles);
+    expect(counted('provider_staff')).toBe(result.providerStaff);
+    expect(counted('application_events')).toBe(0);
+    expect(Object.values(result.byStatus).reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(sqlite.pragma('foreign_key_check')).toEqual([]);
+  });
+
+  it('has real regions with KATO codes and at least 5 providers in at least 3 regions', () => {
+    const regions = sqlite.prepare('SELECT * FROM regions').all() as { kato: string; name_kk: string }[];
+    expect(regions.length).toBeGreaterThanOrEqual(6);
+    for (const kato of ['110000000', '150000000', '190000000', '230000000', '710000000', '750000000', '790000000']) {
+      expect(regions.some((r) => r.kato === kato)).toBe(true);
+    }
+    const used = sqlite
+      .prepare('SELECT count(DISTINCT a.provider_id) AS providers, count(DISTINCT p.region_kato) AS regions FROM applications a JOIN providers p ON p.id = a.provider_id')
+      .get() as { providers: number; regions: number };
+    expect(used.providers).toBeGreaterThanOrEqual(5);
+    expect(used.regions).toBeGreaterThanOrEqual(3);
+    const bins = sqlite.prepare('SELECT bin FROM providers').all() as { bin: string }[];
+    expect(bins.length).toBeGreaterThanOrEqual(6);
+    for (const { bin } of bins) expect(isValidBin(bin)).toBe(true);
+  });
+
+  it('gives every applicant a valid IIN that matches the age and, where the patronymic tells, the sex', () => {
+    let sexChecked = 0;
+    for (const a of apps) {
+      expect(isValidIin(a.applicant_iin), a.applicant_iin).toBe(true);
+      const info = parseIin(a.applicant_iin);
+      const age = (a.submitted_at - Date.parse(info?.birthDate ?? '')) / (365.25 * DAY);
+      expect(age).toBeGreaterThanOrEqual(17.9);
+      expect(age).toBeLessThan(70);
+      const last = a.applicant_name.split(' ').at(-1) ?? '';
+      const sex = /(вич|ұлы|uly)$/i.test(last) ? 'male' : /(вна|қызы|kyzy)$/i.test(last) ? 'female' : null;
+      if (sex) {
+        expect(info?.sex, a.applicant_name).toBe(sex);
+        sexChecked++;
+      }
+    }
+    expect(sexChecked).toBeGreaterThan(1500);
+  });
+
+  it('has every status, with decisions consistent with them', () => {
+    const statuses = new Set(apps.map((a) => a.status));
+    for (const s of STATUSES) expect(statuses.has(s), s).toBe(true);
+    for (const a of apps) {
+      if (a.status === 'received' || a.status === 'in_processing' || a.status === 'external_processing') {
+        expect(a.decision, a.status).toBe('none');
+      }
+      if (a.status === 'on_signing' || a.status === 'completed') {
+        expect(['positive', 'negative']).toContain(a.decision);
+      }
+      if (a.decision === 'negative') {
+        expect(a.refusal_reason_code).toBeTruthy();
+        expect(a.refusal_text).toBeTruthy();
+      } else {
+        expect(a.refusal_reason_code).toBeNull();
+        expect(a.refusal_text).toBeNull();
+      }
+    }
+    // Plausible proportions: most are completed, a visible share is still open.
+    const completed = apps.filter((a) => a.status === 'completed').length;
+    expect(completed / apps.length).toBeGreaterThan(0.75);
+    expect(completed / apps.length).toBeLessThan(0.97);
+    const decisions = new Set(apps.map((a) => a.decision));
+    expect([...decisions].sort()).toEqual(['negative', 'none', 'positive']);
+  });
+
+  it('assigns a responsible active executor of the provider to all but most received ones', () => {
+    const executors = new Set(
+      (
+        sqlite
+          .prepare(
+            `SELECT s.provider_id || '/' || s.user_id AS k FROM provider_staff s
+             JOIN user_roles r ON r.user_id = s.user_id AND r.provider_id = s.provider_id AND r.role = 'executor'
+             WHERE s.active = 1`,
+          )
+          .all() as { k: string }[]
+      ).map((r) => r.k),
+    );
+    let receivedUnassigned = 0;
+    let received = 0;
+    for (const a of apps) {
+      if (a.status === 'received') {
+        received++;
+        if (a.responsible_user_id === null) receivedUnassigned++;
+      } else {
+        expect(a.responsible_user_id).not.toBeNull();
+      }
+      if (a.responsible_user_id !== null) {
+        expect(executors.has(`${a.provider_id}/${a.responsible_user_id}`)).toBe(true);
+      }
+    }
+    expect(receivedUnassigned).toBeGreaterThan(received / 2);
+  });
+
+  it('numbers applications uniquely per provider as seq-dd-mm-yy of the submission day', () => {
+    const seen = new Set<string>();
+    for (const a of apps) {
+      const key = `${a.provider_id}/${a.number}`;
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+      const local = new Date(a.submitted_at + 5 * 3_600_000);
+      const dd = String(local.getUTCDate()).padStart(2, '0');
+      const mm = String(local.getUTCMonth() + 1).padStart(2, '0');
+      const yy = String(local.getUTCFullYear() % 100).padStart(2, '0');
+      expect(a.number).toMatch(new RegExp(`^\\d+-${dd}-${mm}-${yy}$`));
+    }
+  });
+
+  it('uses all channels, with 14-digit portal numbers except for the office', () => {
+    expect(new Set(apps.map((a) => a.channel))).toEqual(new Set(['office', 'centre', 'portal']));
+    const portalNumbers = new Set<string>();
+    for (const a of apps) {
+      if (a.channel === 'office') {
+        expect(a.portal_number).toBeNull();
+      } else {
+        expect(a.portal_number).toMatch(/^\d{14}$/);
+        portalNumbers.add(a.portal_number ?? '');
+      }
+    }
+    expect(portalNumbers.size).toBe(apps.filter((a) => a.channel !== 'office').length);
+  });
+
+  it('covers the five services, each at a provider that offers it, with BINs only for business services', () => {
+    const services = new Set(apps.map((a) => a.service_code));
+    expect([...services].sort()).toEqual([
+      'education-document-duplicate',
+      'grant-small-business',
+      'home-schooling-compensation',
+      'industrial-infrastructure',
+      'unemployed-certificate',
+    ]);
+    const byProvider = new Map<string, Set<string>>();
+    for (const a of apps) {
+      const set = byProvider.get(a.provider_id) ?? new Set<string>();
+      set.add(a.service_code);
+      byProvider.set(a.provider_id, set);
+    }
+    for (const set of byProvider.values()) expect(set.size).toBeLessThanOrEqual(2);
+    let withBin = 0;
+    for (const a of apps) {
+      if (a.applicant_bin !== null) {
+        withBin++;
+        expect(isValidBin(a.applicant_bin)).toBe(true);
+        expect(['grant-small-business', 'industrial-infrastructure']).toContain(a.service_code);
+      }
+    }
+    expect(withBin).toBeGreaterThan(50);
+  });
+
+  it('has Kazakh and Russian names, folded for search', () => {
+    expect(apps.some((a) => /[әқөұүіңғ]/i.test(a.applicant_name))).toBe(true);
+    for (const letter of ['ә', 'қ', 'ө', 'ұ', 'ү', 'і', 'ң', 'ғ']) {
+      expect(apps.some((a) => a.applicant_name.toLowerCase().includes(letter)), letter).toBe(true);
+    }
+    expect(apps.some((a) => a.applicant_name.includes('ё'))).toBe(true);
+    expect(apps.some((a) => /вич$/.test(a.applicant_name))).toBe(true);
+    for (const a of apps) expect(a.applicant_name_norm).toBe(foldForSearch(a.applicant_name));
+    const hit = sqlite
+      .prepare('SELECT count(*) AS n FROM applications WHERE applicant_name_norm LIKE ?')
+      .get(`%${foldForSearch('абдигаппаров')}%`) as { n: number };
+    expect(hit.n).toBeGreaterThan(0);
+  });
+
+  it('keeps times plausible: 18 months back, status change after submission, deadlines for open ones', () => {
+    for (const a of apps) {
+      expect(a.submitted_at).toBeLessThan(NOW);
+      expect(a.submitted_at).toBeGreaterThan(NOW - 560 * DAY);
+      expect(a.status_changed_at).toBeGreaterThan(a.submitted_at);
+      expect(a.status_changed_at).toBeLessThanOrEqual(NOW);
+      const open = a.status !== 'completed' && a.status !== 'completed_with_error';
+      if (open) {
+        expect(a.due_at).not.toBeNull();
+        expect(a.due_at ?? 0).toBeGreaterThan(a.status_changed_at);
+        expect(a.current_step).toBeTruthy();
+      } else {
+        expect(a.due_at).toBeNull();
+      }
+      expect(a.version).toBe(1);
+      expect(a.created_at).toBe(a.submitted_at);
+      const form = JSON.parse(a.form_data) as Record<string, unknown>;
+      expect(typeof form.phone).toBe('string');
+      expect(typeof form.address).toBe('string');
+      if (a.service_code === 'home-schooling-compensation') expect(isValidIin(String(form.childIin))).toBe(true);
+    }
+    const oldest = Math.min(...apps.map((a) => a.submitted_at));
+    expect(oldest).toBeLessThan(NOW - 500 * DAY);
+  });
+
+  it('has staff with roles: per provider a clerk, a head and 2–3 executors; centre operator, monitoring, admin', () => {
+    const roles = sqlite.prepare('SELECT user_id, role, provider_id FROM user_roles').all() as {
+      user_id: string;
+      role: string;
+      provider_id: string;
+    }[];
+    const providers = sqlite.prepare('SELECT id FROM providers').all() as { id: string }[];
+    for (const { id } of providers) {
+      const of = (role: string) => roles.filter((r) => r.provider_id === id && r.role === role).length;
+      expect(of('clerk')).toBeGreaterThanOrEqual(1);
+      expect(of('head')).toBe(1);
+      expect(of('executor')).toBeGreaterThanOrEqual(2);
+    }
+    for (const role of ['operator', 'monitoring', 'admin']) {
+      expect(roles.some((r) => r.role === role && r.provider_id === '')).toBe(true);
+    }
+    const users = sqlite.prepare('SELECT * FROM users').all() as {
+      id: string;
+      login: string;
+      iin: string;
+      full_name: string;
+      password_hash: string | null;
+      position_kk: string | null;
+      position_ru: string | null;
+    }[];
+    for (const u of users) {
+      expect(isValidIin(u.iin), u.full_name).toBe(true);
+      expect(u.password_hash).toBeNull();
+      expect(u.position_kk).toBeTruthy();
+      expect(u.position_ru).toBeTruthy();
+      expect(u.full_name.split(' ').length).toBeGreaterThanOrEqual(2);
+      expect(u.login).toMatch(/^[a-z.0-9]+$/);
+    }
+  });
+
+  it('has the well-known head.demo: head and admin of the first provider', () => {
+    const head = sqlite.prepare('SELECT * FROM users WHERE login = ?').get('head.demo') as
+      | { id: string; full_name: string }
+      | undefined;
+    expect(head?.id).toBe(DEMO_USERS.head.id);
+    expect(head?.id).toBe('user-head-demo');
+    const roles = sqlite.prepare('SELECT role, provider_id FROM user_roles WHERE user_id = ? ORDER BY role').all(head?.id);
+    expect(roles).toEqual([
+      { role: 'admin', provider_id: 'prov-astana-employment' },
+      { role: 'head', provider_id: 'prov-astana-employment' },
+    ]);
+    const own = apps.filter((a) => a.provider_id === 'prov-astana-employment');
+    expect(own.length).toBeGreaterThan(100);
+    for (const login of Object.values(DEMO_USERS).map((u) => u.login)) {
+      expect(sqlite.prepare('SELECT 1 FROM users WHERE login = ?').get(login), login).toBeTruthy();
+    }
+  });
+
+  it('is deterministic for a seed and a now', () => {
+    const again = emptyDatabase();
+    generateDemo(again, { applications: 2000, seed: SEED, now: NOW, batchSize: 333 });
+    expect(dump(again)).toEqual(dump(sqlite));
+    const other = emptyDatabase();
+    generateDemo(other, { applications: 2000, seed: SEED + 1, now: NOW });
+    expect((dump(other).applications ?? []).slice(0, 20)).not.toEqual((dump(sqlite).applications ?? []).slice(0, 20));
+  });
+
+  it('refuses a database that already has data', () => {
+    expect(() => generateDemo(sqlite, { applications: 1, seed: SEED, now: NOW })).toThrow(/empty database/);
+  });
+
+  it('writes one received event per application when asked', () => {
+    const db = emptyDatabase();
+    const r = generateDemo(db, { applications: 300, seed: 7, now: NOW, events: true });
+    expect(r.events).toBe(300);
+    const rows = db
+      .prepare(
+        `SELECT e.*, a.submitted_at, a.channel FROM application_events e JOIN applications a ON a.id = e.application_id`,
+      )
+      .all() as { seq: number; action: string; to_status: string; prev_hash: string; hash: string; at: number; submitted_at: number; channel: string; actor_user_id: string | null }[];
+    expect(rows).toHaveLength(300);
+    for (const e of rows) {
+      expect(e.seq).toBe(1);
+      expect(e.action).toBe('received');
+      expect(e.to_status).toBe('received');
+      expect(e.prev_hash).toBe('');
+      expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(e.at).toBe(e.submitted_at);
+      expect(e.actor_user_id === null).toBe(e.channel === 'portal');
+    }
+  });
+});
