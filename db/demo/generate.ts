@@ -287,7 +287,7 @@ const SERVICE_PROFILES: readonly ServiceProfile[] = [
  * external_processing, completed_with_error.
  */
 function statusWeights(progress: number): number[] {
-  if (progress >= 1.5) return [0.004, 0.012, 0.006, 0.925, 0.02, 0.033];
+  if (progress >= 1.5) return [0.002, 0.006, 0.003, 0.945, 0.012, 0.032];
   const p = progress / 1.5;
   return [0.45 * (1 - p) + 0.02, 0.35, 0.08 + 0.12 * p, 0.6 * p, 0.03, 0.005 + 0.01 * p];
 }
@@ -401,7 +401,8 @@ function buildStaff(rng: Rng, now: number): { staff: StaffMember[]; runtimes: Pr
 
   const person = (fixed?: { id: string; login: string }) => {
     const sex: Sex = rng.chance(0.55) ? 'female' : 'male';
-    const { name, surname, given } = makePersonName(rng, sex, 0);
+    const { name, given } = makePersonName(rng, sex, 0);
+    const surname = name.split(' ')[0] ?? name;
     const birth = Math.floor(now - (24 + rng.float() * 36) * YEAR);
     const iin = makeIin(localDate(birth), sex, rng.int(0, 9999));
     const login = fixed?.login ?? loginFor(given, surname, taken);
