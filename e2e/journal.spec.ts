@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { ROOT } from './harness';
 
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
 type Catalogue = Record<string, unknown>;
 const catalogue = (lang: string): Catalogue =>
   JSON.parse(readFileSync(join(ROOT, 'renderer', 'src', 'i18n', `${lang}.json`), 'utf8')) as Catalogue;
@@ -63,10 +65,11 @@ test('the journal lists applications; language and night mode switch and persist
   await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'journal.png') });
 
   // Night mode changes the page's colours.
-  const lightBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const bodyBackground = () => page.locator('body').evaluate((body) => getComputedStyle(body).backgroundColor);
+  const lightBg = await bodyBackground();
   await page.getByTestId('theme-toggle').click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
-  const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const darkBg = await bodyBackground();
   expect(darkBg).not.toBe(lightBg);
   await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'journal-night.png') });
 

@@ -97,7 +97,9 @@ describe('generateDemo', () => {
       expect(regions.some((r) => r.kato === kato)).toBe(true);
     }
     const used = sqlite
-      .prepare('SELECT count(DISTINCT a.provider_id) AS providers, count(DISTINCT p.region_kato) AS regions FROM applications a JOIN providers p ON p.id = a.provider_id')
+      .prepare(
+        'SELECT count(DISTINCT a.provider_id) AS providers, count(DISTINCT p.region_kato) AS regions FROM applications a JOIN providers p ON p.id = a.provider_id',
+      )
       .get() as { providers: number; regions: number };
     expect(used.providers).toBeGreaterThanOrEqual(5);
     expect(used.regions).toBeGreaterThanOrEqual(3);
@@ -236,7 +238,10 @@ describe('generateDemo', () => {
   it('has Kazakh and Russian names, folded for search', () => {
     expect(apps.some((a) => /[әқөұүіңғ]/i.test(a.applicant_name))).toBe(true);
     for (const letter of ['ә', 'қ', 'ө', 'ұ', 'ү', 'і', 'ң', 'ғ']) {
-      expect(apps.some((a) => a.applicant_name.toLowerCase().includes(letter)), letter).toBe(true);
+      expect(
+        apps.some((a) => a.applicant_name.toLowerCase().includes(letter)),
+        letter,
+      ).toBe(true);
     }
     expect(apps.some((a) => a.applicant_name.includes('ё'))).toBe(true);
     expect(apps.some((a) => /вич$/.test(a.applicant_name))).toBe(true);
@@ -309,11 +314,12 @@ describe('generateDemo', () => {
 
   it('has the well-known head.demo: head and admin of the first provider', () => {
     const head = sqlite.prepare('SELECT * FROM users WHERE login = ?').get('head.demo') as
-      | { id: string; full_name: string }
-      | undefined;
+      { id: string; full_name: string } | undefined;
     expect(head?.id).toBe(DEMO_USERS.head.id);
     expect(head?.id).toBe('user-head-demo');
-    const roles = sqlite.prepare('SELECT role, provider_id FROM user_roles WHERE user_id = ? ORDER BY role').all(head?.id);
+    const roles = sqlite
+      .prepare('SELECT role, provider_id FROM user_roles WHERE user_id = ? ORDER BY role')
+      .all(head?.id);
     expect(roles).toEqual([
       { role: 'admin', provider_id: 'prov-astana-employment' },
       { role: 'head', provider_id: 'prov-astana-employment' },
@@ -346,7 +352,17 @@ describe('generateDemo', () => {
       .prepare(
         `SELECT e.*, a.submitted_at, a.channel FROM application_events e JOIN applications a ON a.id = e.application_id`,
       )
-      .all() as { seq: number; action: string; to_status: string; prev_hash: string; hash: string; at: number; submitted_at: number; channel: string; actor_user_id: string | null }[];
+      .all() as {
+      seq: number;
+      action: string;
+      to_status: string;
+      prev_hash: string;
+      hash: string;
+      at: number;
+      submitted_at: number;
+      channel: string;
+      actor_user_id: string | null;
+    }[];
     expect(rows).toHaveLength(300);
     for (const e of rows) {
       expect(e.seq).toBe(1);

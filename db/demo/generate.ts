@@ -296,7 +296,7 @@ function statusWeights(progress: number): number[] {
 
 interface Person {
   name: string;
-  /** The male-form surname, for relatives. */
+  /** The male-form surname in Cyrillic, for relatives. */
   surname: string;
   iin: string;
   sex: Sex;
@@ -325,7 +325,7 @@ function makePersonName(
     const name = patronymic ? `${surname} ${given} ${patronymic}` : `${surname} ${given}`;
     // A few names arrive in Latin transliteration (foreign documents, typed by the applicant).
     if (rng.chance(latinRate)) {
-      return { name: transliterate(name), surname: transliterate(maleSurname), given, kazakh: true };
+      return { name: transliterate(name), surname: maleSurname, given, kazakh: true };
     }
     return { name, surname: maleSurname, given, kazakh: true };
   }
@@ -600,7 +600,18 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
     );
     for (const p of runtimes) {
       const s = p.seed;
-      insProvider.run(s.id, p.bin, s.nameKk, s.nameRu, s.nameEn, s.regionKato, s.localityKk, s.localityRu, s.localityEn, baseTime);
+      insProvider.run(
+        s.id,
+        p.bin,
+        s.nameKk,
+        s.nameRu,
+        s.nameEn,
+        s.regionKato,
+        s.localityKk,
+        s.localityRu,
+        s.localityEn,
+        baseTime,
+      );
     }
 
     const insUser = sqlite.prepare(
@@ -737,7 +748,8 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
       }
     }
 
-    const locality = provider.localities.length > 1 && rng.chance(0.35) ? rng.pick(provider.localities) : provider.seed.localityRu;
+    const locality =
+      provider.localities.length > 1 && rng.chance(0.35) ? rng.pick(provider.localities) : provider.seed.localityRu;
     const form: Record<string, unknown> = {
       phone: phone(rng),
       address: `${locality}, ${rng.pick(STREETS)}, д. ${rng.int(1, 180)}${rng.chance(0.7) ? `, кв. ${rng.int(1, 240)}` : ''}`,
@@ -761,7 +773,9 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
       case 'unemployed-certificate':
         form.education = rng.pick(EDUCATION_LEVELS);
         form.lastEmploymentEnded = rng.chance(0.7)
-          ? localDate(submitted - rng.int(20, 700) * DAY).toISOString().slice(0, 10)
+          ? localDate(submitted - rng.int(20, 700) * DAY)
+              .toISOString()
+              .slice(0, 10)
           : null;
         break;
       case 'home-schooling-compensation': {
@@ -807,7 +821,8 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
       statusChanged = submitted + Math.min(Math.floor(durationMs * (0.3 + rng.float() * 0.9)), age - 30_000);
     } else {
       statusChanged =
-        submitted + Math.min(Math.floor(durationMs * (0.05 + rng.float() * 0.8)), Math.floor(age * (0.2 + rng.float() * 0.75)));
+        submitted +
+        Math.min(Math.floor(durationMs * (0.05 + rng.float() * 0.8)), Math.floor(age * (0.2 + rng.float() * 0.75)));
     }
     statusChanged = Math.min(now, Math.max(submitted + 1_000, statusChanged));
 

@@ -154,7 +154,9 @@ describe('makeIin / makeBin', () => {
       const iin = makeIin(birth, sex, serial * 7);
       expect(parseIin(iin)?.sex).toBe(sex);
       expect(parseIin(iin)?.birthDate).toBe(birth.toISOString().slice(0, 10));
-      expect(isValidBin(makeBin({ year: 1995 + (serial % 30), month: 1 + (serial % 12) }, 4, 0, serial * 31))).toBe(true);
+      expect(isValidBin(makeBin({ year: 1995 + (serial % 30), month: 1 + (serial % 12) }, 4, 0, serial * 31))).toBe(
+        true,
+      );
     }
   });
 });

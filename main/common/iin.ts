@@ -140,12 +140,7 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-function withChecksum(
-  prefix: string,
-  serial: number,
-  serialWidth: number,
-  what: string,
-): string {
+function withChecksum(prefix: string, serial: number, serialWidth: number, what: string): string {
   const modulo = 10 ** serialWidth;
   if (!Number.isInteger(serial) || serial < 0) {
     throw new RangeError(`${what}: serial must be a non-negative integer, got ${serial}`);
@@ -172,10 +167,7 @@ export function makeIin(birthDate: Date, sex: Sex, serial: number): string {
   const century = Math.floor((year - 1800) / 100); // 0, 1, 2
   const centuryDigit = century * 2 + (sex === 'male' ? 1 : 2);
   const prefix =
-    pad(year % 100, 2) +
-    pad(birthDate.getUTCMonth() + 1, 2) +
-    pad(birthDate.getUTCDate(), 2) +
-    String(centuryDigit);
+    pad(year % 100, 2) + pad(birthDate.getUTCMonth() + 1, 2) + pad(birthDate.getUTCDate(), 2) + String(centuryDigit);
   return withChecksum(prefix, serial % 10000, 4, 'makeIin');
 }
 
@@ -193,10 +185,6 @@ export function makeBin(
   if (!(registered.month >= 1 && registered.month <= 12)) {
     throw new RangeError(`makeBin: month ${registered.month} outside 1–12`);
   }
-  const prefix =
-    pad(((registered.year % 100) + 100) % 100, 2) +
-    pad(registered.month, 2) +
-    String(type) +
-    String(unit);
+  const prefix = pad(((registered.year % 100) + 100) % 100, 2) + pad(registered.month, 2) + String(type) + String(unit);
   return withChecksum(prefix, serial % 100000, 5, 'makeBin');
 }
