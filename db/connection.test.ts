@@ -135,3 +135,33 @@ describe('backupTakenAt', () => {
     expect(backupTakenAt('/d/q.db')).toBeNull();
   });
 });
+
+describe('which integrity check a start runs', () => {
+  it('runs the full check after a session that did not close cleanly, the quick one after a clean close', async () => {
+    const path = join(tmp(), 'q.db');
+    let t = Date.UTC(2026, 0, 1);
+    const now = () => t;
+    (await openDatabase(path, { now })).close();
+    const clean = await openDatabase(path, { now });
+    expect(clean.integrity).toBe('quick');
+    // Killed: the process ends without close().
+    clean.sqlite.close();
+    const afterCrash = await openDatabase(path, { now });
+    expect(afterCrash.integrity).toBe('full');
+    afterCrash.close();
+    expect((await openDatabase(path, { now })).integrity).toBe('quick');
+    t += 8 * 24 * 3600 * 1000;
+    const weekLater = await openDatabase(path, { now });
+    expect(weekLater.integrity).toBe('full');
+    weekLater.close();
+  });
+
+  it('chooses by the health record', async () => {
+    const { chooseIntegrityCheck } = await import('./connection.js');
+    const week = 7 * 24 * 3600 * 1000;
+    expect(chooseIntegrityCheck(null, 0, week)).toBe('full');
+    expect(chooseIntegrityCheck({ lastFullCheckAt: 0, open: true }, 1, week)).toBe('full');
+    expect(chooseIntegrityCheck({ lastFullCheckAt: 0, open: false }, 1, week)).toBe('quick');
+    expect(chooseIntegrityCheck({ lastFullCheckAt: 0, open: false }, week + 1, week)).toBe('full');
+  });
+});

@@ -27,6 +27,10 @@ export interface OpenOptions {
   keepBackups?: number;
   /** Take a backup at start when the newest one is older than this (ms); 0 turns it off. */
   backupEveryMs?: number;
+  /** Force the full or the quick integrity check; default: chooseIntegrityCheck. */
+  integrity?: IntegrityMode;
+  /** A full check at least this often (ms), even after clean shutdowns. */
+  fullCheckEveryMs?: number;
   now?: () => number;
 }
 
@@ -38,6 +42,8 @@ export interface OpenedDatabase {
   applied: string[];
   /** The backup this start took, if it took one. */
   backupPath: string | null;
+  /** Which integrity check this start ran. */
+  integrity: IntegrityMode;
   close(): void;
 }
 
@@ -109,9 +115,56 @@ export function backupTakenAt(file: string): number | null {
   return Date.UTC(y!, mo! - 1, d!, h!, mi!, se!);
 }
 
-function integrityProblems(sqlite: Database.Database): string[] {
-  const rows = sqlite.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[];
-  const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+/**
+ * The health record kept beside the data: when the last full integrity check
+ * passed, and whether the last session closed the database cleanly. Kept in
+ * its own table (created here, outside the migrations) so that it can be read
+ * before migrations run.
+ */
+interface Health {
+  lastFullCheckAt: number;
+  open: boolean;
+}
+
+function readHealth(sqlite: Database.Database): Health | null {
+  const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'db_health'").get();
+  if (!exists) return null;
+  const row = sqlite.prepare('SELECT last_full_check_at AS lastFullCheckAt, open FROM db_health WHERE id = 1').get() as
+    | { lastFullCheckAt: number; open: number }
+    | undefined;
+  return row ? { lastFullCheckAt: row.lastFullCheckAt, open: row.open === 1 } : null;
+}
+
+function writeHealth(sqlite: Database.Database, health: Health): void {
+  sqlite.exec(
+    'CREATE TABLE IF NOT EXISTS db_health (id INTEGER PRIMARY KEY CHECK (id = 1), last_full_check_at INTEGER NOT NULL, open INTEGER NOT NULL)',
+  );
+  sqlite
+    .prepare(
+      'INSERT INTO db_health (id, last_full_check_at, open) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET last_full_check_at = excluded.last_full_check_at, open = excluded.open',
+    )
+    .run(health.lastFullCheckAt, health.open ? 1 : 0);
+}
+
+export type IntegrityMode = 'full' | 'quick';
+
+/**
+ * Which check a start runs: the full `integrity_check` (every page, every
+ * index entry) after a session that did not close cleanly (crash, power
+ * loss, killed process), when the last full check is older than `fullEveryMs`,
+ * or when there is no record; otherwise `quick_check` (every page and record,
+ * without cross-checking index contents), which is several times faster on a
+ * large journal.
+ */
+export function chooseIntegrityCheck(health: Health | null, now: number, fullEveryMs: number): IntegrityMode {
+  if (!health || health.open || now - health.lastFullCheckAt > fullEveryMs) return 'full';
+  return 'quick';
+}
+
+function integrityProblems(sqlite: Database.Database, mode: IntegrityMode): string[] {
+  const pragma = mode === 'full' ? 'integrity_check' : 'quick_check';
+  const rows = sqlite.prepare(`PRAGMA ${pragma}`).all() as Record<string, string>[];
+  const problems = rows.map((r) => r[pragma] ?? '').filter((r) => r !== 'ok');
   const fk = sqlite.prepare('PRAGMA foreign_key_check').all() as { table: string }[];
   if (fk.length > 0) problems.push(`${fk.length} rows break foreign keys (first in ${fk[0]?.table})`);
   return problems;
@@ -126,15 +179,19 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
   mkdirSync(dirname(path), { recursive: true });
   const isNew = !existsSync(path) || statSync(path).size === 0;
 
+  const fullCheckEveryMs = options.fullCheckEveryMs ?? 7 * 24 * 3600 * 1000;
   let sqlite: Database.Database;
   let problems: string[];
+  let integrity: IntegrityMode = 'full';
   try {
     sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    problems = isNew ? [] : integrityProblems(sqlite);
+    integrity = options.integrity ?? chooseIntegrityCheck(readHealth(sqlite), now(), fullCheckEveryMs);
+    problems = isNew ? [] : integrityProblems(sqlite, integrity);
+    if (problems.length === 0) writeHealth(sqlite, { lastFullCheckAt: integrity === 'full' ? now() : (readHealth(sqlite)?.lastFullCheckAt ?? 0), open: true });
   } catch (err) {
     // "file is not a database", "database disk image is malformed", ...
     throw new DatabaseIntegrityError(path, [err instanceof Error ? err.message : String(err)], backupsOf(path, backupDir).at(-1) ?? null);
@@ -168,8 +225,12 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
     path,
     applied: pending,
     backupPath,
+    integrity,
     close: () => {
-      if (sqlite.open) sqlite.close();
+      if (!sqlite.open) return;
+      const health = readHealth(sqlite);
+      writeHealth(sqlite, { lastFullCheckAt: health?.lastFullCheckAt ?? 0, open: false });
+      sqlite.close();
     },
   };
 }

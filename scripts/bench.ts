@@ -49,12 +49,20 @@ try {
     s.close();
   });
 
-  // Every start: integrity check, pending-migration check (none pending).
+  // A start after a clean close: quick integrity check, pending-migration check (none pending).
   const openAndMigrate = await timeMedian(runs, async () => {
     const o = await openDatabase(path, { backupEveryMs: 0 });
+    if (o.integrity !== 'quick') throw new Error('expected the quick check after a clean close');
     o.close();
   });
   report.add('db.open_and_migrate_ms', openAndMigrate, 'ms', baseline);
+
+  // A start after a crash (or the weekly one): the full integrity check.
+  const fullCheck = await timeMedian(runs, async () => {
+    const o = await openDatabase(path, { backupEveryMs: 0, integrity: 'full' });
+    o.close();
+  });
+  report.add('db.open_full_check_ms', fullCheck, 'ms', baseline);
 
   // A start after an upgrade: integrity check, online backup, migration.
   const upgrade = await timeMedian(runs, async () => {
