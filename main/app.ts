@@ -69,6 +69,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
         applications: demo,
         seed: options.demoSeed ?? 1,
         now: now(),
+        services: catalogue.services,
       });
       log(`demo: ${counts.applications} applications`);
     }

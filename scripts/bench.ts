@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { Report, timeMedian } from '../bench/report.js';
 import { openDatabase } from '../db/connection.js';
 import { generateDemo } from '../db/demo/generate.js';
+import { loadCatalogue } from '../main/catalogue/loader.js';
 import { ROOT } from './harness.js';
 
 const { values } = parseArgs({
@@ -26,7 +27,12 @@ try {
   const path = join(dir, 'bench.db');
   const t0 = performance.now();
   const fixture = await openDatabase(path, { backupEveryMs: 0 });
-  generateDemo(fixture.sqlite, { applications, seed: 42, now: Date.UTC(2026, 10, 1) });
+  generateDemo(fixture.sqlite, {
+    applications,
+    seed: 42,
+    now: Date.UTC(2026, 10, 1),
+    services: loadCatalogue(join(ROOT, 'resources', 'services')).services,
+  });
   fixture.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   fixture.close();
   const mb = statSync(path).size / 1e6;

@@ -4,11 +4,17 @@
  *   tsx db/demo/cli.ts <file.db> [--applications N] [--seed S] [--now ISO-date] [--events]
  *
  * The file is created and migrated by openDatabase; it must not hold
- * providers, users or applications yet. Writes with synchronous=OFF (demo data
+ * providers, users or applications yet. Services (channels, steps, limits,
+ * refusal reasons) come from the catalogue in resources/services. Writes with synchronous=OFF (demo data
  * can be regenerated) and restores the connection's setting afterwards.
  */
+import { fileURLToPath } from 'node:url';
+import { loadCatalogue } from '../../main/catalogue/loader.js';
 import { openDatabase } from '../connection.js';
 import { generateDemo } from './generate.js';
+
+/** The service catalogue, relative to the repository root (this file is db/demo/cli.ts). */
+const CATALOGUE_DIR = fileURLToPath(new URL('../../resources/services', import.meta.url));
 
 interface CliArgs {
   file: string;
@@ -58,6 +64,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const catalogue = loadCatalogue(CATALOGUE_DIR);
+  for (const p of catalogue.problems) console.error(`catalogue: ${p.file}: ${p.field}: ${p.message}`);
+  if (catalogue.services.length === 0) throw new Error(`no valid service definitions in ${CATALOGUE_DIR}`);
   const opened = await openDatabase(args.file);
   try {
     const previous = opened.sqlite.pragma('synchronous', { simple: true }) as number;
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
     let lastReport = 0;
     const result = generateDemo(opened.sqlite, {
       applications: args.applications,
+      services: catalogue.services,
       seed: args.seed,
       now: args.now,
       events: args.events,

@@ -4,11 +4,16 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isValidBin, isValidIin, parseIin } from '../../main/common/iin.js';
+import { loadCatalogue } from '../../main/catalogue/loader.js';
+import type { ServiceDefinition } from '../../main/catalogue/schema.js';
 import { foldForSearch } from '../../main/common/text.js';
 import { STATUSES } from '../schema.js';
 import { DEMO_USERS, generateDemo, type GenerateDemoResult } from './generate.js';
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+const CATALOGUE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'services');
+const SERVICES = loadCatalogue(CATALOGUE_DIR).services;
+const BY_CODE = new Map<string, ServiceDefinition>(SERVICES.map((s) => [s.code, s]));
 const NOW = Date.UTC(2026, 4, 20, 7, 30); // 2026-05-20 12:30 in Kazakhstan
 const SEED = 20260520;
 const DAY = 86_400_000;
@@ -73,7 +78,7 @@ describe('generateDemo', () => {
 
   beforeAll(() => {
     sqlite = emptyDatabase();
-    result = generateDemo(sqlite, { applications: 2000, seed: SEED, now: NOW });
+    result = generateDemo(sqlite, { applications: 2000, seed: SEED, now: NOW, services: SERVICES });
     apps = sqlite.prepare('SELECT * FROM applications').all() as AppRow[];
   });
 
@@ -258,13 +263,15 @@ describe('generateDemo', () => {
       expect(a.submitted_at).toBeGreaterThan(NOW - 560 * DAY);
       expect(a.status_changed_at).toBeGreaterThan(a.submitted_at);
       expect(a.status_changed_at).toBeLessThanOrEqual(NOW);
-      const open = a.status !== 'completed' && a.status !== 'completed_with_error';
+      const open = a.status === 'received' || a.status === 'in_processing' || a.status === 'on_signing';
       if (open) {
         expect(a.due_at).not.toBeNull();
         expect(a.due_at ?? 0).toBeGreaterThan(a.status_changed_at);
         expect(a.current_step).toBeTruthy();
       } else {
+        // Completed ones have no step; waiting on an external system has no catalogue step either.
         expect(a.due_at).toBeNull();
+        expect(a.current_step).toBeNull();
       }
       expect(a.version).toBe(1);
       expect(a.created_at).toBe(a.submitted_at);
@@ -275,6 +282,76 @@ describe('generateDemo', () => {
     }
     const oldest = Math.min(...apps.map((a) => a.submitted_at));
     expect(oldest).toBeLessThan(NOW - 500 * DAY);
+  });
+
+  it("follows the catalogue: the service's channels, steps for the channel, deadlines and refusal reasons", () => {
+    for (const a of apps) {
+      const service = BY_CODE.get(a.service_code);
+      expect(service, a.service_code).toBeDefined();
+      if (!service) continue;
+      expect(service.channels, a.service_code).toContain(a.channel);
+      if (a.current_step !== null) {
+        const step = service.steps.find((s) => s.code === a.current_step);
+        expect(
+          step?.code,
+          `${a.service_code}: ${a.current_step} not in ${service.steps.map((s) => s.code).join(', ')}`,
+        ).toBe(a.current_step);
+        if (step?.channels) expect(step.channels, `${a.current_step} by ${a.channel}`).toContain(a.channel);
+        // The deadline is the step's limit from the status change: minutes exactly, working days at least that many days.
+        const limit = step?.limit;
+        const due = a.due_at ?? 0;
+        if (limit?.unit === 'minutes') expect(due - a.status_changed_at).toBe(limit.value * 60_000);
+        if (limit?.unit === 'working_days') {
+          expect(due - a.status_changed_at).toBeGreaterThanOrEqual(limit.value * DAY);
+          expect((due - a.status_changed_at) % DAY).toBe(0);
+          const dow = new Date(due + 5 * 3_600_000).getUTCDay();
+          expect([0, 6]).not.toContain(dow);
+        }
+      }
+      if (a.refusal_reason_code !== null) {
+        const reason = service.refusalReasons.find((r) => r.code === a.refusal_reason_code);
+        expect(reason?.code, `${a.service_code}: ${a.refusal_reason_code}`).toBe(a.refusal_reason_code);
+        expect([reason?.text.kk, reason?.text.ru]).toContain(a.refusal_text);
+      }
+      if (a.decision === 'negative') expect(a.refusal_reason_code).not.toBeNull();
+      if (a.decision === 'positive') {
+        expect(a.refusal_reason_code).toBeNull();
+        expect(a.refusal_text).toBeNull();
+      }
+    }
+    const stepsOf = (status: string) => new Set(apps.filter((a) => a.status === status).map((a) => a.current_step));
+    expect(stepsOf('received')).toEqual(
+      new Set([
+        'head-assign',
+        'head-review',
+        'executor-process',
+        'executor-review',
+        'executor-check',
+        'executor-prepare',
+      ]),
+    );
+    // Collegial steps appear for the services that have one.
+    expect(apps.some((a) => a.status === 'in_processing' && a.current_step === 'commission-decision')).toBe(true);
+    expect(stepsOf('on_signing')).toEqual(new Set(['head-sign']));
+  });
+
+  it('files applications only for the services given, and needs one it knows', () => {
+    const db = emptyDatabase();
+    const only = SERVICES.filter((s) => s.code === 'industrial-infrastructure');
+    generateDemo(db, { applications: 2000, seed: 3, now: NOW, services: only });
+    const rows = db.prepare('SELECT DISTINCT service_code, channel FROM applications').all();
+    // No head step after the executor's in this service: on signing, it sits at the executor's last step.
+    const signing = db
+      .prepare("SELECT DISTINCT current_step AS step FROM applications WHERE status = 'on_signing'")
+      .all();
+    expect(signing).toEqual([{ step: 'executor-issue' }]);
+    expect(new Set(rows.map((r) => (r as { service_code: string }).service_code))).toEqual(
+      new Set(['industrial-infrastructure']),
+    );
+    expect(new Set(rows.map((r) => (r as { channel: string }).channel))).toEqual(new Set(['office', 'portal']));
+    expect(() => generateDemo(emptyDatabase(), { applications: 1, seed: 3, now: NOW, services: [] })).toThrow(
+      /needs at least one of the services/,
+    );
   });
 
   it('has staff with roles: per provider a clerk, a head and 2–3 executors; centre operator, monitoring, admin', () => {
@@ -333,20 +410,24 @@ describe('generateDemo', () => {
 
   it('is deterministic for a seed and a now', () => {
     const again = emptyDatabase();
-    generateDemo(again, { applications: 2000, seed: SEED, now: NOW, batchSize: 333 });
+    // The same services in another order give the same rows.
+    const reversed = [...SERVICES].reverse();
+    generateDemo(again, { applications: 2000, seed: SEED, now: NOW, services: reversed, batchSize: 333 });
     expect(dump(again)).toEqual(dump(sqlite));
     const other = emptyDatabase();
-    generateDemo(other, { applications: 2000, seed: SEED + 1, now: NOW });
+    generateDemo(other, { applications: 2000, seed: SEED + 1, now: NOW, services: SERVICES });
     expect((dump(other).applications ?? []).slice(0, 20)).not.toEqual((dump(sqlite).applications ?? []).slice(0, 20));
   });
 
   it('refuses a database that already has data', () => {
-    expect(() => generateDemo(sqlite, { applications: 1, seed: SEED, now: NOW })).toThrow(/empty database/);
+    expect(() => generateDemo(sqlite, { applications: 1, seed: SEED, now: NOW, services: SERVICES })).toThrow(
+      /empty database/,
+    );
   });
 
   it('writes one received event per application when asked', () => {
     const db = emptyDatabase();
-    const r = generateDemo(db, { applications: 300, seed: 7, now: NOW, events: true });
+    const r = generateDemo(db, { applications: 300, seed: 7, now: NOW, events: true, services: SERVICES });
     expect(r.events).toBe(300);
     const rows = db
       .prepare(

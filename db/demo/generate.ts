@@ -7,12 +7,19 @@
  * prepared statements, one transaction per batch, no drizzle in the loop.
  * PRAGMAs (synchronous, journal_mode) are the caller's business.
  *
+ * Services, their channels, step codes, step limits and refusal reasons come
+ * from the service catalogue (`options.services`, resources/services/*.json),
+ * so the workflow finds every `current_step` and `refusal_reason_code` there.
+ * What the catalogue does not say (how popular a service is, how long it
+ * usually takes, who applies, the form data) is demo knowledge kept here.
+ *
  * Expects the schema of db/schema.ts and empty providers/users/applications.
  */
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { makeBin, makeIin, type BinType, type BinUnit, type Sex } from '../../main/common/iin.js';
 import { foldForSearch } from '../../main/common/text.js';
+import type { ServiceDefinition, ServiceStep, StepLimit } from '../../main/catalogue/schema.js';
 import { STATUSES, type Channel, type Decision, type Role, type Status } from '../schema.js';
 import {
   EDUCATION_DOCUMENTS,
@@ -31,7 +38,6 @@ import {
   PHONE_CODES,
   POSITIONS,
   PROVIDERS,
-  REFUSAL_REASONS,
   REGIONS,
   REWORK_COMMENTS,
   RUSSIAN_FEMALE_NAMES,
@@ -39,6 +45,7 @@ import {
   RUSSIAN_PATRONYMICS,
   RUSSIAN_SURNAMES,
   SCHOOLS,
+  SERVICE_CODES,
   SERVICES_BY_KIND,
   STREETS,
   transliterate,
@@ -50,7 +57,13 @@ import {
 export interface GenerateDemoOptions {
   /** How many applications to write. */
   applications: number;
-  /** PRNG seed; the same seed and `now` give the same rows. Default 1. */
+  /**
+   * The service catalogue (`loadCatalogue(...).services`): channels, steps with
+   * their limits and refusal reasons. Services the demo has no profile for
+   * (form data, volumes) are left out; at least one must have one.
+   */
+  services: readonly ServiceDefinition[];
+  /** PRNG seed; the same seed, `now` and `services` give the same rows. Default 1. */
   seed?: number;
   /** "Now" in ms; applications are submitted before it. Default Date.now() (pass it for determinism). */
   now?: number;
@@ -145,26 +158,39 @@ function localDate(t: number): Date {
   return new Date(t + LOCAL_OFFSET);
 }
 
+/** Local day of the week, 0 = Sunday (1 January 1970 was a Thursday). */
+function localDayOfWeek(t: number): number {
+  return (((Math.floor((t + LOCAL_OFFSET) / DAY) + 4) % 7) + 7) % 7;
+}
+
 function isWeekend(t: number): boolean {
-  const dow = localDate(t).getUTCDay();
+  const dow = localDayOfWeek(t);
   return dow === 0 || dow === 6;
 }
 
-/** Adds working days (weekends skipped; the holiday calendar is data elsewhere, ignored here). */
+/**
+ * Whether the local day of `t` counts for working-day limits. Weekends only,
+ * for now: the holiday calendar (public holidays and the yearly moved days
+ * off, DOMAIN.md §5) is data that comes later and replaces this one rule.
+ */
+function isWorkingDay(t: number): boolean {
+  return !isWeekend(t);
+}
+
+/** Adds working days: the same local time on the `days`-th following working day. */
 function addWorkingDays(t: number, days: number): number {
   let out = t;
   let left = days;
   while (left > 0) {
     out += DAY;
-    if (!isWeekend(out)) left--;
+    if (isWorkingDay(out)) left--;
   }
   return out;
 }
 
-type Limit = { minutes: number } | { workingDays: number };
-
-function applyLimit(t: number, limit: Limit): number {
-  return 'minutes' in limit ? t + limit.minutes * MINUTE : addWorkingDays(t, limit.workingDays);
+/** The deadline of a step entered at `t`, from its limit in the catalogue. */
+function dueAfter(t: number, limit: StepLimit): number {
+  return limit.unit === 'minutes' ? t + limit.value * MINUTE : addWorkingDays(t, limit.value);
 }
 
 function two(n: number): string {
@@ -173,6 +199,7 @@ function two(n: number): string {
 
 // -------------------------------------------------------------- services ---
 
+/** What the demo knows about a service beyond its catalogue definition. */
 interface ServiceProfile {
   code: DemoServiceCode;
   /** Share of all applications. */
@@ -180,105 +207,182 @@ interface ServiceProfile {
   /** Typical calendar days from submission to the result. */
   durationDays: number;
   positiveRate: number;
-  channels: Readonly<Record<Channel, number>>;
+  /** Mix of channels in office hours, among the ones the catalogue lets the service take. */
+  channelMix: Readonly<Record<Channel, number>>;
   /** Applicant's age at submission, years. */
   age: readonly [number, number];
   /** Probability that the applicant acts for a legal entity (has a BIN). */
   legalEntityRate: number;
-  limits: {
-    /** Head assigns the responsible executor. */
-    assign: Limit;
-    /** Executor processes (from acceptance). */
-    process: Limit;
-    /** A collegial step (commission, council), when the service has one. */
-    collegial?: { step: string; limit: Limit };
-    /** Head signs. */
-    sign: Limit;
-    /** Waiting for an external information system. */
-    external: Limit;
-  };
 }
 
-// Limits from DOMAIN §5; the education-document duplicate's are assumed.
-const SERVICE_PROFILES: readonly ServiceProfile[] = [
-  {
+const SERVICE_PROFILES: Readonly<Record<DemoServiceCode, ServiceProfile>> = {
+  'grant-small-business': {
     code: 'grant-small-business',
     weight: 14,
     durationDays: 42,
     positiveRate: 0.38,
-    channels: { office: 0.55, centre: 0, portal: 0.45 },
+    channelMix: { office: 0.55, centre: 0, portal: 0.45 },
     age: [21, 62],
     legalEntityRate: 0.45,
-    limits: {
-      assign: { minutes: 20 },
-      process: { workingDays: 5 },
-      collegial: { step: 'commission', limit: { workingDays: 10 } },
-      sign: { workingDays: 1 },
-      external: { workingDays: 10 },
-    },
   },
-  {
+  'industrial-infrastructure': {
     code: 'industrial-infrastructure',
     weight: 6,
     durationDays: 16,
     positiveRate: 0.62,
-    channels: { office: 0.7, centre: 0, portal: 0.3 },
+    channelMix: { office: 0.7, centre: 0, portal: 0.3 },
     age: [28, 66],
     legalEntityRate: 0.85,
-    limits: {
-      assign: { minutes: 20 },
-      process: { workingDays: 5 },
-      collegial: { step: 'council', limit: { workingDays: 5 } },
-      sign: { workingDays: 1 },
-      external: { workingDays: 5 },
-    },
   },
-  {
+  'unemployed-certificate': {
     code: 'unemployed-certificate',
     weight: 38,
     durationDays: 2,
     positiveRate: 0.9,
-    channels: { office: 0.25, centre: 0.35, portal: 0.4 },
+    channelMix: { office: 0.25, centre: 0.35, portal: 0.4 },
     age: [18, 62],
     legalEntityRate: 0,
-    limits: {
-      assign: { minutes: 1 },
-      process: { minutes: 3 },
-      sign: { minutes: 2 },
-      external: { workingDays: 1 },
-    },
   },
-  {
+  'home-schooling-compensation': {
     code: 'home-schooling-compensation',
     weight: 14,
     durationDays: 12,
     positiveRate: 0.88,
-    channels: { office: 0.3, centre: 0.4, portal: 0.3 },
+    channelMix: { office: 0.3, centre: 0.4, portal: 0.3 },
     age: [24, 56],
     legalEntityRate: 0,
-    limits: {
-      assign: { workingDays: 1 },
-      process: { workingDays: 6 },
-      sign: { workingDays: 1 },
-      external: { workingDays: 3 },
-    },
   },
-  {
+  'education-document-duplicate': {
     code: 'education-document-duplicate',
     weight: 28,
     durationDays: 20,
     positiveRate: 0.94,
-    channels: { office: 0.3, centre: 0.2, portal: 0.5 },
+    channelMix: { office: 0.3, centre: 0.2, portal: 0.5 },
     age: [18, 64],
     legalEntityRate: 0,
-    limits: {
-      assign: { workingDays: 1 },
-      process: { workingDays: 12 },
-      sign: { workingDays: 1 },
-      external: { workingDays: 10 },
-    },
   },
-];
+};
+
+function isDemoServiceCode(code: string): code is DemoServiceCode {
+  return (SERVICE_CODES as readonly string[]).includes(code);
+}
+
+/** A catalogue step as an application's current step: its code and limit. */
+interface PlannedStep {
+  code: string;
+  limit: StepLimit;
+}
+
+/**
+ * The current step for each open status of an application that came by one
+ * channel, taken from the service's steps that apply to that channel.
+ * `external_processing` has none: no catalogue step stands for waiting on
+ * another information system (the centre operator's "send" steps happen
+ * before the provider receives the application), so it keeps a null step and
+ * no deadline.
+ */
+interface ChannelPlan {
+  /** `received`, no responsible yet: the head reviews the documents and assigns the executor. */
+  assign: PlannedStep;
+  /** `received` with a responsible: the executor's first step. */
+  accept: PlannedStep;
+  /** `in_processing`: the executor's steps. */
+  process: readonly PlannedStep[];
+  /** `in_processing` after the head returned it for rework: the executor step whose result the head signs. */
+  rework: PlannedStep;
+  /** `in_processing` at a collegial body (commission, council); empty when the service has none. */
+  collegial: readonly PlannedStep[];
+  /** `on_signing`. */
+  sign: PlannedStep;
+}
+
+/** Everything the generator needs per service, computed once so the row loop only indexes. */
+interface ServicePlan {
+  profile: ServiceProfile;
+  /** Channels offered in office hours (accepted by the catalogue, with a step plan) and their weights. */
+  officeChannels: readonly Channel[];
+  officeWeights: readonly number[];
+  /** The channel of applications filed outside office hours: the portal, when the service takes it. */
+  afterHours: Channel;
+  byChannel: Readonly<Partial<Record<Channel, ChannelPlan>>>;
+  refusalReasons: readonly { code: string; kk: string; ru: string }[];
+}
+
+function planned(step: ServiceStep): PlannedStep {
+  return { code: step.code, limit: step.limit };
+}
+
+/** The step plan for applications that came by `channel`, or null when no step of the service applies to it. */
+function planChannel(def: ServiceDefinition, channel: Channel): ChannelPlan | null {
+  const steps = def.steps.filter((s) => !s.channels || s.channels.includes(channel));
+  const first = steps[0];
+  if (!first) return null;
+  const firstExecutor = steps.findIndex((s) => s.role === 'executor');
+  const lastExecutor = steps.findLastIndex((s) => s.role === 'executor');
+  const heads = steps.map((s, i) => ({ s, i })).filter(({ s }) => s.role === 'head');
+
+  // The head's step just before the executor's (head-assign, head-review). With
+  // no head step before it, the nearest is the first head step anywhere; with
+  // no head step at all, the first step (the registration that hands it on).
+  const assignStep =
+    (firstExecutor >= 0 ? heads.filter(({ i }) => i < firstExecutor).at(-1)?.s : undefined) ?? heads[0]?.s ?? first;
+  const assign = planned(assignStep);
+
+  // A service without an executor step: the nearest is the head's assigning
+  // step, the head then works the application himself.
+  const executors = steps.filter((s) => s.role === 'executor').map(planned);
+  const process = executors.length > 0 ? executors : [assign];
+
+  // Signing: `head-sign`, else the first head step after the executor's. Where
+  // the catalogue has no head step after the executor (industrial
+  // infrastructure: the executor prepares and issues the council's protocol
+  // extract himself), the nearest is the executor's last step.
+  const lastExecutorStep = steps[lastExecutor];
+  const signStep =
+    steps.find((s) => s.code === 'head-sign') ??
+    heads.find(({ i }) => i > lastExecutor)?.s ??
+    lastExecutorStep ??
+    assignStep;
+  const signIndex = steps.indexOf(signStep);
+  // Rework goes back to the executor step that produced what the head signs.
+  const reworkStep = steps.filter((s, i) => s.role === 'executor' && i <= signIndex).at(-1) ?? lastExecutorStep;
+
+  return {
+    assign,
+    accept: process[0] ?? assign,
+    process,
+    rework: reworkStep ? planned(reworkStep) : assign,
+    collegial: steps.filter((s) => s.role === 'commission').map(planned),
+    sign: planned(signStep),
+  };
+}
+
+/** The plan of one service, or null when the demo cannot file applications for it. */
+function planService(def: ServiceDefinition): ServicePlan | null {
+  if (!isDemoServiceCode(def.code)) return null;
+  const profile = SERVICE_PROFILES[def.code];
+  const byChannel: Partial<Record<Channel, ChannelPlan>> = {};
+  const channels: Channel[] = [];
+  for (const channel of def.channels) {
+    const plan = planChannel(def, channel);
+    if (!plan) continue;
+    byChannel[channel] = plan;
+    channels.push(channel);
+  }
+  const fallback = channels[0];
+  if (fallback === undefined) return null;
+  let officeChannels = channels.filter((c) => profile.channelMix[c] > 0);
+  if (officeChannels.length === 0) officeChannels = channels;
+  const officeWeights = officeChannels.map((c) => profile.channelMix[c] || 1);
+  return {
+    profile,
+    officeChannels,
+    officeWeights,
+    afterHours: channels.includes('portal') ? 'portal' : fallback,
+    byChannel,
+    refusalReasons: def.refusalReasons.map((r) => ({ code: r.code, kk: r.text.kk, ru: r.text.ru })),
+  };
+}
 
 /**
  * Status mix by how far an application is into its typical duration:
@@ -581,6 +685,19 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
     }
   }
 
+  // Per service, once: channels, the step of each status with its limit, refusal reasons.
+  // Sorted by code, so the order the catalogue was loaded in does not matter.
+  const plans = [...options.services]
+    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+    .map(planService)
+    .filter((p): p is ServicePlan => p !== null);
+  if (plans.length === 0) {
+    throw new Error(
+      `generateDemo needs at least one of the services ${SERVICE_CODES.join(', ')} in options.services, ` +
+        `got ${options.services.map((s) => s.code).join(', ') || 'none'}`,
+    );
+  }
+
   const rng = new Rng(seed);
 
   // ---- base data, one transaction
@@ -650,11 +767,12 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
 
   const operatorIds = staff.filter((u) => u.roles.some((r) => r.role === 'operator')).map((u) => u.id);
   const providersByService = new Map<DemoServiceCode, { runtimes: ProviderRuntime[]; weights: number[] }>();
-  for (const profile of SERVICE_PROFILES) {
+  for (const { profile } of plans) {
     const matching = runtimes.filter((p) => SERVICES_BY_KIND[p.seed.kind].includes(profile.code));
+    if (matching.length === 0) throw new Error(`no demo provider offers ${profile.code}`);
     providersByService.set(profile.code, { runtimes: matching, weights: matching.map((p) => p.seed.weight) });
   }
-  const serviceWeights = SERVICE_PROFILES.map((s) => s.weight);
+  const serviceWeights = plans.map((p) => p.profile.weight);
 
   // ---- submission times: sorted, weekdays and office hours favoured, slowly growing volume
   const start = now - HISTORY_DAYS * DAY;
@@ -690,8 +808,9 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
 
   const writeOne = (i: number): void => {
     const submitted = times[i] ?? now - MINUTE;
-    const profile = SERVICE_PROFILES[rng.weighted(serviceWeights)];
-    if (!profile) throw new Error('no service profile');
+    const plan = plans[rng.weighted(serviceWeights)];
+    if (!plan) throw new Error('no service plan');
+    const { profile } = plan;
     const candidates = providersByService.get(profile.code);
     if (!candidates || candidates.runtimes.length === 0) throw new Error(`no provider for ${profile.code}`);
     const provider = candidates.runtimes[rng.weighted(candidates.weights)];
@@ -701,11 +820,11 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
     const local = localDate(submitted);
     const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
     const officeHours = !isWeekend(submitted) && hour >= 9 && hour < 18.5;
-    let channel: Channel = 'portal';
-    if (officeHours) {
-      const c = rng.weighted([profile.channels.office, profile.channels.centre, profile.channels.portal]);
-      channel = c === 0 ? 'office' : c === 1 ? 'centre' : 'portal';
-    }
+    const channel: Channel = officeHours
+      ? (plan.officeChannels[rng.weighted(plan.officeWeights)] ?? plan.afterHours)
+      : plan.afterHours;
+    const steps = plan.byChannel[channel];
+    if (!steps) throw new Error(`no step plan for ${profile.code} by ${channel}`);
     let portalNumber: string | null = null;
     if (channel !== 'office') {
       portalCounter += 1 + rng.int(0, 40);
@@ -828,49 +947,42 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
 
     const executor = rng.pick(provider.executorIds);
     let responsible: string | null = executor;
-    let step: string | null = null;
-    let due: number | null = null;
+    let current: PlannedStep | null = null;
     let reworkComment: string | null = null;
     switch (status) {
       case 'received':
         if (rng.chance(0.25)) {
-          step = 'executor-accept';
-          due = applyLimit(statusChanged, profile.limits.process);
+          current = steps.accept;
         } else {
           responsible = null;
-          step = 'head-assign';
-          due = applyLimit(statusChanged, profile.limits.assign);
+          current = steps.assign;
         }
         break;
-      case 'in_processing': {
-        const collegial = profile.limits.collegial;
-        if (collegial && rng.chance(0.4)) {
-          step = collegial.step;
-          due = applyLimit(statusChanged, collegial.limit);
+      case 'in_processing':
+        if (steps.collegial.length > 0 && rng.chance(0.4)) {
+          current = rng.pick(steps.collegial);
+        } else if (rng.chance(0.12)) {
+          current = steps.rework;
+          reworkComment = rng.pick(REWORK_COMMENTS);
         } else {
-          step = 'executor-process';
-          due = applyLimit(statusChanged, profile.limits.process);
+          current = rng.pick(steps.process);
         }
-        if (rng.chance(0.12)) reworkComment = rng.pick(REWORK_COMMENTS);
         break;
-      }
       case 'on_signing':
-        step = 'head-sign';
-        due = applyLimit(statusChanged, profile.limits.sign);
+        current = steps.sign;
         break;
-      case 'external_processing':
-        step = 'external-system';
-        due = applyLimit(statusChanged, profile.limits.external);
-        break;
+      case 'external_processing': // no catalogue step: see ChannelPlan
       case 'completed':
       case 'completed_with_error':
         break;
     }
+    const step = current?.code ?? null;
+    const due = current ? dueAfter(statusChanged, current.limit) : null;
 
     let refusalCode: string | null = null;
     let refusalText: string | null = null;
     if (decision === 'negative') {
-      const reason = rng.pick(REFUSAL_REASONS[profile.code]);
+      const reason = rng.pick(plan.refusalReasons);
       refusalCode = reason.code;
       refusalText = applicant.kazakh && rng.chance(0.5) ? reason.kk : reason.ru;
     }
