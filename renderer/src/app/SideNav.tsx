@@ -1,0 +1,66 @@
+/** The left navigation: the journal now; intake, monitoring and settings shown as coming later. */
+import type { ReactNode } from 'react';
+import { IconCollapse, IconExpand, IconIntake, IconJournal, IconMonitoring, IconSettings } from '../components/Icons';
+import { useI18n } from '../i18n/I18nProvider';
+import type { MessageKey } from '../i18n/i18n';
+
+interface Section {
+  id: string;
+  label: MessageKey;
+  icon: ReactNode;
+  ready: boolean;
+}
+
+const SECTIONS: readonly Section[] = [
+  { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true },
+  { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
+  { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
+  { id: 'settings', label: 'nav.settings', icon: <IconSettings />, ready: false },
+];
+
+export function SideNav({ active, collapsed, onToggle }: { active: string; collapsed: boolean; onToggle(): void }) {
+  const { t } = useI18n();
+  return (
+    <nav className="sidenav" aria-label={t('nav.label')}>
+      <ul className="nav-list">
+        {SECTIONS.map((s) => (
+          <li key={s.id}>
+            {s.ready ? (
+              <button
+                type="button"
+                className="nav-item"
+                data-testid={`nav-${s.id}`}
+                aria-current={s.id === active ? 'page' : undefined}
+                title={collapsed ? t(s.label) : undefined}
+              >
+                {s.icon}
+                <span className="nav-label">{t(s.label)}</span>
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="nav-item"
+                data-testid={`nav-${s.id}`}
+                disabled
+                title={`${t(s.label)}: ${t('nav.comingLater')}`}
+              >
+                {s.icon}
+                <span className="nav-label">{t(s.label)}</span>
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <button
+        type="button"
+        className="nav-toggle"
+        onClick={onToggle}
+        aria-expanded={!collapsed}
+        aria-label={collapsed ? t('nav.expand') : t('nav.collapse')}
+        title={collapsed ? t('nav.expand') : t('nav.collapse')}
+      >
+        {collapsed ? <IconExpand /> : <IconCollapse />}
+      </button>
+    </nav>
+  );
+}

@@ -1,2 +1,0 @@
-// The renderer's Vite config lives in renderer/vite.config.ts; this lets `npx vite build` run from the root.
-export { default } from './renderer/vite.config';
