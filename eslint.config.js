@@ -6,10 +6,32 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'util', 'worker_threads'];
+const NODE_BUILTINS = [
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'url',
+  'util',
+  'worker_threads',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', '.data/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'release/**',
+      'node_modules/**',
+      'db/migrations/**',
+      'test-results/**',
+      'playwright-report/**',
+      '.data/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,7 +42,12 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: "Only main/shell and the preload import 'electron'; services run in plain Node." }],
+          paths: [
+            {
+              name: 'electron',
+              message: "Only main/shell and the preload import 'electron'; services run in plain Node.",
+            },
+          ],
         },
       ],
     },
@@ -40,7 +67,10 @@ export default tseslint.config(
         {
           paths: [{ name: 'electron', message: 'The renderer reaches main only through the contract.' }],
           patterns: [
-            { group: ['**/main/**', '**/db/**', '**/server/**'], message: 'The renderer reaches main only through the contract (preload/api.ts).' },
+            {
+              group: ['**/main/**', '**/db/**', '**/server/**'],
+              message: 'The renderer reaches main only through the contract (preload/api.ts).',
+            },
             { group: ['node:*', ...NODE_BUILTINS], message: 'No Node in the renderer.' },
           ],
         },

@@ -13,7 +13,12 @@ export class Report {
 
   add(name: string, value: number, unit: string, baseline: number): void {
     const round = (n: number) => Math.round(n * 100) / 100;
-    const figure = { value: round(value), unit, baseline: round(baseline), ratio: round(baseline > 0 ? value / baseline : 0) };
+    const figure = {
+      value: round(value),
+      unit,
+      baseline: round(baseline),
+      ratio: round(baseline > 0 ? value / baseline : 0),
+    };
     this.figures[name] = figure;
     console.log(`${name}: ${figure.value} ${unit} (baseline: ${figure.baseline}, ratio: ${figure.ratio})`);
   }

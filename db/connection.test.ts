@@ -23,15 +23,29 @@ describe('openDatabase', () => {
     expect(opened.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(opened.sqlite.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(opened.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
-    const tables = (opened.sqlite.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map(
-      (t) => t.name,
-    );
-    for (const t of ['users', 'user_roles', 'providers', 'provider_staff', 'services', 'applications', 'application_events', 'attachments', 'outbox', 'sync_state', 'settings']) {
+    const tables = (
+      opened.sqlite.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]
+    ).map((t) => t.name);
+    for (const t of [
+      'users',
+      'user_roles',
+      'providers',
+      'provider_staff',
+      'services',
+      'applications',
+      'application_events',
+      'attachments',
+      'outbox',
+      'sync_state',
+      'settings',
+    ]) {
       expect(tables).toContain(t);
     }
     expect(() =>
       opened.sqlite
-        .prepare("INSERT INTO applications (id, number, provider_id, service_code, channel, applicant_iin, applicant_name, applicant_name_norm, region_kato, locality, status, submitted_at, status_changed_at, form_data, created_at, updated_at) VALUES ('a', '1', 'no-such-provider', 's', 'office', '1', 'n', 'n', 'r', 'l', 'received', 0, 0, '{}', 0, 0)")
+        .prepare(
+          "INSERT INTO applications (id, number, provider_id, service_code, channel, applicant_iin, applicant_name, applicant_name_norm, region_kato, locality, status, submitted_at, status_changed_at, form_data, created_at, updated_at) VALUES ('a', '1', 'no-such-provider', 's', 'office', '1', 'n', 'n', 'r', 'l', 'received', 0, 0, '{}', 0, 0)",
+        )
         .run(),
     ).toThrow(/FOREIGN KEY/);
     opened.close();
@@ -57,7 +71,9 @@ describe('openDatabase', () => {
     first.sqlite.exec("INSERT INTO settings VALUES ('k', '\"v\"', 1)");
     // Pretend the last migration is new: forget that it was applied.
     const last = tags().at(-1)!;
-    first.sqlite.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
+    first.sqlite.exec(
+      'DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)',
+    );
     first.sqlite.exec('DROP TRIGGER application_events_no_update; DROP TRIGGER application_events_no_delete;');
     expect(pendingMigrations(first.sqlite, MIGRATIONS)).toEqual([last]);
     first.close();
@@ -92,7 +108,9 @@ describe('openDatabase', () => {
     const dir = tmp();
     const path = join(dir, 'q.db');
     const o = await openDatabase(path, { now: () => Date.UTC(2026, 0, 1) });
-    const ins = o.sqlite.prepare("INSERT INTO settings VALUES (?, '\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"', 1)");
+    const ins = o.sqlite.prepare(
+      'INSERT INTO settings VALUES (?, \'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\', 1)',
+    );
     o.sqlite.transaction(() => {
       for (let i = 0; i < 3000; i++) ins.run(`key-${i}`);
     })();
@@ -104,7 +122,8 @@ describe('openDatabase', () => {
     // Damage pages in the middle of the file (the settings table's b-tree).
     const size = statSync(path).size;
     const fd = openSync(path, 'r+');
-    for (let offset = 8192; offset < size - 4096; offset += 16384) writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, offset);
+    for (let offset = 8192; offset < size - 4096; offset += 16384)
+      writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, offset);
     closeSync(fd);
     const damaged = readFileSync(path);
 

@@ -130,8 +130,7 @@ function readHealth(sqlite: Database.Database): Health | null {
   const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'db_health'").get();
   if (!exists) return null;
   const row = sqlite.prepare('SELECT last_full_check_at AS lastFullCheckAt, open FROM db_health WHERE id = 1').get() as
-    | { lastFullCheckAt: number; open: number }
-    | undefined;
+    { lastFullCheckAt: number; open: number } | undefined;
   return row ? { lastFullCheckAt: row.lastFullCheckAt, open: row.open === 1 } : null;
 }
 
@@ -182,7 +181,7 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
   const fullCheckEveryMs = options.fullCheckEveryMs ?? 7 * 24 * 3600 * 1000;
   let sqlite: Database.Database;
   let problems: string[];
-  let integrity: IntegrityMode = 'full';
+  let integrity: IntegrityMode;
   try {
     sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
@@ -191,10 +190,18 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
     sqlite.pragma('busy_timeout = 5000');
     integrity = options.integrity ?? chooseIntegrityCheck(readHealth(sqlite), now(), fullCheckEveryMs);
     problems = isNew ? [] : integrityProblems(sqlite, integrity);
-    if (problems.length === 0) writeHealth(sqlite, { lastFullCheckAt: integrity === 'full' ? now() : (readHealth(sqlite)?.lastFullCheckAt ?? 0), open: true });
+    if (problems.length === 0)
+      writeHealth(sqlite, {
+        lastFullCheckAt: integrity === 'full' ? now() : (readHealth(sqlite)?.lastFullCheckAt ?? 0),
+        open: true,
+      });
   } catch (err) {
     // "file is not a database", "database disk image is malformed", ...
-    throw new DatabaseIntegrityError(path, [err instanceof Error ? err.message : String(err)], backupsOf(path, backupDir).at(-1) ?? null);
+    throw new DatabaseIntegrityError(
+      path,
+      [err instanceof Error ? err.message : String(err)],
+      backupsOf(path, backupDir).at(-1) ?? null,
+    );
   }
   if (problems.length > 0) {
     sqlite.close();

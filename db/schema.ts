@@ -5,14 +5,7 @@
  * index cheaply, and nothing is ever ordered by them across devices (the sync
  * protocol orders by `seq` and server versions instead).
  */
-import {
-  index,
-  integer,
-  primaryKey,
-  sqliteTable,
-  text,
-  uniqueIndex,
-} from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const ROLES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -77,9 +70,7 @@ export const users = sqliteTable(
     positionRu: text('position_ru'),
     /** scrypt hash with its parameters and salt; never the password. */
     passwordHash: text('password_hash'),
-    mustChangePassword: integer('must_change_password', { mode: 'boolean' })
-      .notNull()
-      .default(false),
+    mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(false),
     blocked: integer('blocked', { mode: 'boolean' }).notNull().default(false),
     lastOnlineLoginAt: integer('last_online_login_at'),
     createdAt: integer('created_at').notNull(),

@@ -24,7 +24,14 @@ export const ROOT = join(import.meta.dirname, '..');
 export function startHarness(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'qyzmet-e2e-'))) {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'scripts', 'dev-web.ts'), '--json', '--data-dir', dataDir, ...args],
+    [
+      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      join(ROOT, 'scripts', 'dev-web.ts'),
+      '--json',
+      '--data-dir',
+      dataDir,
+      ...args,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise<RunningHarness>((resolve, reject) => {

@@ -36,7 +36,18 @@ const call = async <T>(channel: Parameters<typeof dispatch>[1], input: unknown):
   return r.value as T;
 };
 
-type Page = { total: number; rows: { applicantIin: string; applicantName: string; number: string; status: string; decision: string; submittedAt: number; serviceName: { kk: string; ru: string; en: string } }[] };
+type Page = {
+  total: number;
+  rows: {
+    applicantIin: string;
+    applicantName: string;
+    number: string;
+    status: string;
+    decision: string;
+    submittedAt: number;
+    serviceName: { kk: string; ru: string; en: string };
+  }[];
+};
 
 describe('journal.list', () => {
   it('pages through the demo applications, newest first', async () => {
@@ -63,19 +74,32 @@ describe('journal.list', () => {
     const byNumber = await call<Page>('journal.list', { page: 0, pageSize: 100, search: some.number });
     expect(byNumber.rows.map((r) => r.number)).toContain(some.number);
 
-    const kazakh = (await call<Page>('journal.list', { page: 0, pageSize: 500 })).rows.find((r) => /[әқөұүіңғ]/i.test(r.applicantName))!;
+    const kazakh = (await call<Page>('journal.list', { page: 0, pageSize: 500 })).rows.find((r) =>
+      /[әқөұүіңғ]/i.test(r.applicantName),
+    )!;
     expect(kazakh).toBeDefined();
     const surname = kazakh.applicantName.split(' ')[0]!;
     const plain = surname
       .toLowerCase()
-      .replace(/ә/g, 'а').replace(/қ/g, 'к').replace(/ө/g, 'о').replace(/[ұү]/g, 'у')
-      .replace(/і/g, 'и').replace(/ң/g, 'н').replace(/ғ/g, 'г').replace(/һ/g, 'х');
+      .replace(/ә/g, 'а')
+      .replace(/қ/g, 'к')
+      .replace(/ө/g, 'о')
+      .replace(/[ұү]/g, 'у')
+      .replace(/і/g, 'и')
+      .replace(/ң/g, 'н')
+      .replace(/ғ/g, 'г')
+      .replace(/һ/g, 'х');
     const byName = await call<Page>('journal.list', { page: 0, pageSize: 500, search: plain.slice(0, -1) });
     expect(byName.rows.map((r) => r.applicantName)).toContain(kazakh.applicantName);
   });
 
   it('filters by status and decision, and sorts', async () => {
-    const onSigning = await call<Page>('journal.list', { page: 0, pageSize: 200, status: 'on_signing', decision: 'negative' });
+    const onSigning = await call<Page>('journal.list', {
+      page: 0,
+      pageSize: 200,
+      status: 'on_signing',
+      decision: 'negative',
+    });
     expect(onSigning.total).toBeGreaterThan(0);
     expect(onSigning.rows.every((r) => r.status === 'on_signing' && r.decision === 'negative')).toBe(true);
     const asc = await call<Page>('journal.list', { page: 0, pageSize: 30, sort: 'number', direction: 'asc' });
@@ -93,7 +117,12 @@ describe('journal.list', () => {
   it('refuses a page size beyond the limit and unknown filters', async () => {
     const big = await dispatch(app.handlers, 'journal.list', { page: 0, pageSize: 100000 }, { transport: 'bridge' });
     expect(big).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-    const unknown = await dispatch(app.handlers, 'journal.list', { page: 0, pageSize: 5, where: '1=1' }, { transport: 'bridge' });
+    const unknown = await dispatch(
+      app.handlers,
+      'journal.list',
+      { page: 0, pageSize: 5, where: '1=1' },
+      { transport: 'bridge' },
+    );
     expect(unknown).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
 });
@@ -114,9 +143,13 @@ describe('the frame’s calls', () => {
 
   it('reports the catalogue with names in three languages', async () => {
     const c = await call<{ services: { code: string }[]; problems: unknown[] }>('catalogue.list', {});
-    expect(c.services.map((s) => s.code).sort()).toEqual(
-      ['education-document-duplicate', 'grant-small-business', 'home-schooling-compensation', 'industrial-infrastructure', 'unemployed-certificate'],
-    );
+    expect(c.services.map((s) => s.code).sort()).toEqual([
+      'education-document-duplicate',
+      'grant-small-business',
+      'home-schooling-compensation',
+      'industrial-infrastructure',
+      'unemployed-certificate',
+    ]);
     expect(c.problems).toEqual([]);
   });
 

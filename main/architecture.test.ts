@@ -72,7 +72,8 @@ describe('process boundaries', () => {
     const offenders: string[] = [];
     for (const f of files.filter((x) => x.startsWith('renderer/') && !x.endsWith('vite.config.ts'))) {
       for (const s of specifiers(readFileSync(join(ROOT, f), 'utf8'))) {
-        if (/(^|\/)(main|db|server)\//.test(s) || s.startsWith('node:') || s === 'electron') offenders.push(`${f}: ${s}`);
+        if (/(^|\/)(main|db|server)\//.test(s) || s.startsWith('node:') || s === 'electron')
+          offenders.push(`${f}: ${s}`);
       }
     }
     expect(offenders).toEqual([]);

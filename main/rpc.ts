@@ -5,13 +5,7 @@
  * behaves the same over either transport.
  */
 import { type z } from 'zod';
-import {
-  contract,
-  type CallResult,
-  type CallInput,
-  type CallOutput,
-  type Channel,
-} from '../preload/api.js';
+import { contract, type CallResult, type CallInput, type CallOutput, type Channel } from '../preload/api.js';
 
 export interface CallContext {
   transport: 'ipc' | 'bridge';

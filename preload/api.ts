@@ -147,9 +147,7 @@ export const callError = z.strictObject({
 export type CallError = z.infer<typeof callError>;
 
 /** What a call answers over any transport: its value, or an error the UI can word. */
-export type CallResult<C extends Channel> =
-  | { ok: true; value: CallOutput<C> }
-  | { ok: false; error: CallError };
+export type CallResult<C extends Channel> = { ok: true; value: CallOutput<C> } | { ok: false; error: CallError };
 
 /** What the preload exposes on `window.qyzmet`: one function per call, each bound to its channel. */
 export type RawApi = { [C in Channel]: (input: CallInput<C>) => Promise<CallResult<C>> };

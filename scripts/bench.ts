@@ -36,7 +36,9 @@ try {
   fixture.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   fixture.close();
   const mb = statSync(path).size / 1e6;
-  console.log(`# fixture: ${applications} applications, ${mb.toFixed(1)} MB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `# fixture: ${applications} applications, ${mb.toFixed(1)} MB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // A copy one migration behind: a start after an upgrade (backup + migration).
   const behind = join(dir, 'behind.db');

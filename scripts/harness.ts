@@ -53,7 +53,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     demoApplications: options.demoApplications ?? 0,
     ...(options.quiet ? { log: () => {} } : {}),
   });
-  const bridge = await startBridge({ handlers: app.handlers, staticDir, ...(options.port ? { port: options.port } : {}) });
+  const bridge = await startBridge({
+    handlers: app.handlers,
+    staticDir,
+    ...(options.port ? { port: options.port } : {}),
+  });
   return {
     bridge,
     app,

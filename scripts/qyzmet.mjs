@@ -33,7 +33,9 @@ function ensureApt(packages) {
   if (missing.length === 0) return;
   const names = missing.map((p) => p.name);
   if (!isRoot) {
-    console.error(`qyzmet: missing system packages: ${names.join(' ')}. Install them: sudo apt-get install -y ${names.join(' ')}`);
+    console.error(
+      `qyzmet: missing system packages: ${names.join(' ')}. Install them: sudo apt-get install -y ${names.join(' ')}`,
+    );
     process.exit(1);
   }
   must('apt-get update', 'apt-get', ['update', '-qq']);

@@ -9,7 +9,10 @@ import { startBridge, WS_PROTOCOL, type Bridge } from './bridge.js';
 
 const handlers = {
   'app.info': () => ({ version: '9.9.9', transport: 'bridge', databasePath: '/tmp/x.db' }),
-  'preferences.set': (input: { language?: 'kk' | 'ru' | 'en' }) => ({ language: input.language ?? 'kk', theme: 'dark' }),
+  'preferences.set': (input: { language?: 'kk' | 'ru' | 'en' }) => ({
+    language: input.language ?? 'kk',
+    theme: 'dark',
+  }),
   'sync.status': () => {
     throw new Error('SQLITE_BUSY: database is locked at /secret/path');
   },
@@ -22,7 +25,13 @@ function raw(
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: bridge.port, path: options.path, method: options.method ?? 'GET', headers: options.headers },
+      {
+        host: '127.0.0.1',
+        port: bridge.port,
+        path: options.path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+      },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));

@@ -52,7 +52,10 @@ vi.mock('electron', () => {
     },
     BrowserWindow,
     dialog: { showErrorBox: vi.fn() },
-    ipcMain: { handle: (c: string, fn: unknown) => rec.ipc.set(c, fn), removeHandler: (c: string) => rec.ipc.delete(c) },
+    ipcMain: {
+      handle: (c: string, fn: unknown) => rec.ipc.set(c, fn),
+      removeHandler: (c: string) => rec.ipc.delete(c),
+    },
     protocol: {
       registerSchemesAsPrivileged: (s: unknown[]) => rec.privileged.push(...s),
       handle: (_scheme: string, fn: (req: { url: string }) => Promise<Response>) => (rec.protocolHandler = fn),
