@@ -18,6 +18,9 @@ await esbuild({
   entryPoints: ['main/shell/main.ts'],
   outfile: 'dist/main/main.cjs',
   external: ['electron', 'better-sqlite3', 'pkcs11js'],
+  // Modules written as ESM ask for import.meta.url; in the CommonJS bundle it is the bundle's own file.
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundleUrl' },
 });
 // The preload runs sandboxed: one file, nothing but 'electron' required at run time.
 await esbuild({
