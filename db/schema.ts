@@ -5,7 +5,7 @@
  * index cheaply, and nothing is ever ordered by them across devices (the sync
  * protocol orders by `seq` and server versions instead).
  */
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const ROLES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -220,6 +220,36 @@ export const attachments = sqliteTable(
     uploadedAt: integer('uploaded_at'),
   },
   (t) => [index('attachments_application_idx').on(t.applicationId)],
+);
+
+/**
+ * Signatures made on this workstation over an application's document: the
+ * signed XML (XMLDSig enveloped) or the CMS, who signed, and whether an
+ * RFC 3161 timestamp was added. Written with an outbox row for the server.
+ */
+export const signatures = sqliteTable(
+  'signatures',
+  {
+    id: text('id').primaryKey(),
+    applicationId: text('application_id')
+      .notNull()
+      .references(() => applications.id),
+    /** 'xmldsig' or 'cms'. */
+    format: text('format').notNull(),
+    /** The signed document (XML) or the CMS SignedData (DER). */
+    signed: blob('signed', { mode: 'buffer' }).notNull(),
+    /** SHA-256 of the document that was signed. */
+    documentSha256: text('document_sha256').notNull(),
+    signerIin: text('signer_iin'),
+    signerBin: text('signer_bin'),
+    signerName: text('signer_name').notNull(),
+    certificateSha256: text('certificate_sha256').notNull(),
+    keySource: text('key_source').notNull(),
+    userId: text('user_id').references(() => users.id),
+    signedAt: integer('signed_at').notNull(),
+    timestampedAt: integer('timestamped_at'),
+  },
+  (t) => [index('signatures_application_idx').on(t.applicationId, t.signedAt)],
 );
 
 /**

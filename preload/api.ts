@@ -97,6 +97,105 @@ export const catalogueProblem = z.strictObject({
   message: z.string(),
 });
 
+export const certificateFacts = z.strictObject({
+  commonName: z.string(),
+  surname: z.string().nullable(),
+  givenName: z.string().nullable(),
+  iin: z.string().nullable(),
+  iinChecksumValid: z.boolean().nullable(),
+  bin: z.string().nullable(),
+  binChecksumValid: z.boolean().nullable(),
+  organisation: z.string().nullable(),
+  email: z.string().nullable(),
+  roles: z.array(z.string()),
+  purpose: z.enum(['auth', 'sign', 'both', 'unknown']),
+  keyUsage: z.array(z.string()),
+  extendedKeyUsage: z.array(z.string()),
+  policies: z.array(z.string()),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  issuerCommonName: z.string(),
+  issuer: z.string(),
+  subject: z.string(),
+  serialNumber: z.string(),
+  publicKeyAlgorithm: z.string(),
+  publicKeyBits: z.number().nullable(),
+  sha256: z.string(),
+});
+export type CertificateFactsDto = z.infer<typeof certificateFacts>;
+
+export const revocationState = z.strictObject({
+  status: z.enum(['good', 'revoked', 'unknown']),
+  source: z.enum(['ocsp', 'crl', 'none']),
+  /** The cached CRL is past its next update. */
+  stale: z.boolean(),
+  checkedAt: z.number().nullable(),
+});
+
+export const tokenInfo = z.strictObject({
+  /** Opaque id of module + slot, for `signing.open`. */
+  id: z.string(),
+  module: z.string(),
+  slotId: z.string(),
+  label: z.string(),
+  manufacturer: z.string(),
+  model: z.string(),
+  serial: z.string(),
+  /** A PIN-pad reader: the PIN is typed on the reader, not in the app. */
+  protectedAuthPath: z.boolean(),
+  pinCountLow: z.boolean(),
+  pinFinalTry: z.boolean(),
+  pinLocked: z.boolean(),
+  keys: z.array(z.strictObject({ keyId: z.string(), label: z.string(), certificate: certificateFacts })),
+});
+export type TokenInfo = z.infer<typeof tokenInfo>;
+
+/** A secret typed by the user: sent once to main, never echoed back. */
+const secret = z.string().max(256);
+
+export const signingSource = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('keyfile'),
+    fileName: z.string().min(1).max(260),
+    /** The key file's bytes, base64 (key files are a few kilobytes). */
+    data: z.base64().max(200_000),
+    password: secret,
+    alias: z.string().max(200).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('token'),
+    tokenId: z.string().min(1).max(600),
+    keyId: z.string().regex(/^[0-9a-f]{0,256}$/),
+    /** Empty for a PIN-pad reader. */
+    pin: secret,
+  }),
+]);
+export type SigningSource = z.infer<typeof signingSource>;
+
+export const SIGNATURE_FORMATS = ['xmldsig', 'cms'] as const;
+
+export const batchResult = z.strictObject({
+  applicationId: z.string(),
+  number: z.string().nullable(),
+  ok: z.boolean(),
+  code: z.string().nullable(),
+  messageKey: z.string().nullable(),
+  /** An RFC 3161 timestamp was added (false offline: the signature goes without one). */
+  timestamped: z.boolean(),
+});
+
+export const batchProgress = z.strictObject({
+  batchId: z.string(),
+  state: z.enum(['running', 'finished', 'cancelled']),
+  total: z.int().min(0),
+  done: z.int().min(0),
+  failed: z.int().min(0),
+  results: z.array(batchResult),
+  /** Why no timestamps were added, when none were (no TSA configured, TSA unreachable). */
+  timestampNote: z.enum(['none', 'notConfigured', 'unreachable']),
+});
+export type BatchProgress = z.infer<typeof batchProgress>;
+
 export const contract = {
   'app.info': {
     input: noInput,
@@ -124,6 +223,36 @@ export const contract = {
     output: z.strictObject({ total: z.int().min(0), rows: z.array(journalRow) }),
   },
   'sync.status': { input: noInput, output: syncStatus },
+  'signing.tokens': {
+    input: noInput,
+    output: z.strictObject({
+      tokens: z.array(tokenInfo),
+      modules: z.array(z.strictObject({ path: z.string(), loaded: z.boolean(), code: z.string().nullable() })),
+    }),
+  },
+  /** Opens a key (key file + password, or token + PIN) and checks its certificate: who will sign. */
+  'signing.open': {
+    input: z.strictObject({ source: signingSource }),
+    output: z.strictObject({
+      handle: z.string(),
+      certificate: certificateFacts,
+      revocation: revocationState,
+      warnings: z.array(z.string()),
+    }),
+  },
+  /** Signs the documents of these applications with an opened key, in the background. */
+  'signing.start': {
+    input: z.strictObject({
+      handle: z.string().max(100),
+      applicationIds: z.array(z.string().max(100)).min(1).max(1000),
+      format: z.enum(SIGNATURE_FORMATS).default('xmldsig'),
+    }),
+    output: batchProgress,
+  },
+  'signing.progress': { input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
+  'signing.cancel': { input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
+  /** Forgets an opened key (logs out of the token, drops the key file's key). */
+  'signing.close': { input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
 } as const;
 
 export type Contract = typeof contract;

@@ -46,8 +46,12 @@ export class SigningError extends Error {
     this.name = 'SigningError';
   }
 
-  /** The i18n key of this error's message. */
-  get messageKey(): `errors.signing.${SigningErrorCode}` {
+  /** The i18n key of this error's message (a wrong PIN says how many tries are left when the token tells). */
+  get messageKey(): string {
+    if (this.code === 'pinIncorrect') {
+      if (this.details.triesLeft === 'final') return 'errors.signing.pinIncorrectFinal';
+      if (this.details.triesLeft === 'low') return 'errors.signing.pinIncorrectLow';
+    }
     return `errors.signing.${this.code}`;
   }
 }

@@ -5,6 +5,7 @@ import { App } from './App';
 import './styles/theme.css';
 import './styles/frame.css';
 import './styles/journal.css';
+import './styles/signing.css';
 
 const root = document.getElementById('root');
 if (root) {

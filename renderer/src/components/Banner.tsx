@@ -60,12 +60,12 @@ export function ErrorBanner({
   return (
     <Banner
       kind="error"
-      title={title ? t(title) : t(shown.key)}
+      title={title ? t(title) : t(shown.key, shown.params)}
       actions={actions}
       {...(onDismiss ? { onDismiss } : {})}
       {...(testId ? { testId } : {})}
     >
-      {title ? <div>{t(shown.key)}</div> : null}
+      {title ? <div>{t(shown.key, shown.params)}</div> : null}
       <div className="banner-code">{t('errors.code', { code: shown.code })}</div>
     </Banner>
   );

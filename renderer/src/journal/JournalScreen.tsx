@@ -10,6 +10,7 @@ import { useCatalogue, useNow } from '../app/hooks';
 import { Banner, ErrorBanner } from '../components/Banner';
 import { IconRefresh } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
+import { SignDialog } from '../signing/SignDialog';
 import { JournalTable } from './JournalTable';
 import { JournalToolbar } from './JournalToolbar';
 import { Pagination } from './Pagination';
@@ -28,6 +29,7 @@ export function JournalScreen({ providerColumns }: { providerColumns: boolean })
   const { t } = useI18n();
   const [state, dispatch] = useReducer(journalReducer, initialJournalState);
   const [reloads, setReloads] = useState(0);
+  const [signing, setSigning] = useState<string[] | null>(null);
   const [result, setResult] = useState<Result>({ key: null, data: null, error: null });
   const { catalogue, error: catalogueError } = useCatalogue();
   const now = useNow();
@@ -106,6 +108,15 @@ export function JournalScreen({ providerColumns }: { providerColumns: boolean })
               {t('journal.selection.clear')}
             </button>
           ) : null}
+          <button
+            type="button"
+            className="button"
+            data-testid="journal-sign"
+            disabled={state.selected.size === 0}
+            onClick={() => setSigning([...state.selected])}
+          >
+            {t('sign.action')}
+          </button>
           <button type="button" className="button" data-testid="journal-assign" disabled title={t('nav.comingLater')}>
             {t('journal.assign')}
           </button>
@@ -121,6 +132,16 @@ export function JournalScreen({ providerColumns }: { providerColumns: boolean })
           </button>
         </div>
       </div>
+
+      {signing ? (
+        <SignDialog
+          applicationIds={signing}
+          onClose={(signed) => {
+            setSigning(null);
+            if (signed > 0) setReloads((n) => n + 1);
+          }}
+        />
+      ) : null}
 
       <JournalToolbar state={state} dispatch={dispatch} services={catalogue?.services ?? []} />
 
