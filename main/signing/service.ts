@@ -14,7 +14,7 @@ import type Database from 'better-sqlite3';
 import type { CallOutput } from '../../preload/api.js';
 import { ServiceError } from '../rpc.js';
 import { applicationXml, loadApplicationDocument } from './documents.js';
-import { SigningError, isSigningError, wipe } from './errors.js';
+import { isSigningError, wipe, type SigningError } from './errors.js';
 import type { CertificateFacts, SigningKey } from './types.js';
 
 export type TokenList = CallOutput<'signing.tokens'>;
@@ -132,7 +132,7 @@ export class SigningService {
       | { kind: 'token'; tokenId: string; keyId: string; pin: string },
   ): Promise<CallOutput<'signing.open'>> {
     const user = this.user();
-    let opened: OpenedKey | null = null;
+    let opened: OpenedKey;
     const secret = secretBytes(source.kind === 'keyfile' ? source.password : source.pin);
     try {
       opened =

@@ -58,18 +58,26 @@ export function SignDialog({
   const dialogRef = useRef<HTMLDialogElement>(null);
 
   const loadTokens = useCallback(() => {
-    setTokens(null);
-    setTokensError(null);
     call('signing.tokens', {}).then(
       (r) => {
+        setTokensError(null);
         setTokens(r);
         const first = r.tokens.find((tk) => tk.keys.length > 0);
         const key = first?.keys.find((k) => k.certificate.purpose !== 'auth') ?? first?.keys[0];
         setChoice((c) => c ?? (first && key ? { tokenId: first.id, keyId: key.keyId } : null));
       },
-      (e: unknown) => setTokensError(e),
+      (e: unknown) => {
+        setTokens(null);
+        setTokensError(e);
+      },
     );
   }, []);
+
+  function refreshTokens() {
+    setTokens(null);
+    setTokensError(null);
+    loadTokens();
+  }
 
   useEffect(() => {
     dialogRef.current?.showModal?.();
@@ -231,7 +239,7 @@ export function SignDialog({
                   );
                 }),
               )}
-              <button type="button" className="button button-quiet" onClick={loadTokens}>
+              <button type="button" className="button button-quiet" onClick={refreshTokens}>
                 {t('sign.tokens.refresh')}
               </button>
               {selectedToken?.pinLocked ? <Banner kind="error" title={t('sign.pinLocked')} /> : null}
