@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  app.close();
+  await app.close();
   await server.close();
 });
 
@@ -169,7 +169,7 @@ describe('the frame’s calls', () => {
     });
     await offline.sync.check();
     expect(offline.sync.status()).toMatchObject({ online: false, lastError: 'server_unreachable' });
-    offline.close();
+    await offline.close();
   });
 });
 
@@ -197,6 +197,6 @@ describe('a bad catalogue file', () => {
     expect(c.services).toHaveLength(5);
     expect(c.problems).toEqual([expect.objectContaining({ file: 'broken.json', field: 'steps.0.limit.unit' })]);
     expect(logged.some((l) => l.includes('broken.json') && l.includes('steps.0.limit.unit'))).toBe(true);
-    opened.close();
+    await opened.close();
   });
 });

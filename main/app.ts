@@ -4,7 +4,7 @@
  * handler per contract call. Electron (main/shell) and the loopback bridge
  * (main/bridge) both serve what this returns.
  */
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { generateDemo } from '../db/demo/generate.js';
 import { openDatabase, type OpenedDatabase } from '../db/connection.js';
 import { loadCatalogue, syncCatalogueToDb } from './catalogue/loader.js';
@@ -13,6 +13,9 @@ import { Journal } from './journal/journal.js';
 import { PreferencesStore } from './preferences/preferences.js';
 import type { Handlers } from './rpc.js';
 import { SessionStore } from './session/session.js';
+import { Signer, type SigningConfig } from './signing/backend.js';
+import { Pkcs11Client } from './signing/pkcs11/client.js';
+import { SigningService } from './signing/service.js';
 import { SyncStatusService, type HealthProbe } from './sync/status.js';
 
 export interface AppOptions {
@@ -31,6 +34,31 @@ export interface AppOptions {
   healthEveryMs?: number;
   now?: () => number;
   log?: (message: string) => void;
+  signing?: AppSigningOptions;
+}
+
+/** How the signer is set up; the defaults suit a provider's desktop. */
+export interface AppSigningOptions {
+  /** PKCS#11 libraries to try before the built-in locations of the Kazakh tokens. */
+  modules?: readonly string[];
+  includeDefaultModules?: boolean;
+  /** More folders of trusted CA certificates (besides resources/trusted and <data>/trusted). */
+  trustDirs?: readonly string[];
+  tsaUrl?: string | null;
+  ocsp?: boolean;
+  pkcs11?: SigningConfig['pkcs11'];
+}
+
+/** Signing settings from the environment (QYZMET_PKCS11_MODULES, QYZMET_TRUST_DIRS: path lists; QYZMET_TSA_URL). */
+export function signingOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AppSigningOptions {
+  const list = (v: string | undefined) => (v ? v.split(delimiter).filter((p) => p.length > 0) : undefined);
+  const modules = list(env.QYZMET_PKCS11_MODULES);
+  const trustDirs = list(env.QYZMET_TRUST_DIRS);
+  return {
+    ...(modules ? { modules } : {}),
+    ...(trustDirs ? { trustDirs } : {}),
+    ...(env.QYZMET_TSA_URL ? { tsaUrl: env.QYZMET_TSA_URL } : {}),
+  };
 }
 
 export interface AppServices {
@@ -38,7 +66,9 @@ export interface AppServices {
   database: OpenedDatabase;
   catalogue: { services: ServiceDefinition[]; problems: { file: string; field: string; message: string }[] };
   sync: SyncStatusService;
-  close(): void;
+  signer: Signer;
+  signing: SigningService;
+  close(): Promise<void>;
 }
 
 export const DEMO_USER_ID = 'user-head-demo';
@@ -83,6 +113,31 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   if (every > 0) sync.start(every);
   else void sync.check();
 
+  const so = options.signing ?? {};
+  const signer = await Signer.create({
+    ...(so.modules ? { modules: so.modules } : {}),
+    ...(so.includeDefaultModules === false ? { includeDefaultModules: false } : {}),
+    trustDirs: [join(options.resourcesDir, 'trusted'), join(options.dataDir, 'trusted'), ...(so.trustDirs ?? [])],
+    crlDir: join(options.dataDir, 'crl'),
+    tsaUrl: so.tsaUrl ?? null,
+    ocsp: so.ocsp ?? true,
+    online: () => sync.status().online,
+    pkcs11: so.pkcs11 ?? new Pkcs11Client(),
+  });
+  const signing = new SigningService({
+    sqlite: database.sqlite,
+    backend: signer,
+    now,
+    currentUser: () => {
+      const user = session.current();
+      if (!user) return null;
+      const row = database.sqlite.prepare('SELECT iin FROM users WHERE id = ?').get(user.id) as
+        | { iin: string }
+        | undefined;
+      return row ? { id: user.id, iin: row.iin } : null;
+    },
+  });
+
   const handlers: Handlers = {
     'app.info': () => ({ version: options.version, transport: options.transport, databasePath }),
     'session.current': () => ({ user: session.current() }),
@@ -94,6 +149,12 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     }),
     'journal.list': (q) => journal.list(q),
     'sync.status': () => sync.status(),
+    'signing.tokens': () => signing.tokens(),
+    'signing.open': (input) => signing.open(input.source),
+    'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),
+    'signing.progress': (input) => signing.progress(input.batchId),
+    'signing.cancel': (input) => signing.cancel(input.batchId),
+    'signing.close': (input) => signing.close(input.handle),
   };
 
   return {
@@ -101,8 +162,12 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     database,
     catalogue,
     sync,
-    close: () => {
+    signer,
+    signing,
+    close: async () => {
       sync.stop();
+      await signing.closeAll();
+      await signer.close();
       database.close();
     },
   };

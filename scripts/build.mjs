@@ -22,6 +22,15 @@ await esbuild({
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__bundleUrl' },
 });
+// PKCS#11 runs in a worker thread beside the main bundle (main/signing/pkcs11/client.ts finds it there).
+await esbuild({
+  ...common,
+  entryPoints: ['main/signing/pkcs11/worker.ts'],
+  outfile: 'dist/main/pkcs11-worker.cjs',
+  external: ['pkcs11js'],
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundleUrl' },
+});
 // The preload runs sandboxed: one file, nothing but 'electron' required at run time.
 await esbuild({
   ...common,
@@ -30,4 +39,4 @@ await esbuild({
   external: ['electron'],
   platform: 'browser',
 });
-console.log('built dist/renderer, dist/main/main.cjs, dist/preload/preload.cjs');
+console.log('built dist/renderer, dist/main/main.cjs, dist/main/pkcs11-worker.cjs, dist/preload/preload.cjs');

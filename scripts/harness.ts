@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBridge, type Bridge } from '../main/bridge/bridge.js';
-import { createApp, type AppServices } from '../main/app.js';
+import { createApp, signingOptionsFromEnv, type AppServices } from '../main/app.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -51,6 +51,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     version: '0.1.0',
     transport: 'bridge',
     demoApplications: options.demoApplications ?? 0,
+    signing: signingOptionsFromEnv(),
     ...(options.quiet ? { log: () => {} } : {}),
   });
   const bridge = await startBridge({
@@ -65,7 +66,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     serverUrl,
     close: async () => {
       await bridge.close();
-      app.close();
+      await app.close();
       await server?.close();
     },
   };

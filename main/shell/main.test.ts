@@ -72,6 +72,7 @@ vi.mock('electron', () => {
 
 vi.mock('../app.js', () => ({
   createApp: vi.fn(async () => ({ handlers: {}, close: vi.fn() })),
+  signingOptionsFromEnv: () => ({}),
 }));
 
 beforeAll(async () => {

@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell } from 'electron';
-import { createApp, type AppServices } from '../app.js';
+import { createApp, signingOptionsFromEnv, type AppServices } from '../app.js';
+import { Pkcs11Client } from '../signing/pkcs11/client.js';
 import { contentSecurityPolicy } from '../common/csp.js';
 import { registerContract } from './ipc.js';
 import {
@@ -35,6 +36,8 @@ function paths() {
     migrations: join(root, 'db', 'migrations'),
     resources: join(root, 'resources'),
     data: process.env.QYZMET_DATA_DIR ?? app.getPath('userData'),
+    // Worker threads cannot start from inside app.asar: the worker is unpacked beside it.
+    pkcs11Worker: join(app.getAppPath().replace(/app\.asar$/, 'app.asar.unpacked'), 'dist', 'main', 'pkcs11-worker.cjs'),
   };
 }
 
@@ -106,6 +109,7 @@ async function start(): Promise<void> {
       version: app.getVersion(),
       transport: 'ipc',
       demoApplications: process.env.QYZMET_DEMO ? Number(process.env.QYZMET_DEMO) : 0,
+      signing: { ...signingOptionsFromEnv(), pkcs11: new Pkcs11Client({ workerScript: p.pkcs11Worker }) },
     });
   } catch (err) {
     dialog.showErrorBox('Qyzmet', err instanceof Error ? err.message : String(err));
@@ -122,7 +126,7 @@ async function start(): Promise<void> {
     if (BrowserWindow.getAllWindows().length === 0) win = openWindow(p.preload);
   });
   app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => services.close());
+  app.on('will-quit', () => void services.close());
 }
 
 void start();
