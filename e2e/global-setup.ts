@@ -1,8 +1,56 @@
-/** One harness for the whole e2e run; its address and secret reach the tests through the environment. */
+/**
+ * One harness for the whole e2e run; its address and secret reach the tests
+ * through the environment. Before it starts, the tests' own CA issues the
+ * demo head a signing certificate, which goes onto a real SoftHSM2 token and
+ * into a key file; the harness trusts that CA and has its CRL cached.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_HEAD } from '../db/demo/generate';
+import { createSoftHsm, softHsmMissing } from '../main/signing/testing/softhsm';
+import { TestPki } from '../main/signing/testing/pki';
 import { startHarness } from './harness';
 
+export const E2E_PIN = '246810';
+export const E2E_KEYFILE_PASSWORD = 'Qwerty12';
+
 export default async function globalSetup() {
-  const harness = await startHarness(['--demo', '3000']);
+  const root = mkdtempSync(join(tmpdir(), 'qyzmet-e2e-'));
+  const dataDir = join(root, 'data');
+  const pki = new TestPki(join(root, 'pki'));
+  const [surname = '', firstName = '', patronymic = ''] = DEMO_HEAD.fullName.toUpperCase().split(' ');
+  const head = pki.issue({
+    name: 'demo-head',
+    surname,
+    firstName,
+    patronymic,
+    iin: DEMO_HEAD.iin,
+    organisation: 'ГУ "Отдел занятости и социальных программ"',
+    purpose: 'sign',
+    roles: ['legalEntity', 'head'],
+  });
+  const trustDir = join(root, 'trust');
+  mkdirSync(trustDir, { recursive: true });
+  writeFileSync(join(trustDir, 'root.pem'), pki.root.certPem);
+  writeFileSync(join(trustDir, 'ca.pem'), pki.ca.certPem);
+  mkdirSync(join(dataDir, 'crl'), { recursive: true });
+  writeFileSync(join(dataDir, 'crl', 'test-ca.crl'), pki.crl(24 * 30));
+  const keyFile = join(root, `RSA256_${DEMO_HEAD.iin}.p12`);
+  writeFileSync(keyFile, pki.p12(head, E2E_KEYFILE_PASSWORD, { legacy: true }));
+
+  const missing = softHsmMissing();
+  if (missing) throw new Error(`the signing e2e tests need SoftHSM2: ${missing}`);
+  const hsm = createSoftHsm(join(root, 'softhsm'));
+  hsm.initToken('QYZMET E2E', '11223344', E2E_PIN);
+  hsm.importKey('QYZMET E2E', E2E_PIN, { keyPem: head.keyPem, certDer: head.certDer, id: 'a1b2', label: 'demo-head' });
+
+  process.env.QYZMET_PKCS11_MODULES = hsm.module;
+  process.env.QYZMET_TRUST_DIRS = trustDir;
+  process.env.QYZMET_E2E_PKI_DIR = pki.dir;
+  process.env.QYZMET_E2E_KEYFILE = keyFile;
+
+  const harness = await startHarness(['--demo', '3000'], dataDir);
   process.env.QYZMET_E2E_URL = harness.url;
   process.env.QYZMET_E2E_OPEN_URL = harness.openUrl;
   process.env.QYZMET_E2E_SECRET = harness.secret;

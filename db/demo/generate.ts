@@ -97,6 +97,12 @@ export const DEMO_USERS = {
   admin: { id: 'user-admin-demo', login: 'admin.demo' },
 } as const;
 
+/** The demo head's identity: fixed, so that tests can issue a certificate in her name. */
+export const DEMO_HEAD = {
+  fullName: 'Сәрсенбаева Әйгерім Қанатқызы',
+  iin: makeIin(new Date(Date.UTC(1984, 2, 12)), 'female', 4521),
+} as const;
+
 // ------------------------------------------------------------------ PRNG ---
 
 /** mulberry32: a tiny, fast 32-bit PRNG, good enough for demo data. */
@@ -527,8 +533,8 @@ function buildStaff(rng: Rng, now: number): { staff: StaffMember[]; runtimes: Pr
       staff.push({
         id: DEMO_USERS.head.id,
         login: DEMO_USERS.head.login,
-        fullName: 'Сәрсенбаева Әйгерім Қанатқызы',
-        iin: makeIin(new Date(Date.UTC(1984, 2, 12)), 'female', 4521),
+        fullName: DEMO_HEAD.fullName,
+        iin: DEMO_HEAD.iin,
         position: headPosition,
         roles: [
           { role: 'head', providerId: p.id },

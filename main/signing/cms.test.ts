@@ -2,12 +2,14 @@
  * CMS signing, co-signing, timestamp placement and verification, checked by
  * our own verifier and by `openssl cms -verify` against the test PKI.
  *
- * openssl is run with `-purpose any`: by default `cms -verify` applies the
- * S/MIME signing purpose, which wants emailProtection in the signer's extended
- * key usage. The test people's signing certificates have it, but whether a
- * certificate may sign is the trust module's decision (NCA role OIDs, key
- * usage), not this one's; here openssl is asked only to check the chain to the
- * test root and the signatures.
+ * openssl runs without `-purpose any`, i.e. with its default S/MIME signing
+ * purpose check: the test people's signing certificates (RSA and EC) carry
+ * emailProtection and digitalSignature/nonRepudiation, as NCA signing
+ * certificates do, so they pass it, and openssl checks the chain to the test
+ * root, every signer's signature and the content. (An authentication
+ * certificate, clientAuth only, fails with "unsuitable certificate purpose";
+ * `-purpose any` would be the switch if a test ever needed one. Whether a
+ * certificate may sign is the trust module's decision, not this one's.)
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -58,8 +60,7 @@ function openssl(args: string[]): { status: number | null; stdout: string; stder
 function opensslVerify(cms: Uint8Array, content?: Uint8Array): { status: number | null; out: Buffer; stderr: string } {
   const input = file('sig.p7s', cms);
   const out = join(dir, `${fileNo++}-out.bin`);
-  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', input, '-CAfile', pki.chainPath];
-  args.push('-purpose', 'any', '-out', out);
+  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', input, '-CAfile', pki.chainPath, '-out', out];
   if (content) args.push('-content', file('doc.bin', content));
   const r = openssl(args);
   let written = Buffer.alloc(0);
@@ -259,6 +260,69 @@ describe('cosignCms', () => {
 });
 
 describe('verifyCmsSignatures', () => {
+  it('finds a signer by subject key identifier and checks a signature without signed attributes (openssl -keyid -noattr)', () => {
+    const doc = file('doc.txt', DOC);
+    const out = join(dir, 'keyid-noattr.p7s');
+    const r = openssl([
+      'cms', '-sign', '-binary', '-noattr', '-keyid', '-outform', 'DER', '-md', 'sha256',
+      '-in', doc, '-signer', people.head.certPath, '-inkey', people.head.keyPath, '-out', out,
+    ]); // prettier-ignore
+    expect(r.status).toBe(0);
+    const cms = readFileSync(out);
+    const parsed = parseCms(cms);
+    expect(parsed.detached).toBe(true);
+    expect(parsed.signers).toEqual([
+      {
+        certificate: Uint8Array.from(people.head.certDer),
+        signingTime: null,
+        digestAlgorithm: 'sha256',
+        signatureAlgorithm: 'rsaEncryption',
+        hasSigningCertificateV2: false,
+        timestampToken: null,
+      },
+    ]);
+    expect(verifyCmsSignatures(cms, { content: DOC })).toEqual([
+      { index: 0, ok: true, certificate: Uint8Array.from(people.head.certDer), signingTime: null },
+    ]);
+    // Without a messageDigest attribute, other content shows as a signature that does not verify.
+    expect(verifyCmsSignatures(cms, { content: Buffer.from('other') })).toMatchObject([
+      { ok: false, code: 'signatureInvalid' },
+    ]);
+  });
+
+  it('looks the signer up in extra certificates when the CMS carries none (openssl -nocerts)', () => {
+    const out = join(dir, 'nocerts.p7s');
+    const r = openssl([
+      'cms', '-sign', '-binary', '-nocerts', '-nodetach', '-outform', 'DER', '-md', 'sha256',
+      '-in', file('doc.txt', DOC), '-signer', people.sign.certPath, '-inkey', people.sign.keyPath, '-out', out,
+    ]); // prettier-ignore
+    expect(r.status).toBe(0);
+    const cms = readFileSync(out);
+    expect(parseCms(cms).signers[0]!.certificate).toBeNull();
+    expect(verifyCmsSignatures(cms)).toMatchObject([{ ok: false, code: 'signatureInvalid', certificate: null }]);
+    expect(verifyCmsSignatures(cms, { certificates: [people.head.certDer, people.sign.certDer] })).toMatchObject([
+      { ok: true, certificate: Uint8Array.from(people.sign.certDer) },
+    ]);
+  });
+
+  it('says unsupportedAlgorithm for a signature algorithm it does not know (e.g. GOST)', async () => {
+    const cms = Buffer.from(await signCms(DOC, keys.sign));
+    const sha256WithRsa = Buffer.from('06092a864886f70d01010b', 'hex');
+    const at = cms.lastIndexOf(sha256WithRsa); // the SignerInfo's, after the certificate's
+    const changed = Buffer.from(cms);
+    changed[at + sha256WithRsa.length - 1] = 0x7f; // 1.2.840.113549.1.1.127
+    expect(parseCms(changed).signers[0]!.signatureAlgorithm).toBe('1.2.840.113549.1.1.127');
+    expect(verifyCmsSignatures(changed)).toMatchObject([{ ok: false, code: 'unsupportedAlgorithm' }]);
+  });
+
+  it('writes signingTime from 2050 on as GeneralizedTime and reads it back', async () => {
+    const when = new Date('2051-06-30T23:59:58Z');
+    const cms = await signCms(DOC, keys.ec, { signingTime: when });
+    expect(parseCms(cms).signers[0]!.signingTime).toEqual(when);
+    expect(Buffer.from(cms).includes(Buffer.from('180f32303531303633303233353935385a', 'hex'))).toBe(true);
+    expect(verifyCmsSignatures(cms)).toMatchObject([{ ok: true, signingTime: when }]);
+  });
+
   it('says contentMismatch for changed content and signatureInvalid for a changed signature', async () => {
     const cms = await signCms(DOC, keys.sign);
     const at = Buffer.from(cms).indexOf(DOC);

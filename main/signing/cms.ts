@@ -421,7 +421,7 @@ export function verifyCmsSignatures(der: Uint8Array, options: CmsVerifyOptions =
   };
   return cms.signers.map((signer, i) => {
     try {
-      return checkSigner(cms, signer, i, index, digestOf);
+      return checkSigner(cms, content, signer, i, index, digestOf);
     } catch (err) {
       if (err instanceof Asn1Error) throw malformed(`signer ${i}: ${err.message}`, err);
       throw err;
@@ -431,6 +431,7 @@ export function verifyCmsSignatures(der: Uint8Array, options: CmsVerifyOptions =
 
 function checkSigner(
   cms: SignedDataRecord,
+  content: Uint8Array,
   signer: SignerRecord,
   index: number,
   certificates: CertificateIndex,
@@ -461,8 +462,8 @@ function checkSigner(
     signed = Buffer.from(encodingOf(buf, signer.signedAttrs.tlv));
     signed[0] = TAG.set;
   } else {
-    signed = cms.content ?? new Uint8Array(0);
-    if (cms.content === null) return fail('signatureInvalid', 'detached content without signed attributes');
+    // No signed attributes: the signature is over the content itself (RFC 5652 5.4).
+    signed = content;
   }
 
   if (!cert) return fail('signatureInvalid', 'the signer certificate is not in the CMS');

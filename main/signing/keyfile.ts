@@ -763,12 +763,8 @@ export function unlockKeyFile(bytes: Uint8Array, password: Uint8Array): Unlocked
     aliases,
     signingKey(alias?: string): SigningKey {
       if (paired.length === 0) throw new SigningError('keyNotFound');
-      const chosen =
-        alias === undefined
-          ? paired.length === 1
-            ? paired[0]
-            : undefined
-          : paired.find((p) => p.entry.alias === alias);
+      const only = paired.length === 1 ? paired[0] : undefined;
+      const chosen = alias === undefined ? only : paired.find((p) => p.entry.alias === alias);
       if (!chosen) throw new SigningError('aliasRequired', { aliases: aliases.join(',') });
       const { entry, key } = chosen;
       if (entry.unsupportedAlgorithm) {

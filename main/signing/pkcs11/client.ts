@@ -74,6 +74,8 @@ function startWorker(script: URL): Worker {
 export interface Pkcs11ClientOptions {
   /** The worker's script, a path or a file: URL (default: defaultWorkerScript()). */
   workerScript?: string | URL;
+  /** How long close() waits for the worker to log out and finalize (default 5000 ms). */
+  shutdownTimeoutMs?: number;
 }
 
 interface Pending {
@@ -89,9 +91,11 @@ export class Pkcs11Client implements Pkcs11Api {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly script: URL;
+  private readonly shutdownTimeoutMs: number;
 
   constructor(options: Pkcs11ClientOptions = {}) {
     this.script = options.workerScript ? toUrl(options.workerScript) : defaultWorkerScript();
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000;
   }
 
   /** The script the worker runs. */
@@ -200,7 +204,9 @@ export class Pkcs11Client implements Pkcs11Api {
       sign: async (data) => {
         if (closed) throw new SigningError('cancelled');
         if (!alive()) throw new Error('pkcs11: the worker holding this key stopped; open the key again');
-        return this.call('sign', { handle: dto.handle, data });
+        // A copy of just these bytes (a Buffer may view a larger shared pool), moved rather than cloned.
+        const copy = new Uint8Array(data);
+        return this.call('sign', { handle: dto.handle, data: copy }, [copy.buffer as ArrayBuffer]);
       },
       close: async () => {
         if (closed) return;
@@ -210,13 +216,25 @@ export class Pkcs11Client implements Pkcs11Api {
     };
   }
 
-  /** Logs out of every open key, C_Finalize in the worker, ends the thread. */
+  /**
+   * Logs out of every open key, C_Finalize in the worker, ends the thread. A
+   * worker stuck in a blocking call (a PIN-pad reader waiting for the user) is
+   * given `shutdownTimeoutMs`, then terminated anyway.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.call('shutdown', {});
+      await Promise.race([
+        this.call('shutdown', {}),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.shutdownTimeoutMs);
+          timer.unref();
+        }),
+      ]);
     } finally {
+      clearTimeout(timer);
       this.worker = null;
       await worker.terminate();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SigningError } from '../errors.js';
+import { type SigningError } from '../errors.js';
 import { pkcs11js } from './token.js';
 import {
   CKF,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Pkcs11Js from 'pkcs11js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SigningError, isSigningError } from '../errors.js';
+import { type SigningError, isSigningError } from '../errors.js';
 import { TestPki, standardPeople } from '../testing/pki.js';
 import { createSoftHsm, softHsmMissing, type SoftHsm } from '../testing/softhsm.js';
 import type { TokenSigningKey } from './api.js';

@@ -181,8 +181,16 @@ class Pkcs11Module {
   }
 
   listTokens(): TokenSlot[] {
+    let slots: Handle[];
+    try {
+      slots = this.p11.C_GetSlotList(true);
+    } catch (err) {
+      // The library is in no state to answer (e.g. finalized under us): load it afresh next time.
+      this.alive = false;
+      throw new SigningError('moduleNotLoaded', { module: this.path }, { cause: err });
+    }
     const out: TokenSlot[] = [];
-    for (const slot of this.p11.C_GetSlotList(true)) {
+    for (const slot of slots) {
       const token = this.tokenAt(slot);
       if (token) out.push(token);
     }

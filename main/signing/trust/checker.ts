@@ -97,7 +97,11 @@ export class CertificateChecker {
     const chainOut = chain.map((c) => c.x509);
     if (!issuer) {
       // The certificate is a trust anchor itself: nobody above it to ask.
-      return { chain: chainOut, revocation: { source: 'none', status: 'good', stale: false, checkedAt: now }, warnings };
+      return {
+        chain: chainOut,
+        revocation: { source: 'none', status: 'good', stale: false, checkedAt: now },
+        warnings,
+      };
     }
 
     const online = this.config.online();
@@ -160,5 +164,4 @@ export class CertificateChecker {
     }
     return { chain: chainOut, revocation, warnings };
   }
-
 }

@@ -150,8 +150,7 @@ export type CrlUpdate =
     };
 
 export type CrlFetch =
-  | { ok: true; update: CrlUpdate }
-  | { ok: false; problem: HttpProblem; message: string; httpStatus?: number };
+  { ok: true; update: CrlUpdate } | { ok: false; problem: HttpProblem; message: string; httpStatus?: number };
 
 export interface CrlStatus {
   /** 'unknown': no CRL of this certificate's CA in the store. */
@@ -272,7 +271,9 @@ export class CrlStore {
 
   private accept(
     input: Uint8Array | string,
-  ): { ok: true; key: string; crl: ParsedCrl } | { ok: false; reason: Exclude<CrlUpdate, { accepted: true }>['reason'] } {
+  ):
+    | { ok: true; key: string; crl: ParsedCrl }
+    | { ok: false; reason: Exclude<CrlUpdate, { accepted: true }>['reason'] } {
     let crl: ParsedCrl;
     try {
       crl = parseCrl(input);

@@ -50,7 +50,8 @@ export function httpExchange(url: string, options: HttpOptions): Promise<HttpRes
       req.destroy();
     };
     const timer = setTimeout(
-      () => finish({ ok: false, problem: 'timeout', message: `no answer from ${parsed.host} in ${options.timeoutMs} ms` }),
+      () =>
+        finish({ ok: false, problem: 'timeout', message: `no answer from ${parsed.host} in ${options.timeoutMs} ms` }),
       options.timeoutMs,
     );
     const req = request(parsed, { method: options.method, headers, agent: false }, (res: IncomingMessage) => {

@@ -86,7 +86,9 @@ describe('the NCA test responder answers', () => {
       reason: 'certificateHold',
     });
     const gost2015 = fixture('ca-nca_gost2015_test.cer');
-    expect(findResponse(ceo2015, { serial: '3A90343E720594C55204B19CB9A402422EF0E622', issuer: gost2015 })).not.toBeNull();
+    expect(
+      findResponse(ceo2015, { serial: '3A90343E720594C55204B19CB9A402422EF0E622', issuer: gost2015 }),
+    ).not.toBeNull();
     // The 2022 GOST CA's CRL says the same about that certificate.
     expect(
       parseCrl(fixture('crl-nca_gost2022_test.crl')).revoked.get('3a90343e720594c55204b19cb9a402422ef0e622')?.revokedAt,
@@ -103,7 +105,10 @@ describe('the NCA test responder answers', () => {
       reason: 'superseded',
     });
     expect(
-      findResponse(ceo2004, { serial: '12E3E7B9966D09EB9CDA64251457E815C2A8DDED', issuer: fixture('ca-nca_gost_test.crt') }),
+      findResponse(ceo2004, {
+        serial: '12E3E7B9966D09EB9CDA64251457E815C2A8DDED',
+        issuer: fixture('ca-nca_gost_test.crt'),
+      }),
     ).not.toBeNull();
 
     // "Revoked" at 1970-01-01, certificateHold: RFC 6960's way of saying "never issued".
@@ -241,7 +246,10 @@ describe('a broken or absent responder', () => {
     }
     const closedPort = await freePort();
     expect(
-      await checkOcsp(people.sign.certDer, pki.ca.certDer, { url: `http://127.0.0.1:${closedPort}/`, timeoutMs: 1_000 }),
+      await checkOcsp(people.sign.certDer, pki.ca.certDer, {
+        url: `http://127.0.0.1:${closedPort}/`,
+        timeoutMs: 1_000,
+      }),
     ).toMatchObject({ status: 'unknown', problem: 'unreachable' });
   });
 });

@@ -15,16 +15,7 @@ import { reasonName, type RevocationReason } from './crl.js';
 import { bytesEqual, copyBytes, DIGEST_OID_BY_NAME, digestByOid, isKzGost, serialKey, toDer } from './der.js';
 import { httpExchange, type HttpProblem } from './http.js';
 import { verifySignature } from './signature.js';
-import {
-  certView,
-  issuedBy,
-  nameKey,
-  nameString,
-  OID,
-  sameEntity,
-  type CertInput,
-  type CertView,
-} from './x509.js';
+import { certView, issuedBy, nameKey, nameString, OID, sameEntity, type CertInput, type CertView } from './x509.js';
 
 const OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -317,7 +308,12 @@ export function verifyOcspResponse(
     }
     role = 'delegated';
   }
-  const check = verifySignature(response.signatureAlgorithmId, response.tbs, response.signatureValue ?? new Uint8Array(), signer);
+  const check = verifySignature(
+    response.signatureAlgorithmId,
+    response.tbs,
+    response.signatureValue ?? new Uint8Array(),
+    signer,
+  );
   if (check === 'unsupported') return { ok: false, problem: 'signatureUnsupported', message: 'unsupported algorithm' };
   if (check === 'invalid') return { ok: false, problem: 'signatureInvalid', message: 'the signature does not check' };
   return { ok: true, signer: role, signerCertificate: signer.der };
@@ -426,7 +422,8 @@ export function evaluateOcspAnswer(
     (single.nextUpdate
       ? t <= single.nextUpdate.getTime() + skew
       : nonceEchoed || t - single.thisUpdate.getTime() <= (options.maxAgeMs ?? 3600_000));
-  if (!fresh) return { status: 'unknown', url, problem: 'notFresh', message: 'the answer is too old or from the future' };
+  if (!fresh)
+    return { status: 'unknown', url, problem: 'notFresh', message: 'the answer is too old or from the future' };
   const common = {
     url: url ?? '',
     producedAt: response.producedAt ?? single.thisUpdate,

@@ -93,7 +93,9 @@ describe('requestTimestamp against openssl ts', () => {
       problem: 'imprintMismatch',
     });
     expect(
-      verifyTimestampToken(result.token, { trust: { intermediates: [other.ca.certDer], trustedRoots: [other.root.certDer] } }),
+      verifyTimestampToken(result.token, {
+        trust: { intermediates: [other.ca.certDer], trustedRoots: [other.root.certDer] },
+      }),
     ).toMatchObject({ ok: false, problem: 'tsaUntrusted' });
 
     const tampered = Buffer.from(result.token);

@@ -125,7 +125,9 @@ function safeView(input: CertInput): CertView | null {
 /** Does the SignerInfo's sid (issuerAndSerialNumber or [0] subjectKeyIdentifier) name `cert`? */
 function identifies(sid: unknown, cert: CertView): boolean {
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    return nameKey(sid.issuer) === cert.issuerKey && serialKey(sid.serialNumber.valueBlock.valueHexView) === cert.serial;
+    return (
+      nameKey(sid.issuer) === cert.issuerKey && serialKey(sid.serialNumber.valueBlock.valueHexView) === cert.serial
+    );
   }
   if (sid instanceof asn1js.BaseBlock && sid.idBlock.tagClass === 3 && sid.idBlock.tagNumber === 0) {
     const value = (sid as asn1js.Primitive).valueBlock.valueHexView;
@@ -160,8 +162,7 @@ export interface TimestampVerifyOptions {
 }
 
 export type TimestampVerification =
-  | { ok: true; info: TimestampInfo }
-  | { ok: false; problem: TspProblem; message: string; info: TimestampInfo | null };
+  { ok: true; info: TimestampInfo } | { ok: false; problem: TspProblem; message: string; info: TimestampInfo | null };
 
 /** Checks a token: signer (timeStamping EKU), signed attributes, signature, imprint, nonce, and trust if asked. */
 export function verifyTimestampToken(der: Uint8Array, options: TimestampVerifyOptions = {}): TimestampVerification {
@@ -375,8 +376,7 @@ export interface TimestampRequestOptions {
 }
 
 export type TimestampResult =
-  | { token: Uint8Array; info: TimestampInfo }
-  | { token: null; reason: TspProblem; message: string };
+  { token: Uint8Array; info: TimestampInfo } | { token: null; reason: TspProblem; message: string };
 
 /**
  * Asks the TSA at `url` to stamp `data` (e.g. a CMS signature value). Returns

@@ -8,7 +8,7 @@
  * people are main/signing/certificate.ts's business.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { copyBytes, hex, serialKey, toDer } from './der.js';
 
@@ -154,8 +154,7 @@ function readBasicConstraints(cert: pkijs.Certificate): CertView['basicConstrain
   const pathLen = bc?.pathLenConstraint;
   return {
     ca: bc?.cA === true,
-    pathLen:
-      pathLen === undefined ? null : typeof pathLen === 'number' ? pathLen : Number(pathLen.valueBlock.valueDec),
+    pathLen: pathLen === undefined ? null : typeof pathLen === 'number' ? pathLen : Number(pathLen.valueBlock.valueDec),
   };
 }
 
@@ -182,10 +181,7 @@ function readCrlUrls(cert: pkijs.Certificate): string[] {
 }
 
 function readKeyId(cert: pkijs.Certificate, oid: string): string | null {
-  const value = extension(cert, oid)?.parsedValue as
-    | asn1js.OctetString
-    | pkijs.AuthorityKeyIdentifier
-    | undefined;
+  const value = extension(cert, oid)?.parsedValue as asn1js.OctetString | pkijs.AuthorityKeyIdentifier | undefined;
   if (!value) return null;
   if (value instanceof pkijs.AuthorityKeyIdentifier) {
     return value.keyIdentifier ? hex(value.keyIdentifier.valueBlock.valueHexView) : null;

@@ -345,7 +345,7 @@ export function SignDialog({
           <h3>{t('sign.signer')}</h3>
           <CertificateCard facts={opened.certificate} revocation={opened.revocation} />
           {opened.warnings.map((w) => {
-            const key = `sign.warning.${w}`;
+            const key = w.startsWith('ocsp:') ? 'sign.warning.ocspUnavailable' : `sign.warning.${w}`;
             return (
               <Banner key={w} kind="warning" testId="sign-warning">
                 {isMessageKey(key) ? t(key as MessageKey) : t('sign.warningCode', { code: w })}
