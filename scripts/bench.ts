@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Report, timeMedian } from '../bench/report.js';
+import { benchSigning } from '../bench/signing.js';
 import { openDatabase } from '../db/connection.js';
 import { generateDemo } from '../db/demo/generate.js';
 import { loadCatalogue } from '../main/catalogue/loader.js';
@@ -45,7 +46,7 @@ try {
   copyFileSync(path, behind);
   const b = new Database(behind);
   b.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
-  b.exec('DROP TRIGGER application_events_no_update; DROP TRIGGER application_events_no_delete;');
+  b.exec('DROP TABLE signatures'); // what the newest migration (0002) creates
   b.close();
 
   const baseline = await timeMedian(runs, () => {
@@ -85,6 +86,8 @@ try {
     return took;
   });
   report.add('db.open_backup_and_migrate_ms', upgrade, 'ms', baseline);
+
+  await benchSigning(report, dir, runs);
 
   report.write(join(ROOT, 'bench-results.json'));
 } finally {

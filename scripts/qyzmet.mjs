@@ -59,9 +59,17 @@ function electronBinaryPresent() {
 }
 
 const chromium = { name: 'chromium', probe: () => existsSync('/usr/bin/chromium') };
+// The signer's tests: a real PKCS#11 token (SoftHSM2, written with OpenSC's pkcs11-tool),
+// and third-party verifiers of what the app signs (xmlsec1; openssl is part of the base system).
+const signingTools = [
+  { name: 'softhsm2', probe: () => existsSync('/usr/bin/softhsm2-util') },
+  { name: 'opensc', probe: () => existsSync('/usr/bin/pkcs11-tool') },
+  { name: 'xmlsec1', probe: () => existsSync('/usr/bin/xmlsec1') },
+  { name: 'openssl', probe: () => existsSync('/usr/bin/openssl') },
+];
 
 if (command === 'test') {
-  ensureApt([chromium]);
+  ensureApt([chromium, ...signingTools]);
   ensureNodeModules();
   must('typecheck', 'npm', ['run', '-s', 'typecheck']);
   must('lint', 'npm', ['run', '-s', 'lint']);

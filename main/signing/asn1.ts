@@ -109,7 +109,7 @@ export function readRoot(buf: Uint8Array): Tlv {
 export function childrenOf(buf: Uint8Array, tlv: Tlv): Tlv[] {
   if (!tlv.constructed) throw new Asn1Error('constructed element expected');
   const out: Tlv[] = [];
-  for (let p = tlv.valueStart; p < tlv.valueEnd; ) {
+  for (let p = tlv.valueStart; p < tlv.valueEnd;) {
     const child = readTlv(buf, p, tlv.valueEnd);
     out.push(child);
     p = child.end;

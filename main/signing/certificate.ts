@@ -387,9 +387,29 @@ function rolesOf(oids: readonly string[]): NcaRole[] {
   return roles;
 }
 
+/**
+ * Facts already read, by the DER's SHA-256: verifying many signatures of the
+ * same signers (a head's forty results) reads each certificate once.
+ */
+const FACTS_CACHE_SIZE = 512;
+const factsCache = new Map<string, CertificateFacts>();
+
 /** The facts of a certificate given as DER, PEM or base64. Throws CertificateFormatError. */
 export function parseCertificate(input: Uint8Array | string): CertificateFacts {
   const der = certificateDer(input);
+  const key = createHash('sha256').update(der).digest('hex');
+  const cached = factsCache.get(key);
+  if (cached) return structuredClone(cached);
+  const facts = readFacts(der);
+  if (factsCache.size >= FACTS_CACHE_SIZE) {
+    const oldest = factsCache.keys().next().value;
+    if (oldest !== undefined) factsCache.delete(oldest);
+  }
+  factsCache.set(key, facts);
+  return structuredClone(facts);
+}
+
+function readFacts(der: Uint8Array): CertificateFacts {
   const cert = decodeCertificate(der);
   const subject = cert.subject;
 

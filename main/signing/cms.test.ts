@@ -101,7 +101,12 @@ describe('signCms', () => {
 
     const checks = verifyCmsSignatures(cms);
     expect(checks).toEqual([
-      { index: 0, ok: true, certificate: Uint8Array.from(people.sign.certDer), signingTime: new Date('2026-03-01T09:15:30Z') },
+      {
+        index: 0,
+        ok: true,
+        certificate: Uint8Array.from(people.sign.certDer),
+        signingTime: new Date('2026-03-01T09:15:30Z'),
+      },
     ]);
 
     const parsed = parseCms(cms);
@@ -166,8 +171,13 @@ describe('signCms', () => {
 
   it('signs with an EC P-256 key (ecdsa-with-SHA256)', async () => {
     const cms = await signCms(DOC, keys.ec);
-    expect(parseCms(cms).signers[0]).toMatchObject({ signatureAlgorithm: 'ecdsa-with-SHA256', digestAlgorithm: 'sha256' });
-    expect(verifyCmsSignatures(cms)).toMatchObject([{ ok: true, certificate: Uint8Array.from(people.employeeEc.certDer) }]);
+    expect(parseCms(cms).signers[0]).toMatchObject({
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+      digestAlgorithm: 'sha256',
+    });
+    expect(verifyCmsSignatures(cms)).toMatchObject([
+      { ok: true, certificate: Uint8Array.from(people.employeeEc.certDer) },
+    ]);
     expect(opensslVerify(cms).status).toBe(0);
   });
 
@@ -204,8 +214,18 @@ describe('cosignCms', () => {
       '2026-03-01T10:00:00.000Z',
     ]);
     expect(verifyCmsSignatures(both)).toEqual([
-      { index: 0, ok: true, certificate: Uint8Array.from(people.sign.certDer), signingTime: new Date('2026-03-01T09:00:00Z') },
-      { index: 1, ok: true, certificate: Uint8Array.from(people.head.certDer), signingTime: new Date('2026-03-01T10:00:00Z') },
+      {
+        index: 0,
+        ok: true,
+        certificate: Uint8Array.from(people.sign.certDer),
+        signingTime: new Date('2026-03-01T09:00:00Z'),
+      },
+      {
+        index: 1,
+        ok: true,
+        certificate: Uint8Array.from(people.head.certDer),
+        signingTime: new Date('2026-03-01T10:00:00Z'),
+      },
     ]);
     const r = opensslVerify(both);
     expect(r.status).toBe(0);
@@ -413,7 +433,10 @@ describe('verifyCmsSignatures', () => {
       try {
         const checks = verifyCmsSignatures(damaged);
         results++;
-        expect(checks.some((c) => c.ok), `damage at ${at} verified`).toBe(false);
+        expect(
+          checks.some((c) => c.ok),
+          `damage at ${at} verified`,
+        ).toBe(false);
       } catch (err) {
         thrown++;
         expect(isSigningError(err, 'malformedSignature'), String(err)).toBe(true);

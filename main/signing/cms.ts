@@ -473,7 +473,8 @@ function checkSigner(
     return fail('signatureInvalid', `${algorithm.name} with a ${String(key.asymmetricKeyType)} key`);
   }
   const signature = octetsOf(buf, signer.signatureTlv);
-  if (!verifies(algorithm.hash ?? digestName, signed, key, signature)) return fail('signatureInvalid', 'the signature does not verify with the certificate key');
+  if (!verifies(algorithm.hash ?? digestName, signed, key, signature))
+    return fail('signatureInvalid', 'the signature does not verify with the certificate key');
 
   const certCheck = checkSigningCertificate(buf, signer, cert);
   if (certCheck) return fail('signatureInvalid', certCheck);
@@ -597,13 +598,7 @@ export async function signCms(content: Uint8Array, key: SigningKey, options: Cms
   const signerInfo = await makeSignerInfo(key, CMS_OID.data, digest, options.signingTime);
   const encap = options.detached ? seq(oid(CMS_OID.data)) : seq(oid(CMS_OID.data), ctx(0, octetString(content)));
   return contentInfo(
-    seq(
-      int(1),
-      set(SHA256_ALGORITHM),
-      encap,
-      ctx(0, ...certificatesOf(key, options.includeChain)),
-      set(signerInfo),
-    ),
+    seq(int(1), set(SHA256_ALGORITHM), encap, ctx(0, ...certificatesOf(key, options.includeChain)), set(signerInfo)),
   );
 }
 

@@ -433,7 +433,8 @@ function dsChildren(el: Element): Element[] {
   for (let n = el.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === NODE.element) {
       const child = n as Element;
-      if (child.namespaceURI !== XMLDSIG.ns) throw new Rejection('malformedSignature', `${child.tagName} in ${el.localName}`);
+      if (child.namespaceURI !== XMLDSIG.ns)
+        throw new Rejection('malformedSignature', `${child.tagName} in ${el.localName}`);
       out.push(child);
     } else if (n.nodeType === NODE.text && /\S/.test((n as unknown as { data: string }).data)) {
       throw new Rejection('malformedSignature', `text in ${el.localName}`);
@@ -583,7 +584,9 @@ export function verifyXml(xml: string): XmlVerification {
     signatureElement.parentNode!.removeChild(signatureElement);
     const transformElement = transforms[1];
     const prefixes = transformElement ? inclusivePrefixesOf(transformElement) : undefined;
-    const digest = createHash(hash).update(canonicalDocument(doc, referenceC14n, prefixes), 'utf8').digest();
+    const digest = createHash(hash)
+      .update(canonicalDocument(doc, referenceC14n, prefixes), 'utf8')
+      .digest();
     if (!digest.equals(digestValue)) throw new Rejection('contentMismatch', 'the document differs from its digest');
     return { ok: true, certificate };
   } catch (err) {

@@ -59,7 +59,7 @@ describe('parseCrl: the NCA test CRLs', () => {
     expect(verifyCrl(parseCrl(der), fixture('ca-nca_rsa_test.crt'))).toBe('valid');
     expect(verifyCrl(parseCrl(der), fixture('ca-nca_gost_test.crt'))).toBe('invalid');
     const tampered = Buffer.from(der);
-    tampered[tampered.length - 10] ^= 0x01;
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 10) ^ 0x01, tampered.length - 10);
     expect(verifyCrl(parseCrl(tampered), fixture('ca-nca_rsa_test.crt'))).toBe('invalid');
   });
 
@@ -129,7 +129,7 @@ describe('CrlStore', () => {
     // A file altered on disk is not trusted on the next start.
     const file = join(folder, readdirSync(folder).find((f) => f.endsWith('.crl')) ?? '');
     const bytes = readFileSync(file);
-    bytes[bytes.length - 5] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 5) ^ 0xff, bytes.length - 5);
     writeFileSync(file, bytes);
     const third = await CrlStore.open({ dir: folder, issuers: [pki.ca.certDer] });
     expect(third.status(revokedPerson.certDer, pki.ca.certDer).status).toBe('unknown');

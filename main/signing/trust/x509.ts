@@ -263,12 +263,25 @@ function isCertView(input: unknown): input is CertView {
 export function issuedBy(cert: CertView, issuer: CertView): boolean {
   if (cert.issuerKey !== issuer.subjectKey) return false;
   if (cert.authorityKeyId && issuer.subjectKeyId && cert.authorityKeyId !== issuer.subjectKeyId) return false;
+  // A signature over fixed bytes checks the same every time: remember the answer.
+  const link = `${cert.fingerprint}>${issuer.fingerprint}`;
+  const known = verifiedLinks.get(link);
+  if (known !== undefined) return known;
+  let ok: boolean;
   try {
-    return cert.x509.verify(issuer.x509.publicKey);
+    ok = cert.x509.verify(issuer.x509.publicKey);
   } catch {
-    return false;
+    ok = false;
   }
+  if (verifiedLinks.size >= CACHE_LIMIT) {
+    const oldest = verifiedLinks.keys().next().value;
+    if (oldest !== undefined) verifiedLinks.delete(oldest);
+  }
+  verifiedLinks.set(link, ok);
+  return ok;
 }
+
+const verifiedLinks = new Map<string, boolean>();
 
 /** Same subject and same key: the same CA, even re-issued. */
 export function sameEntity(a: CertView, b: CertView): boolean {
