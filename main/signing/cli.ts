@@ -70,6 +70,20 @@ export interface Pkcs11Uri {
   modulePath?: string;
 }
 
+/** The bytes of a percent-encoded URI value (CKA_ID is binary: %c0 is one byte, not UTF-8). */
+function percentBytes(value: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '%' && /^[0-9a-f]{2}$/i.test(value.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(value.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(value[i] ?? '', 'utf8'));
+    }
+  }
+  return Buffer.from(bytes);
+}
+
 export function parsePkcs11Uri(uri: string): Pkcs11Uri {
   if (!uri.startsWith('pkcs11:')) throw new UsageError(`not a pkcs11 URI: ${uri}`);
   const [path = '', query = ''] = uri.slice('pkcs11:'.length).split('?', 2);
@@ -86,7 +100,7 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
     if (k === 'token') out.token = decodeURIComponent(v);
     else if (k === 'object') out.object = decodeURIComponent(v);
     else if (k === 'slot-id') out.slotId = v;
-    else if (k === 'id') out.id = Buffer.from(decodeURIComponent(v), 'latin1').toString('hex');
+    else if (k === 'id') out.id = percentBytes(v).toString('hex');
   }
   for (const [k, v] of attrs(query, '&')) {
     if (k === 'module-path') out.modulePath = decodeURIComponent(v);

@@ -391,6 +391,14 @@ export async function signXml(xml: string, key: SigningKey): Promise<string> {
   const signedInfo = signedInfoXml(type === 'rsa' ? XMLDSIG.rsaSha256 : XMLDSIG.ecdsaSha256, digest);
   const certificate = Buffer.from(key.certificate).toString('base64');
 
+  const place = (signatureValue: string) => {
+    try {
+      return insertAtRootEnd(xml, rootName, signatureXml(signedInfo, signatureValue, certificate));
+    } catch (err) {
+      throw new SigningError('malformedSignature', { reason: `document: ${(err as Error).message}` }, { cause: err });
+    }
+  };
+  place(''); // fails early, before the key is asked, if the document element's end cannot be found
   // SignedInfo's canonical form depends on where it will stand (the namespaces and xml:* attributes in scope
   // there): canonicalise it under its Signature and the document element, as a verifier will.
   const signatureElement = parseXml(signatureXml(signedInfo, '', certificate)).documentElement!;
@@ -405,11 +413,7 @@ export async function signXml(xml: string, key: SigningKey): Promise<string> {
       throw new SigningError('signatureInvalid', { reason: 'the key gave no DER ECDSA signature' }, { cause: err });
     }
   }
-  const signed = insertAtRootEnd(
-    xml,
-    rootName,
-    signatureXml(signedInfo, Buffer.from(signature).toString('base64'), certificate),
-  );
+  const signed = place(Buffer.from(signature).toString('base64'));
   const check = verifyXml(signed);
   if (!check.ok) throw new SigningError('signatureInvalid', { reason: `self-check: ${check.reason}` });
   return signed;
@@ -428,13 +432,16 @@ class Rejection extends Error {
   }
 }
 
-function dsChildren(el: Element): Element[] {
+/** The ds:* element children; other elements are an error, or skipped when `foreign` is 'skip' (KeyInfo may hold any). */
+function dsChildren(el: Element, foreign: 'reject' | 'skip' = 'reject'): Element[] {
   const out: Element[] = [];
   for (let n = el.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === NODE.element) {
       const child = n as Element;
-      if (child.namespaceURI !== XMLDSIG.ns)
+      if (child.namespaceURI !== XMLDSIG.ns) {
+        if (foreign === 'skip') continue;
         throw new Rejection('malformedSignature', `${child.tagName} in ${el.localName}`);
+      }
       out.push(child);
     } else if (n.nodeType === NODE.text && /\S/.test((n as unknown as { data: string }).data)) {
       throw new Rejection('malformedSignature', `text in ${el.localName}`);
@@ -507,9 +514,9 @@ export function verifyXml(xml: string): XmlVerification {
 
     // The certificates in KeyInfo/X509Data.
     const certificates: Buffer[] = [];
-    for (const data of keyInfo ? dsChildren(keyInfo) : []) {
+    for (const data of keyInfo ? dsChildren(keyInfo, 'skip') : []) {
       if (data.localName !== 'X509Data') continue;
-      for (const c of dsChildren(data)) {
+      for (const c of dsChildren(data, 'skip')) {
         if (c.localName === 'X509Certificate') certificates.push(base64Of(c, 'X509Certificate'));
       }
     }

@@ -1,9 +1,9 @@
 /**
  * Token plug/pull watching by polling the slot lists. C_WaitForSlotEvent is
- * rarely implemented (SoftHSM2 answers "no event" to CKF_DONT_BLOCK, others
- * CKR_FUNCTION_NOT_SUPPORTED) and its blocking form would hold the worker
- * thread, so every `intervalMs` each module's tokens are listed and compared
- * with the last look.
+ * rarely implemented (SoftHSM2 2.6 answers CKR_NO_EVENT to CKF_DONT_BLOCK even
+ * after a token was created, and CKR_FUNCTION_NOT_SUPPORTED to a blocking
+ * wait) and a blocking wait would hold the worker thread, so every
+ * `intervalMs` each module's tokens are listed and compared with the last look.
  *
  * By default each look asks for a rescan (C_Finalize + C_Initialize), which
  * SoftHSM2 needs to see a token created after C_Initialize and some vendor

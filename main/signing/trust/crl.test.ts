@@ -191,6 +191,8 @@ describe('CrlStore.fetch', () => {
       const got = await store.fetch(server.url);
       expect(got).toMatchObject({ ok: true, update: { accepted: true } });
       expect(store.status(revokedPerson.certDer, pki.ca.certDer).status).toBe('revoked');
+      const small = await CrlStore.open({ dir: storeDir(), issuers: [pki.ca.certDer], maxBytes: 100 });
+      expect(await small.fetch(server.url)).toMatchObject({ ok: false, problem: 'tooLarge' });
       server.set(null);
       expect(await store.fetch(server.url)).toMatchObject({ ok: false, problem: 'httpError', httpStatus: 404 });
     } finally {

@@ -186,6 +186,7 @@ export class CrlStore {
   private readonly entries = new Map<string, Entry>();
   private readonly issuers: CertView[];
   private readonly keys = new WeakMap<CertView, string>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: CrlStoreOptions) {
     this.issuers = options.issuers.map((c) => certView(c));
@@ -220,7 +221,14 @@ export class CrlStore {
   }
 
   /** Adds a CRL if it verifies against a known CA and is newer than the one kept; writes it to disk. */
-  async update(input: Uint8Array | string): Promise<CrlUpdate> {
+  update(input: Uint8Array | string): Promise<CrlUpdate> {
+    // One update at a time, so that two downloads finishing together can't put the older last.
+    const next = this.queue.then(() => this.updateNow(input));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async updateNow(input: Uint8Array | string): Promise<CrlUpdate> {
     const result = this.accept(input);
     if (!result.ok) return { accepted: false, reason: result.reason };
     const current = this.entries.get(result.key);
