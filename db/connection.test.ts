@@ -1,4 +1,16 @@
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,14 +79,17 @@ describe('openDatabase', () => {
   it('backs up online before pending migrations, then applies them', async () => {
     const dir = tmp();
     const path = join(dir, 'q.db');
-    const first = await openDatabase(path);
-    first.sqlite.exec("INSERT INTO settings VALUES ('k', '\"v\"', 1)");
-    // Pretend the last migration is new: forget that it was applied.
+    // A database one migration behind: made with a copy of the migrations without the newest.
     const last = tags().at(-1)!;
-    first.sqlite.exec(
-      'DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)',
-    );
-    first.sqlite.exec('DROP TRIGGER application_events_no_update; DROP TRIGGER application_events_no_delete;');
+    const older = join(dir, 'older-migrations');
+    cpSync(MIGRATIONS, older, { recursive: true });
+    const journalPath = join(older, 'meta', '_journal.json');
+    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+    journal.entries = journal.entries.filter((e) => e.tag !== last);
+    writeFileSync(journalPath, JSON.stringify(journal));
+    rmSync(join(older, `${last}.sql`));
+    const first = await openDatabase(path, { migrationsFolder: older });
+    first.sqlite.exec("INSERT INTO settings VALUES ('k', '\"v\"', 1)");
     expect(pendingMigrations(first.sqlite, MIGRATIONS)).toEqual([last]);
     first.close();
 

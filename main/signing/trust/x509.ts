@@ -10,7 +10,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { copyBytes, hex, serialKey, toDer } from './der.js';
+import { bytesEqual, copyBytes, hex, serialKey, toDer } from './der.js';
 
 /** A certificate as DER, PEM (text or bytes) or an already parsed X509Certificate. */
 export type CertInput = Uint8Array | string | X509Certificate;
@@ -223,7 +223,9 @@ function build(der: Uint8Array, x509: X509Certificate): CertView {
 // hundreds a second shouldn't re-parse them each time.
 const byObject = new WeakMap<X509Certificate, CertView>();
 const byDigest = new Map<string, CertView>();
-const CACHE_LIMIT = 512;
+// And the outcome of each issuer → certificate signature check.
+const verifiedLinks = new Map<string, boolean>();
+const CACHE_LIMIT = 256;
 
 /** Reads a certificate (cached). Throws on bytes that aren't one. */
 export function certView(input: CertInput | CertView): CertView {
@@ -281,15 +283,11 @@ export function issuedBy(cert: CertView, issuer: CertView): boolean {
   return ok;
 }
 
-const verifiedLinks = new Map<string, boolean>();
-
 /** Same subject and same key: the same CA, even re-issued. */
 export function sameEntity(a: CertView, b: CertView): boolean {
-  return a.fingerprint === b.fingerprint || (a.subjectKey === b.subjectKey && bytesEqualView(a, b));
-}
-
-function bytesEqualView(a: CertView, b: CertView): boolean {
-  return Buffer.compare(Buffer.from(a.publicKeyBits), Buffer.from(b.publicKeyBits)) === 0;
+  return (
+    a.fingerprint === b.fingerprint || (a.subjectKey === b.subjectKey && bytesEqual(a.publicKeyBits, b.publicKeyBits))
+  );
 }
 
 /** Subject's IIN (SERIALNUMBER=IIN…) and BIN (OU=BIN…), 12 digits each, or null. */
