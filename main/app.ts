@@ -132,8 +132,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       const user = session.current();
       if (!user) return null;
       const row = database.sqlite.prepare('SELECT iin FROM users WHERE id = ?').get(user.id) as
-        | { iin: string }
-        | undefined;
+        { iin: string } | undefined;
       return row ? { id: user.id, iin: row.iin } : null;
     },
   });

@@ -37,7 +37,12 @@ function paths() {
     resources: join(root, 'resources'),
     data: process.env.QYZMET_DATA_DIR ?? app.getPath('userData'),
     // Worker threads cannot start from inside app.asar: the worker is unpacked beside it.
-    pkcs11Worker: join(app.getAppPath().replace(/app\.asar$/, 'app.asar.unpacked'), 'dist', 'main', 'pkcs11-worker.cjs'),
+    pkcs11Worker: join(
+      app.getAppPath().replace(/app\.asar$/, 'app.asar.unpacked'),
+      'dist',
+      'main',
+      'pkcs11-worker.cjs',
+    ),
   };
 }
 

@@ -151,12 +151,8 @@ export class Signer implements SignerBackend {
         continue;
       }
       for (const slot of slots) {
-        let keys: Awaited<ReturnType<Pkcs11Api['listKeys']>> = [];
-        try {
-          keys = await this.pkcs11.listKeys(modulePath, slot.slotId);
-        } catch {
-          keys = [];
-        }
+        // A token that cannot list its objects (pulled out meanwhile) shows with no keys.
+        const keys = await this.pkcs11.listKeys(modulePath, slot.slotId).catch(() => []);
         out.tokens.push({
           id: tokenId(slot),
           module: modulePath,
