@@ -49,6 +49,7 @@ export default async function globalSetup() {
   process.env.QYZMET_TRUST_DIRS = trustDir;
   process.env.QYZMET_E2E_PKI_DIR = pki.dir;
   process.env.QYZMET_E2E_KEYFILE = keyFile;
+  process.env.QYZMET_E2E_SOFTHSM_DIR = hsm.dir;
 
   const harness = await startHarness(['--demo', '3000'], dataDir);
   process.env.QYZMET_E2E_URL = harness.url;

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { DEMO_HEAD } from '../db/demo/generate';
+import { createSoftHsm } from '../main/signing/testing/softhsm';
 import { E2E_KEYFILE_PASSWORD, E2E_PIN } from './global-setup';
 
 const env = (name: string) => {
@@ -129,4 +131,25 @@ test('a key file: a wrong password is refused, the right one signs a CMS', async
   });
   expect(printed).toContain('signingTime');
   expect(printed).toContain(DEMO_HEAD.iin);
+});
+
+test('a token plugged in while the dialog is open shows up, and goes when pulled out', async ({ page }) => {
+  await selectRows(page, 1);
+  await page.getByTestId('journal-sign').click();
+  const dialog = page.getByTestId('sign-dialog');
+  const keys = dialog.locator('.sign-key');
+  await expect(keys).toHaveCount(1);
+
+  const hsm = createSoftHsm(env('QYZMET_E2E_SOFTHSM_DIR'));
+  hsm.initToken('PLUGGED IN', '11223344', '13572468');
+  const pem = readFileSync(join(env('QYZMET_E2E_PKI_DIR'), 'demo-head.pem'), 'utf8');
+  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64');
+  hsm.importCertificate('PLUGGED IN', '13572468', { certDer: der, id: 'ee', label: 'plugged' });
+  try {
+    await expect(keys).toHaveCount(2, { timeout: 15_000 });
+    await expect(dialog.getByText('PLUGGED IN')).toBeVisible();
+  } finally {
+    hsm.deleteToken('PLUGGED IN');
+  }
+  await expect(keys).toHaveCount(1, { timeout: 15_000 });
 });

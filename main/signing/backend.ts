@@ -4,7 +4,7 @@
  * OCSP and the cached CRLs), the formats (XMLDSig, CMS) and the RFC 3161
  * timestamp. The service (service.ts), the CLI and the benchmarks use it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCertificate, certificateDer } from './certificate.js';
 import { addTimestampToken, signCms, signatureValueOf, verifyCmsSignatures, parseCms } from './cms.js';
@@ -119,8 +119,23 @@ export class Signer implements SignerBackend {
     return new Signer(config, checker, crls, trust);
   }
 
-  /** The configured module paths that exist on this machine. */
+  /** The configured module paths that exist on this machine, each library once (a symlink and its target are one). */
   modules(): string[] {
+    const seen = new Set<string>();
+    return this.existingModules().filter((path) => {
+      let real = path;
+      try {
+        real = realpathSync(path);
+      } catch {
+        // keep the path as it is
+      }
+      if (seen.has(real)) return false;
+      seen.add(real);
+      return true;
+    });
+  }
+
+  private existingModules(): string[] {
     return existingModules(
       modulePaths({
         ...(this.config.modules ? { modules: this.config.modules } : {}),

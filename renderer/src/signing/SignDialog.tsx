@@ -19,6 +19,7 @@ type Step = 'choose' | 'confirm' | 'running' | 'done';
 type Format = 'xmldsig' | 'cms';
 
 export const PROGRESS_POLL_MS = 150;
+export const TOKEN_POLL_MS = 3000;
 
 function readBase64(file: File): Promise<string> {
   return file.arrayBuffer().then((buf) => {
@@ -64,7 +65,9 @@ export function SignDialog({
         setTokens(r);
         const first = r.tokens.find((tk) => tk.keys.length > 0);
         const key = first?.keys.find((k) => k.certificate.purpose !== 'auth') ?? first?.keys[0];
-        setChoice((c) => c ?? (first && key ? { tokenId: first.id, keyId: key.keyId } : null));
+        const still = (c: { tokenId: string; keyId: string }) =>
+          r.tokens.some((tk) => tk.id === c.tokenId && tk.keys.some((k) => k.keyId === c.keyId));
+        setChoice((c) => (c && still(c) ? c : first && key ? { tokenId: first.id, keyId: key.keyId } : null));
       },
       (e: unknown) => {
         setTokens(null);
@@ -72,6 +75,13 @@ export function SignDialog({
       },
     );
   }, []);
+
+  // A token plugged in or pulled out while the dialog is open shows up by itself.
+  useEffect(() => {
+    if (step !== 'choose' || mode !== 'token') return;
+    const timer = setInterval(loadTokens, TOKEN_POLL_MS);
+    return () => clearInterval(timer);
+  }, [step, mode, loadTokens]);
 
   function refreshTokens() {
     setTokens(null);
