@@ -153,3 +153,20 @@ test('a token plugged in while the dialog is open shows up, and goes when pulled
   }
   await expect(keys).toHaveCount(1, { timeout: 15_000 });
 });
+
+test('the demo start brings a key file of its own: the demo head signs with it', async ({ page }) => {
+  await selectRows(page, 1);
+  await page.getByTestId('journal-sign').click();
+  const dialog = page.getByTestId('sign-dialog');
+  await dialog.getByTestId('sign-mode-keyfile').click();
+  await dialog
+    .getByTestId('sign-file')
+    .setInputFiles(join(env('QYZMET_E2E_DATA_DIR'), 'demo-signing', `RSA256_${DEMO_HEAD.iin}.p12`));
+  await dialog.getByTestId('sign-password').fill('demo');
+  await dialog.getByTestId('sign-open').click();
+  await expect(dialog.getByTestId('cert-iin')).toHaveText(DEMO_HEAD.iin);
+  await expect(dialog.getByTestId('cert-revocation')).toHaveAttribute('data-status', 'good');
+  await dialog.getByTestId('sign-start').click();
+  await expect(dialog.getByTestId('sign-progress')).toHaveAttribute('data-state', 'finished', { timeout: 30_000 });
+  await expect(dialog.locator('.sign-results .is-ok')).toHaveCount(1);
+});

@@ -5,7 +5,7 @@
  * (main/bridge) both serve what this returns.
  */
 import { delimiter, join } from 'node:path';
-import { generateDemo } from '../db/demo/generate.js';
+import { DEMO_HEAD, generateDemo } from '../db/demo/generate.js';
 import { openDatabase, type OpenedDatabase } from '../db/connection.js';
 import { loadCatalogue, syncCatalogueToDb } from './catalogue/loader.js';
 import type { ServiceDefinition } from './catalogue/schema.js';
@@ -14,6 +14,7 @@ import { PreferencesStore } from './preferences/preferences.js';
 import type { Handlers } from './rpc.js';
 import { SessionStore } from './session/session.js';
 import { Signer, type SigningConfig } from './signing/backend.js';
+import { ensureDemoKit } from './signing/demo-kit.js';
 import { Pkcs11Client } from './signing/pkcs11/client.js';
 import { SigningService } from './signing/service.js';
 import { SyncStatusService, type HealthProbe } from './sync/status.js';
@@ -112,6 +113,22 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const every = options.healthEveryMs ?? 15_000;
   if (every > 0) sync.start(every);
   else void sync.check();
+
+  if (demo > 0) {
+    // The demo start can sign too: a demo CA trusted in this data folder only, and the demo head's key file.
+    const org = database.sqlite
+      .prepare(
+        `SELECT p.bin, p.name_ru AS name FROM user_roles r JOIN providers p ON p.id = r.provider_id
+          WHERE r.user_id = ? LIMIT 1`,
+      )
+      .get(DEMO_USER_ID) as { bin: string; name: string } | undefined;
+    const kit = await ensureDemoKit(options.dataDir, {
+      ...DEMO_HEAD,
+      ...(org ? { bin: org.bin, organisation: org.name } : {}),
+    });
+    if (kit.created)
+      log(`demo: key file ${kit.keyFile} (password "${kit.password}"), trusted in this data folder only`);
+  }
 
   const so = options.signing ?? {};
   const signer = await Signer.create({

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSigningError, type SigningError, type SigningErrorCode } from './errors.js';
 import { inspectKeyFile, listKeyFileAliases, openKeyFile, unlockKeyFile } from './keyfile.js';
 import { gostCertificate, gostKeyFile } from './testing/gost-keyfile.js';
-import { buildPkcs12 } from './testing/pkcs12-builder.js';
+import { buildPkcs12 } from './pkcs12-builder.js';
 import { standardPeople, TestPki, type Person } from './testing/pki.js';
 import type { SigningKey } from './types.js';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import forge from 'node-forge';
 import { certificateDer } from '../certificate.js';
-import { buildPkcs12 } from './pkcs12-builder.js';
+import { buildPkcs12 } from '../pkcs12-builder.js';
 
 const { asn1 } = forge;
 

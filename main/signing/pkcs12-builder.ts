@@ -1,7 +1,8 @@
 /**
  * Builds PKCS#12 files with node-forge's ASN.1 for shapes `openssl pkcs12
  * -export` cannot make: several keys in one file, keys OpenSSL cannot read
- * (GOST), BouncyCastle's layout. Test code only: nothing here ships in the app.
+ * (GOST), BouncyCastle's layout. The tests use it for such files, and the demo
+ * start for its key file (certificates go in byte for byte, as signed).
  *
  * Layout (as NCA/BouncyCastle key files): one Data ContentInfo with the
  * pkcs8ShroudedKeyBags, one EncryptedData ContentInfo with the certBags, and
