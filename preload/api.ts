@@ -5,6 +5,8 @@
  * handlers over HTTP. Nothing else crosses from the renderer to main.
  */
 import { z } from 'zod';
+import { authContract } from './contract/auth.js';
+import { workflowContract } from './contract/workflow.js';
 
 export const LANGUAGES = ['kk', 'ru', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -253,6 +255,8 @@ export const contract = {
   'signing.cancel': { input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
   /** Forgets an opened key (logs out of the token, drops the key file's key). */
   'signing.close': { input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
+  ...workflowContract,
+  ...authContract,
 } as const;
 
 export type Contract = typeof contract;
