@@ -200,3 +200,35 @@ describe('a bad catalogue file', () => {
     await opened.close();
   });
 });
+
+describe('profile', () => {
+  it('shows the user, saves a valid change with an outbox row, refuses a bad e-mail or phone', async () => {
+    const before = await call<{ iin: string; fullName: string }>('profile.get', {});
+    expect(isValidIin(before.iin)).toBe(true);
+    const saved = await call<{ email: string; phone: string; positionKk: string | null }>('profile.update', {
+      fullName: before.fullName,
+      email: 'head@akimat.kz',
+      phone: '+7 701 234 56 78',
+      positionKk: 'Бөлім басшысы',
+      positionRu: '',
+    });
+    expect(saved).toMatchObject({ email: 'head@akimat.kz', phone: '+7 701 234 56 78', positionKk: 'Бөлім басшысы' });
+    const outbox = app.database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE op = 'user.profile'").get() as {
+      n: number;
+    };
+    expect(outbox.n).toBe(1);
+
+    for (const bad of [{ email: 'not-an-email' }, { phone: '12345' }, { fullName: '' }]) {
+      const r = await dispatch(
+        app.handlers,
+        'profile.update',
+        { fullName: before.fullName, email: '', phone: '', positionKk: '', positionRu: '', ...bad },
+        { transport: 'bridge' },
+      );
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('invalid_input');
+    }
+    // Nothing of the refused changes was kept.
+    expect(await call<{ email: string }>('profile.get', {})).toMatchObject({ email: 'head@akimat.kz' });
+  });
+});

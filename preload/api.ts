@@ -198,6 +198,41 @@ export const batchProgress = z.strictObject({
 });
 export type BatchProgress = z.infer<typeof batchProgress>;
 
+/** A phone number as Kazakh offices write it: +7 and ten digits, spaces, dashes and brackets allowed. */
+export const KZ_PHONE = /^\+?[78][\s-]?\(?\d{3}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2}$/;
+
+export const profile = z.strictObject({
+  login: z.string(),
+  fullName: z.string(),
+  iin: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  positionKk: z.string().nullable(),
+  positionRu: z.string().nullable(),
+});
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .transform((v) => (v === '' ? null : v))
+    .nullable();
+
+export const profileChange = z.strictObject({
+  fullName: z.string().trim().min(3).max(200),
+  email: z
+    .union([z.literal(''), z.email().max(200)])
+    .transform((v) => (v === '' ? null : v))
+    .nullable(),
+  phone: z
+    .union([z.literal(''), z.string().trim().regex(KZ_PHONE)])
+    .transform((v) => (v === '' ? null : v))
+    .nullable(),
+  positionKk: optionalText(200),
+  positionRu: optionalText(200),
+});
+
 export const contract = {
   'app.info': {
     input: noInput,
@@ -255,6 +290,8 @@ export const contract = {
   'signing.cancel': { input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
   /** Forgets an opened key (logs out of the token, drops the key file's key). */
   'signing.close': { input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
+  'profile.get': { input: noInput, output: profile },
+  'profile.update': { input: profileChange, output: profile },
   ...workflowContract,
   ...authContract,
 } as const;

@@ -1,4 +1,4 @@
-/** The frame: top bar, left navigation, and the journal as the one screen so far. */
+/** The frame: top bar, left navigation, and the screens (journal, profile). */
 import { useState } from 'react';
 import { useSession, useSyncStatus } from './app/hooks';
 import { useDocumentPreferences, usePreferences } from './app/preferences';
@@ -7,6 +7,8 @@ import { TopBar } from './app/TopBar';
 import { ErrorBanner } from './components/Banner';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { JournalScreen } from './journal/JournalScreen';
+import { ProfileScreen } from './profile/ProfileScreen';
+import { CardScreen } from './card/CardScreen';
 
 const NAV_KEY = 'qyzmet.nav.collapsed';
 
@@ -43,6 +45,8 @@ export function App() {
   const session = useSession();
   const sync = useSyncStatus();
   const [navCollapsed, setNavCollapsed] = useState(readNavCollapsed);
+  const [screen, setScreen] = useState<'journal' | 'profile'>('journal');
+  const [cardId, setCardId] = useState<string | null>(null);
 
   const toggleNav = () => {
     const next = !navCollapsed;
@@ -61,7 +65,15 @@ export function App() {
       <SkipLink />
       <div className={navCollapsed ? 'frame nav-collapsed' : 'frame'}>
         <TopBar preferences={preferences} onPreferences={update} session={session} sync={sync} />
-        <SideNav active="journal" collapsed={navCollapsed} onToggle={toggleNav} />
+        <SideNav
+          active={screen}
+          collapsed={navCollapsed}
+          onToggle={toggleNav}
+          onSelect={(id) => {
+            setCardId(null);
+            setScreen(id === 'profile' ? 'profile' : 'journal');
+          }}
+        />
         <main id="main" className="content" tabIndex={-1}>
           {saveError ? (
             <div className="banners">
@@ -73,7 +85,12 @@ export function App() {
               />
             </div>
           ) : null}
-          <JournalScreen providerColumns={monitoring} />
+          {screen === 'profile' ? <ProfileScreen preferences={preferences} onPreferences={update} /> : null}
+          {screen === 'journal' && cardId ? <CardScreen id={cardId} onBack={() => setCardId(null)} /> : null}
+          {/* The journal stays mounted under an open card: its search, filters and page are kept. */}
+          <div hidden={screen !== 'journal' || cardId !== null}>
+            <JournalScreen providerColumns={monitoring} onOpen={setCardId} />
+          </div>
         </main>
       </div>
     </I18nProvider>

@@ -1,4 +1,4 @@
-/** The left navigation: the journal now; intake, monitoring and settings shown as coming later. */
+/** The left navigation: the journal and the profile; intake and monitoring shown as coming later. */
 import type { ReactNode } from 'react';
 import { IconCollapse, IconExpand, IconIntake, IconJournal, IconMonitoring, IconSettings } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
@@ -15,10 +15,20 @@ const SECTIONS: readonly Section[] = [
   { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true },
   { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
   { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
-  { id: 'settings', label: 'nav.settings', icon: <IconSettings />, ready: false },
+  { id: 'profile', label: 'nav.profile', icon: <IconSettings />, ready: true },
 ];
 
-export function SideNav({ active, collapsed, onToggle }: { active: string; collapsed: boolean; onToggle(): void }) {
+export function SideNav({
+  active,
+  collapsed,
+  onToggle,
+  onSelect,
+}: {
+  active: string;
+  collapsed: boolean;
+  onToggle(): void;
+  onSelect(id: string): void;
+}) {
   const { t } = useI18n();
   return (
     <nav className="sidenav" aria-label={t('nav.label')}>
@@ -32,6 +42,7 @@ export function SideNav({ active, collapsed, onToggle }: { active: string; colla
                 data-testid={`nav-${s.id}`}
                 aria-current={s.id === active ? 'page' : undefined}
                 title={collapsed ? t(s.label) : undefined}
+                onClick={() => onSelect(s.id)}
               >
                 {s.icon}
                 <span className="nav-label">{t(s.label)}</span>

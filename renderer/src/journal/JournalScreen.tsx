@@ -25,7 +25,13 @@ interface Result {
   error: unknown;
 }
 
-export function JournalScreen({ providerColumns }: { providerColumns: boolean }) {
+export function JournalScreen({
+  providerColumns,
+  onOpen,
+}: {
+  providerColumns: boolean;
+  onOpen?: (id: string) => void;
+}) {
   const { t } = useI18n();
   const [state, dispatch] = useReducer(journalReducer, initialJournalState);
   const [reloads, setReloads] = useState(0);
@@ -185,6 +191,7 @@ export function JournalScreen({ providerColumns }: { providerColumns: boolean })
           busy={loading}
           now={now}
           placeholder={placeholder}
+          {...(onOpen ? { onOpen } : {})}
         />
       </div>
 

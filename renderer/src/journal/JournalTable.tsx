@@ -137,6 +137,8 @@ export interface JournalTableProps {
   now: number;
   /** Shown in the body when there are no rows (loading, empty). */
   placeholder: ReactNode;
+  /** Opens an application's card. */
+  onOpen?: (id: string) => void;
 }
 
 export function JournalTable({
@@ -148,6 +150,7 @@ export function JournalTable({
   busy,
   now,
   placeholder,
+  onOpen,
 }: JournalTableProps) {
   const i18n = useI18n();
   const { t } = i18n;
@@ -245,7 +248,19 @@ export function JournalTable({
                 </td>
                 {columns.map((c) => (
                   <td key={c.id} className={`td-${c.id}`} data-testid={`cell-${c.id}`}>
-                    {cell(c.id, row, state.page * pageSize + i + 1, i18n, now)}
+                    {c.id === 'number' && onOpen ? (
+                      <button
+                        type="button"
+                        className="app-number-link"
+                        data-testid="journal-open"
+                        aria-label={t('journal.open', { number: row.number })}
+                        onClick={() => onOpen(row.id)}
+                      >
+                        {row.number}
+                      </button>
+                    ) : (
+                      cell(c.id, row, state.page * pageSize + i + 1, i18n, now)
+                    )}
                   </td>
                 ))}
               </tr>
