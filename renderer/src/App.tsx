@@ -59,6 +59,7 @@ export function App() {
   };
 
   const monitoring = session.user?.roles.some((r) => r.role === 'monitoring') ?? false;
+  const headOf = session.user?.roles.find((r) => r.role === 'head')?.providerId ?? null;
 
   return (
     <I18nProvider language={preferences.language}>
@@ -89,7 +90,7 @@ export function App() {
           {screen === 'journal' && cardId ? <CardScreen id={cardId} onBack={() => setCardId(null)} /> : null}
           {/* The journal stays mounted under an open card: its search, filters and page are kept. */}
           <div hidden={screen !== 'journal' || cardId !== null}>
-            <JournalScreen providerColumns={monitoring} onOpen={setCardId} />
+            <JournalScreen providerColumns={monitoring} onOpen={setCardId} headOf={headOf} />
           </div>
         </main>
       </div>

@@ -11,6 +11,7 @@ import { Banner, ErrorBanner } from '../components/Banner';
 import { IconRefresh } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
 import { SignDialog } from '../signing/SignDialog';
+import { AssignDialog } from './AssignDialog';
 import { JournalTable } from './JournalTable';
 import { JournalToolbar } from './JournalToolbar';
 import { Pagination } from './Pagination';
@@ -28,14 +29,18 @@ interface Result {
 export function JournalScreen({
   providerColumns,
   onOpen,
+  headOf,
 }: {
   providerColumns: boolean;
   onOpen?: (id: string) => void;
+  /** The provider the user heads: "Assign responsible" chooses from its staff. */
+  headOf?: string | null;
 }) {
   const { t } = useI18n();
   const [state, dispatch] = useReducer(journalReducer, initialJournalState);
   const [reloads, setReloads] = useState(0);
   const [signing, setSigning] = useState<string[] | null>(null);
+  const [assigning, setAssigning] = useState<string[] | null>(null);
   const [result, setResult] = useState<Result>({ key: null, data: null, error: null });
   const { catalogue, error: catalogueError } = useCatalogue();
   const now = useNow();
@@ -123,7 +128,13 @@ export function JournalScreen({
           >
             {t('sign.action')}
           </button>
-          <button type="button" className="button" data-testid="journal-assign" disabled title={t('nav.comingLater')}>
+          <button
+            type="button"
+            className="button"
+            data-testid="journal-assign"
+            disabled={state.selected.size === 0 || !headOf}
+            onClick={() => setAssigning([...state.selected])}
+          >
             {t('journal.assign')}
           </button>
           <button
@@ -139,6 +150,16 @@ export function JournalScreen({
         </div>
       </div>
 
+      {assigning && headOf ? (
+        <AssignDialog
+          applicationIds={assigning}
+          providerId={headOf}
+          onClose={(assigned) => {
+            setAssigning(null);
+            if (assigned > 0) setReloads((n) => n + 1);
+          }}
+        />
+      ) : null}
       {signing ? (
         <SignDialog
           applicationIds={signing}
