@@ -7,10 +7,12 @@
 import { delimiter, join } from 'node:path';
 import { DEMO_HEAD, generateDemo } from '../db/demo/generate.js';
 import { openDatabase, type OpenedDatabase } from '../db/connection.js';
+import { loadCalendars } from './calendar/loader.js';
 import { loadCatalogue, syncCatalogueToDb } from './catalogue/loader.js';
 import type { ServiceDefinition } from './catalogue/schema.js';
 import { Journal } from './journal/journal.js';
 import { PreferencesStore } from './preferences/preferences.js';
+import { ProfileService } from './profile/profile.js';
 import type { Handlers } from './rpc.js';
 import { SessionStore } from './session/session.js';
 import { Signer, type SigningConfig } from './signing/backend.js';
@@ -88,6 +90,10 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const catalogue = loadCatalogue(join(options.resourcesDir, 'services'));
   for (const p of catalogue.problems) log(`catalogue: ${p.file}: ${p.field}: ${p.message}`);
   syncCatalogueToDb(database.db, catalogue.services, now());
+  const calendars = loadCalendars(join(options.resourcesDir, 'calendars'));
+  for (const p of calendars.problems) log(`calendar: ${p.file}: ${p.field}: ${p.message}`);
+  for (const y of calendars.years) if (!y.confirmed) log(`calendar: ${y.year} (${y.file}) is not final`);
+  const calendar = calendars.calendar;
   const names = new Map(catalogue.services.map((s) => [s.code, s.name]));
   const serviceName = (code: string) => names.get(code) ?? { kk: code, ru: code, en: code };
 
@@ -101,6 +107,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
         seed: options.demoSeed ?? 1,
         now: now(),
         services: catalogue.services,
+        calendar,
       });
       log(`demo: ${counts.applications} applications`);
     }
@@ -154,6 +161,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     },
   });
 
+  const profiles = new ProfileService(database.sqlite, () => session.current()?.id ?? null, now);
+
   const handlers: Handlers = {
     'app.info': () => ({ version: options.version, transport: options.transport, databasePath }),
     'session.current': () => ({ user: session.current() }),
@@ -165,6 +174,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     }),
     'journal.list': (q) => journal.list(q),
     'sync.status': () => sync.status(),
+    'profile.get': () => profiles.get(),
+    'profile.update': (input) => profiles.update(input),
     'signing.tokens': () => signing.tokens(),
     'signing.open': (input) => signing.open(input.source),
     'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isValidBin, isValidIin, parseIin } from '../../main/common/iin.js';
+import { loadCalendars } from '../../main/calendar/loader.js';
 import { loadCatalogue } from '../../main/catalogue/loader.js';
 import type { ServiceDefinition } from '../../main/catalogue/schema.js';
 import { foldForSearch } from '../../main/common/text.js';
@@ -13,6 +14,9 @@ import { DEMO_USERS, generateDemo, type GenerateDemoResult } from './generate.js
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 const CATALOGUE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'services');
 const SERVICES = loadCatalogue(CATALOGUE_DIR).services;
+const CALENDAR = loadCalendars(
+  join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'calendars'),
+).calendar;
 const BY_CODE = new Map<string, ServiceDefinition>(SERVICES.map((s) => [s.code, s]));
 const NOW = Date.UTC(2026, 4, 20, 7, 30); // 2026-05-20 12:30 in Kazakhstan
 const SEED = 20260520;
@@ -78,7 +82,7 @@ describe('generateDemo', () => {
 
   beforeAll(() => {
     sqlite = emptyDatabase();
-    result = generateDemo(sqlite, { applications: 2000, seed: SEED, now: NOW, services: SERVICES });
+    result = generateDemo(sqlite, { applications: 2000, seed: SEED, now: NOW, services: SERVICES, calendar: CALENDAR });
     apps = sqlite.prepare('SELECT * FROM applications').all() as AppRow[];
   });
 
@@ -297,15 +301,17 @@ describe('generateDemo', () => {
           `${a.service_code}: ${a.current_step} not in ${service.steps.map((s) => s.code).join(', ')}`,
         ).toBe(a.current_step);
         if (step?.channels) expect(step.channels, `${a.current_step} by ${a.channel}`).toContain(a.channel);
-        // The deadline is the step's limit from the status change: minutes exactly, working days at least that many days.
+        // The deadline follows the working calendar (holidays, moved days off, working hours 09:00–18:00).
         const limit = step?.limit;
         const due = a.due_at ?? 0;
-        if (limit?.unit === 'minutes') expect(due - a.status_changed_at).toBe(limit.value * 60_000);
+        if (limit?.unit === 'minutes') {
+          expect(due - a.status_changed_at).toBeGreaterThanOrEqual(limit.value * 60_000);
+          expect(CALENDAR.isWorkingDay(due)).toBe(true);
+        }
         if (limit?.unit === 'working_days') {
-          expect(due - a.status_changed_at).toBeGreaterThanOrEqual(limit.value * DAY);
-          expect((due - a.status_changed_at) % DAY).toBe(0);
-          const dow = new Date(due + 5 * 3_600_000).getUTCDay();
-          expect([0, 6]).not.toContain(dow);
+          expect((due + 5 * 3_600_000) % DAY).toBe(18 * 3_600_000);
+          expect(CALENDAR.isWorkingDay(due)).toBe(true);
+          expect(CALENDAR.daysWaiting(a.status_changed_at, due)).toBe(limit.value);
         }
       }
       if (a.refusal_reason_code !== null) {
@@ -412,7 +418,14 @@ describe('generateDemo', () => {
     const again = emptyDatabase();
     // The same services in another order give the same rows.
     const reversed = [...SERVICES].reverse();
-    generateDemo(again, { applications: 2000, seed: SEED, now: NOW, services: reversed, batchSize: 333 });
+    generateDemo(again, {
+      applications: 2000,
+      seed: SEED,
+      now: NOW,
+      services: reversed,
+      batchSize: 333,
+      calendar: CALENDAR,
+    });
     expect(dump(again)).toEqual(dump(sqlite));
     const other = emptyDatabase();
     generateDemo(other, { applications: 2000, seed: SEED + 1, now: NOW, services: SERVICES });

@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { makeBin, makeIin, type BinType, type BinUnit, type Sex } from '../../main/common/iin.js';
 import { foldForSearch } from '../../main/common/text.js';
+import { WorkingCalendar } from '../../main/calendar/workdays.js';
 import type { ServiceDefinition, ServiceStep, StepLimit } from '../../main/catalogue/schema.js';
 import { STATUSES, type Channel, type Decision, type Role, type Status } from '../schema.js';
 import {
@@ -73,6 +74,8 @@ export interface GenerateDemoOptions {
   batchSize?: number;
   /** Called after each batch. */
   onProgress?: (done: number, total: number) => void;
+  /** Working days for the deadlines (resources/calendars); default weekends only, UTC+5. */
+  calendar?: WorkingCalendar;
 }
 
 export interface GenerateDemoResult {
@@ -172,31 +175,6 @@ function localDayOfWeek(t: number): number {
 function isWeekend(t: number): boolean {
   const dow = localDayOfWeek(t);
   return dow === 0 || dow === 6;
-}
-
-/**
- * Whether the local day of `t` counts for working-day limits. Weekends only,
- * for now: the holiday calendar (public holidays and the yearly moved days
- * off, DOMAIN.md §5) is data that comes later and replaces this one rule.
- */
-function isWorkingDay(t: number): boolean {
-  return !isWeekend(t);
-}
-
-/** Adds working days: the same local time on the `days`-th following working day. */
-function addWorkingDays(t: number, days: number): number {
-  let out = t;
-  let left = days;
-  while (left > 0) {
-    out += DAY;
-    if (isWorkingDay(out)) left--;
-  }
-  return out;
-}
-
-/** The deadline of a step entered at `t`, from its limit in the catalogue. */
-function dueAfter(t: number, limit: StepLimit): number {
-  return limit.unit === 'minutes' ? t + limit.value * MINUTE : addWorkingDays(t, limit.value);
 }
 
 function two(n: number): string {
@@ -683,6 +661,7 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
   const now = options.now ?? Date.now();
   const batchSize = Math.max(1, options.batchSize ?? 10_000);
   const withEvents = options.events ?? false;
+  const calendar = options.calendar ?? new WorkingCalendar();
 
   for (const table of ['providers', 'users', 'applications']) {
     const n = count(sqlite, table);
@@ -983,7 +962,7 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
         break;
     }
     const step = current?.code ?? null;
-    const due = current ? dueAfter(statusChanged, current.limit) : null;
+    const due = current ? calendar.dueAt(statusChanged, current.limit) : null;
 
     let refusalCode: string | null = null;
     let refusalText: string | null = null;
