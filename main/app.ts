@@ -13,6 +13,7 @@ import type { ServiceDefinition } from './catalogue/schema.js';
 import { Journal } from './journal/journal.js';
 import { PreferencesStore } from './preferences/preferences.js';
 import { ProfileService } from './profile/profile.js';
+import { createWorkflowHandlers } from './workflow/handlers.js';
 import type { Handlers } from './rpc.js';
 import { SessionStore } from './session/session.js';
 import { Signer, type SigningConfig } from './signing/backend.js';
@@ -161,6 +162,13 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     },
   });
 
+  const workflow = createWorkflowHandlers({
+    sqlite: database.sqlite,
+    services: catalogue.services,
+    calendar,
+    currentUser: () => session.current(),
+    now,
+  });
   const profiles = new ProfileService(database.sqlite, () => session.current()?.id ?? null, now);
 
   const handlers: Handlers = {
@@ -182,6 +190,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     'signing.progress': (input) => signing.progress(input.batchId),
     'signing.cancel': (input) => signing.cancel(input.batchId),
     'signing.close': (input) => signing.close(input.handle),
+    ...workflow,
   };
 
   return {
