@@ -7,7 +7,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { DEMO_HEAD } from '../db/demo/generate';
+import { insertApplication } from '../main/workflow/testing';
 import { createSoftHsm, softHsmMissing } from '../main/signing/testing/softhsm';
 import { TestPki } from '../main/signing/testing/pki';
 import { startHarness } from './harness';
@@ -38,6 +40,18 @@ export default async function globalSetup() {
   writeFileSync(join(dataDir, 'crl', 'test-ca.crl'), pki.crl(24 * 30));
   const keyFile = join(root, `RSA256_${DEMO_HEAD.iin}.p12`);
   writeFileSync(keyFile, pki.p12(head, E2E_KEYFILE_PASSWORD, { legacy: true }));
+  // Her authentication key (AUTH_RSA256_…), for login with EDS (e2e/login.spec.ts puts it on a token of its own too).
+  const headAuth = pki.issue({
+    name: 'demo-head-auth',
+    surname,
+    firstName,
+    patronymic,
+    iin: DEMO_HEAD.iin,
+    purpose: 'auth',
+    roles: ['individual'],
+  });
+  const authKeyFile = join(root, `AUTH_RSA256_${DEMO_HEAD.iin}.p12`);
+  writeFileSync(authKeyFile, pki.p12(headAuth, E2E_KEYFILE_PASSWORD, { legacy: true }));
 
   const missing = softHsmMissing();
   if (missing) throw new Error(`the signing e2e tests need SoftHSM2: ${missing}`);
@@ -49,6 +63,7 @@ export default async function globalSetup() {
   process.env.QYZMET_TRUST_DIRS = trustDir;
   process.env.QYZMET_E2E_PKI_DIR = pki.dir;
   process.env.QYZMET_E2E_KEYFILE = keyFile;
+  process.env.QYZMET_E2E_AUTH_KEYFILE = authKeyFile;
   process.env.QYZMET_E2E_SOFTHSM_DIR = hsm.dir;
 
   const harness = await startHarness(['--demo', '3000'], dataDir);
@@ -56,6 +71,19 @@ export default async function globalSetup() {
   process.env.QYZMET_E2E_OPEN_URL = harness.openUrl;
   process.env.QYZMET_E2E_SECRET = harness.secret;
   process.env.QYZMET_E2E_DATA_DIR = harness.dataDir;
+
+  // Today's fresh application at the demo head's office, as intake leaves it: the workflow e2e walks it.
+  const db = new Database(join(harness.dataDir, 'qyzmet.db'));
+  db.pragma('busy_timeout = 5000');
+  const id = insertApplication(
+    db,
+    { serviceCode: 'unemployed-certificate', providerId: 'prov-astana-employment', channel: 'office' },
+    Date.now() - 60_000,
+  );
+  const row = db.prepare('SELECT number FROM applications WHERE id = ?').get(id) as { number: string };
+  db.close();
+  process.env.QYZMET_E2E_RECEIVED_ID = id;
+  process.env.QYZMET_E2E_RECEIVED_NUMBER = row.number;
   return async () => {
     await harness.stop();
   };

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { ROOT } from './harness';
+import { loginAs } from './login';
 
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 
@@ -32,15 +33,9 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
-const openUrl = () => {
-  const url = process.env.QYZMET_E2E_OPEN_URL;
-  if (!url) throw new Error('the e2e harness did not start (see global-setup)');
-  return url;
-};
-
 test('the journal lists applications; language and night mode switch and persist', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto(openUrl());
+  await loginAs(page, 'head.demo');
 
   // The secret left the address bar at once.
   await expect.poll(() => page.url()).not.toContain('bridge=');
@@ -87,7 +82,7 @@ test('the journal lists applications; language and night mode switch and persist
 });
 
 test('search by IIN finds that applicant’s applications only', async ({ page }) => {
-  await page.goto(openUrl());
+  await loginAs(page, 'head.demo');
   const rows = page.getByTestId('journal-row');
   await expect(rows.first()).toBeVisible();
   const iin = (await rows.first().getByTestId('cell-iin').textContent())?.trim() ?? '';

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { DEMO_HEAD } from '../db/demo/generate';
 import { createSoftHsm } from '../main/signing/testing/softhsm';
 import { E2E_KEYFILE_PASSWORD, E2E_PIN } from './global-setup';
+import { loginAs } from './login';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -24,7 +25,7 @@ const env = (name: string) => {
 };
 
 async function selectRows(page: Page, count: number): Promise<string[]> {
-  await page.goto(env('QYZMET_E2E_OPEN_URL'));
+  await loginAs(page, 'head.demo');
   const rows = page.getByTestId('journal-row');
   await expect(rows.first()).toBeVisible();
   const ids: string[] = [];

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/src/server.js';
+import { DEMO_USERS } from '../db/demo/generate.js';
 import { createApp, type AppServices } from './app.js';
+import { DEMO_PASSWORD } from './auth/demo.js';
 import { isValidIin } from './common/iin.js';
 import { dispatch } from './rpc.js';
 
@@ -24,6 +26,8 @@ beforeAll(async () => {
     healthEveryMs: 0,
     log: () => {},
   });
+  // Every call but the login screen's needs a session.
+  await call('auth.loginPassword', { login: DEMO_USERS.head.login, password: DEMO_PASSWORD });
 });
 afterAll(async () => {
   await app.close();

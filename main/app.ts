@@ -14,8 +14,13 @@ import { Journal } from './journal/journal.js';
 import { PreferencesStore } from './preferences/preferences.js';
 import { ProfileService } from './profile/profile.js';
 import { createWorkflowHandlers } from './workflow/handlers.js';
-import type { Handlers } from './rpc.js';
-import { SessionStore } from './session/session.js';
+import { guard, type Handlers } from './rpc.js';
+import { AdminService } from './auth/admin.js';
+import { setDemoPasswords } from './auth/demo.js';
+import { AuthGate } from './auth/gate.js';
+import { authHandlers } from './auth/handlers.js';
+import type { AuthPolicy } from './auth/policy.js';
+import { AuthService } from './auth/service.js';
 import { Signer, type SigningConfig } from './signing/backend.js';
 import { ensureDemoKit } from './signing/demo-kit.js';
 import { Pkcs11Client } from './signing/pkcs11/client.js';
@@ -39,6 +44,8 @@ export interface AppOptions {
   now?: () => number;
   log?: (message: string) => void;
   signing?: AppSigningOptions;
+  /** Login policy overrides (offline window, idle lock…); the demo start lifts the offline window. */
+  authPolicy?: Partial<AuthPolicy>;
 }
 
 /** How the signer is set up; the defaults suit a provider's desktop. */
@@ -72,6 +79,7 @@ export interface AppServices {
   sync: SyncStatusService;
   signer: Signer;
   signing: SigningService;
+  auth: AuthService;
   close(): Promise<void>;
 }
 
@@ -98,7 +106,6 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const names = new Map(catalogue.services.map((s) => [s.code, s.name]));
   const serviceName = (code: string) => names.get(code) ?? { kk: code, ru: code, en: code };
 
-  const session = new SessionStore(database.db, now);
   const demo = options.demoApplications ?? 0;
   if (demo > 0) {
     const empty = (database.sqlite.prepare('SELECT count(*) AS n FROM applications').get() as { n: number }).n === 0;
@@ -112,7 +119,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       });
       log(`demo: ${counts.applications} applications`);
     }
-    if (!session.current()) session.setUser(DEMO_USER_ID);
+    // The demo users log in with the demo password (main/auth/demo.ts).
+    if (setDemoPasswords(database.sqlite, now()) > 0) log('demo: the demo users log in with the demo password');
   }
 
   const journal = new Journal(database.sqlite, serviceName);
@@ -149,12 +157,24 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     online: () => sync.status().online,
     pkcs11: so.pkcs11 ?? new Pkcs11Client(),
   });
+  const auth = new AuthService({
+    sqlite: database.sqlite,
+    signer,
+    isOnline: () => sync.status().online,
+    // A demo database is not refreshed by a central server: no offline window there.
+    policy: { ...(demo > 0 ? { offlineWindowDays: null } : {}), ...options.authPolicy },
+    now,
+    log,
+  });
+  const gate = new AuthGate(auth, database.sqlite);
+  const admin = new AdminService(auth.directory, { now });
+
   const signing = new SigningService({
     sqlite: database.sqlite,
     backend: signer,
     now,
     currentUser: () => {
-      const user = session.current();
+      const user = auth.current();
       if (!user) return null;
       const row = database.sqlite.prepare('SELECT iin FROM users WHERE id = ?').get(user.id) as
         { iin: string } | undefined;
@@ -166,32 +186,40 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     sqlite: database.sqlite,
     services: catalogue.services,
     calendar,
-    currentUser: () => session.current(),
+    currentUser: () => auth.current(),
     now,
   });
-  const profiles = new ProfileService(database.sqlite, () => session.current()?.id ?? null, now);
+  const profiles = new ProfileService(database.sqlite, () => auth.current()?.id ?? null, now);
 
-  const handlers: Handlers = {
-    'app.info': () => ({ version: options.version, transport: options.transport, databasePath }),
-    'session.current': () => ({ user: session.current() }),
-    'preferences.get': () => preferences.get(),
-    'preferences.set': (input) => preferences.set(input),
-    'catalogue.list': () => ({
-      services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
-      problems: catalogue.problems,
-    }),
-    'journal.list': (q) => journal.list(q),
-    'sync.status': () => sync.status(),
-    'profile.get': () => profiles.get(),
-    'profile.update': (input) => profiles.update(input),
-    'signing.tokens': () => signing.tokens(),
-    'signing.open': (input) => signing.open(input.source),
-    'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),
-    'signing.progress': (input) => signing.progress(input.batchId),
-    'signing.cancel': (input) => signing.cancel(input.batchId),
-    'signing.close': (input) => signing.close(input.handle),
-    ...workflow,
-  };
+  // Logout and lock forget the keys opened for signing.
+  auth.onEnd(() => void signing.closeAll());
+
+  // Every call passes the gate (session, role, provider/region) before its handler: main/auth/permissions.ts.
+  const handlers: Handlers = guard(
+    {
+      'app.info': () => ({ version: options.version, transport: options.transport, databasePath }),
+      'session.current': () => ({ user: auth.sessionUser() }),
+      'preferences.get': () => preferences.get(),
+      'preferences.set': (input) => preferences.set(input),
+      'catalogue.list': () => ({
+        services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
+        problems: catalogue.problems,
+      }),
+      'journal.list': (q) => journal.list(q),
+      'sync.status': () => sync.status(),
+      'profile.get': () => profiles.get(),
+      'profile.update': (input) => profiles.update(input),
+      'signing.tokens': () => signing.tokens(),
+      'signing.open': (input) => signing.open(input.source),
+      'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),
+      'signing.progress': (input) => signing.progress(input.batchId),
+      'signing.cancel': (input) => signing.cancel(input.batchId),
+      'signing.close': (input) => signing.close(input.handle),
+      ...workflow,
+      ...authHandlers(auth, admin),
+    },
+    gate,
+  );
 
   return {
     handlers,
@@ -200,8 +228,10 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     sync,
     signer,
     signing,
+    auth,
     close: async () => {
       sync.stop();
+      await auth.logout();
       await signing.closeAll();
       await signer.close();
       database.close();

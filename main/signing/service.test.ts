@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchProgress, CallError, TokenInfo } from '../../preload/api.js';
-import { DEMO_HEAD } from '../../db/demo/generate.js';
+import { DEMO_HEAD, DEMO_USERS } from '../../db/demo/generate.js';
+import { DEMO_PASSWORD } from '../auth/demo.js';
 import { createApp, type AppServices } from '../app.js';
 import { dispatch } from '../rpc.js';
 import { SigningService, type SignerBackend } from './service.js';
@@ -131,8 +132,15 @@ describe.skipIf(missing !== null)('signing service', () => {
       log: () => {},
       signing: { modules: [hsm.module], includeDefaultModules: false, trustDirs: [trust] },
     });
+    await call('auth.loginPassword', { login: DEMO_USERS.head.login, password: DEMO_PASSWORD });
+    // The head signs the applications of her own provider (signing.start is scoped).
     ids = (
-      app.database.sqlite.prepare('SELECT id FROM applications ORDER BY id LIMIT 250').all() as { id: string }[]
+      app.database.sqlite
+        .prepare(
+          `SELECT a.id FROM applications a JOIN user_roles r ON r.provider_id = a.provider_id
+            WHERE r.user_id = ? AND r.role = 'head' ORDER BY a.id LIMIT 250`,
+        )
+        .all(DEMO_USERS.head.id) as { id: string }[]
     ).map((r) => r.id);
   }, 120_000);
 
@@ -279,17 +287,13 @@ describe.skipIf(missing !== null)('signing service', () => {
   });
 
   it('nobody logged in: every signing call is refused', async () => {
-    const sqlite = app.database.sqlite;
-    const saved = sqlite.prepare("SELECT value FROM settings WHERE key = 'session.userId'").get() as { value: string };
-    sqlite.prepare("DELETE FROM settings WHERE key = 'session.userId'").run();
+    await call('auth.logout', {});
     try {
       expect((await failure('signing.tokens', {})).code).toBe('noSession');
       expect((await failure('signing.open', keyfileSource('head'))).code).toBe('noSession');
       expect((await failure('signing.progress', { batchId: 'x' })).code).toBe('noSession');
     } finally {
-      sqlite
-        .prepare("INSERT INTO settings (key, value, updated_at) VALUES ('session.userId', ?, ?)")
-        .run(saved.value, Date.now());
+      await call('auth.loginPassword', { login: DEMO_USERS.head.login, password: DEMO_PASSWORD });
     }
   });
 });

@@ -1,2 +1,242 @@
-/** Login, logout, lock, password and the admin's user screens: merged into the contract in preload/api.ts. */
-export const authContract = {} as const;
+/**
+ * Login, logout, lock, password and the admin's user screens: merged into the
+ * contract in preload/api.ts.
+ *
+ * Secrets (passwords, PINs, key file passwords) are strings of at most 256
+ * characters that go to main once and never come back: no output below
+ * carries one. The one exception is on purpose: `admin.resetPassword`
+ * answers the temporary password it made, once, for the administrator to
+ * hand over.
+ *
+ * This file cannot import values from preload/api.ts (api.ts imports this
+ * one, and the import would run before api.ts has defined them), so the few
+ * shapes both need are repeated here and checked to be the same types at the
+ * bottom of the file.
+ */
+import { z } from 'zod';
+import type { CertificateFactsDto, SigningSource, TokenInfo } from '../api.js';
+
+export const AUTH_ROLE_VALUES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
+
+const noInput = z.strictObject({});
+const id = z.string().min(1).max(100);
+/** A secret typed by the user: sent once to main, never echoed back. */
+const secret = z.string().max(256);
+
+const roleGrant = z.strictObject({
+  role: z.enum(AUTH_ROLE_VALUES),
+  /** '' for roles not bound to one provider (centre operator, system-wide monitoring or admin). */
+  providerId: z.string().max(100),
+});
+
+const authUser = z.strictObject({
+  id: z.string(),
+  login: z.string(),
+  fullName: z.string(),
+  roles: z.array(roleGrant),
+});
+
+const loginCertificate = z.strictObject({
+  commonName: z.string(),
+  surname: z.string().nullable(),
+  givenName: z.string().nullable(),
+  iin: z.string().nullable(),
+  iinChecksumValid: z.boolean().nullable(),
+  bin: z.string().nullable(),
+  binChecksumValid: z.boolean().nullable(),
+  organisation: z.string().nullable(),
+  email: z.string().nullable(),
+  roles: z.array(z.string()),
+  purpose: z.enum(['auth', 'sign', 'both', 'unknown']),
+  keyUsage: z.array(z.string()),
+  extendedKeyUsage: z.array(z.string()),
+  policies: z.array(z.string()),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  issuerCommonName: z.string(),
+  issuer: z.string(),
+  subject: z.string(),
+  serialNumber: z.string(),
+  publicKeyAlgorithm: z.string(),
+  publicKeyBits: z.number().nullable(),
+  sha256: z.string(),
+});
+
+const loginToken = z.strictObject({
+  id: z.string(),
+  module: z.string(),
+  slotId: z.string(),
+  label: z.string(),
+  manufacturer: z.string(),
+  model: z.string(),
+  serial: z.string(),
+  protectedAuthPath: z.boolean(),
+  pinCountLow: z.boolean(),
+  pinFinalTry: z.boolean(),
+  pinLocked: z.boolean(),
+  keys: z.array(z.strictObject({ keyId: z.string(), label: z.string(), certificate: loginCertificate })),
+});
+
+const edsSource = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('keyfile'),
+    fileName: z.string().min(1).max(260),
+    /** The key file's bytes, base64 (key files are a few kilobytes). */
+    data: z.base64().max(200_000),
+    password: secret,
+    alias: z.string().max(200).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('token'),
+    tokenId: z.string().min(1).max(600),
+    keyId: z.string().regex(/^[0-9a-f]{0,256}$/),
+    /** Empty for a PIN-pad reader. */
+    pin: secret,
+  }),
+]);
+
+const keyfileSource = z.strictObject({
+  kind: z.literal('keyfile'),
+  fileName: z.string().min(1).max(260),
+  data: z.base64().max(200_000),
+  password: secret,
+  alias: z.string().max(200).optional(),
+});
+
+/** Why the last session ended without the user asking: shown once on the login screen. */
+export const SESSION_NOTICES = ['blocked', 'unlockFailures'] as const;
+
+/** The session as the renderer sees it: who, how, and what they may call now. */
+export const authSession = z.strictObject({
+  user: authUser.nullable(),
+  /** How the user logged in. */
+  method: z.enum(['password', 'keyfile', 'token']).nullable(),
+  /** Logged in without the central server (the top bar says so). */
+  offline: z.boolean(),
+  /** Locked after idle time or by the user: only unlock and logout work. */
+  locked: z.boolean(),
+  /** An administrator reset the password: only changing it (or logging out) works. */
+  mustChangePassword: z.boolean(),
+  startedAt: z.number().nullable(),
+  /** Idle minutes before the session locks; 0: never. */
+  idleLockMinutes: z.int().min(0),
+  /** The channels this user may call now (the renderer hides the rest; main enforces). */
+  permissions: z.array(z.string()),
+  notice: z.enum(SESSION_NOTICES).nullable(),
+});
+export type AuthSession = z.infer<typeof authSession>;
+
+export const PASSWORD_RULES = [
+  'tooShort',
+  'tooLong',
+  'noLetter',
+  'noDigit',
+  'sameAsLogin',
+  'sameAsIin',
+  'sameAsCurrent',
+  'repeatMismatch',
+] as const;
+export type PasswordRule = (typeof PASSWORD_RULES)[number];
+
+export const adminUser = z.strictObject({
+  id: z.string(),
+  login: z.string(),
+  fullName: z.string(),
+  iin: z.string(),
+  positionKk: z.string().nullable(),
+  positionRu: z.string().nullable(),
+  blocked: z.boolean(),
+  mustChangePassword: z.boolean(),
+  hasPassword: z.boolean(),
+  lastOnlineLoginAt: z.number().nullable(),
+  roles: z.array(roleGrant),
+});
+export type AdminUser = z.infer<typeof adminUser>;
+
+export const authContract = {
+  /** Login by login and password: online through the central server, else by the local rules. */
+  'auth.loginPassword': {
+    input: z.strictObject({ login: z.string().trim().min(1).max(100), password: secret }),
+    output: authSession,
+  },
+  /** The tokens plugged in, with whose certificates they hold (shown before any PIN). */
+  'auth.edsTokens': {
+    input: noInput,
+    output: z.strictObject({ tokens: z.array(loginToken) }),
+  },
+  /**
+   * Opens a key for login (key file + password, or token + PIN) and checks its
+   * certificate; nothing is signed yet. Answers whose certificate it is; the
+   * key stays open for a short while for `auth.loginEds`.
+   */
+  'auth.edsOpen': {
+    input: z.strictObject({ source: edsSource }),
+    output: z.strictObject({ handle: z.string(), certificate: loginCertificate, warnings: z.array(z.string()) }),
+  },
+  /** Forgets a key opened for login. */
+  'auth.edsCancel': { input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
+  /** Signs a fresh challenge with the opened key (or opens `source` and signs), checks it, and logs in. */
+  'auth.loginEds': {
+    input: z.union([z.strictObject({ handle: z.string().max(100) }), z.strictObject({ source: edsSource })]),
+    output: authSession,
+  },
+  'auth.logout': { input: noInput, output: authSession },
+  'auth.lock': { input: noInput, output: authSession },
+  /** Unlocks with the account password, the token's PIN (token sessions), or the key file and its password. */
+  'auth.unlock': {
+    input: z.union([
+      z.strictObject({ password: secret }),
+      z.strictObject({ pin: secret }),
+      z.strictObject({ source: keyfileSource }),
+    ]),
+    output: authSession,
+  },
+  'auth.changePassword': {
+    input: z.strictObject({ current: secret, next: secret, repeat: secret }),
+    output: authSession,
+  },
+  /** The session now. `activity: true` tells main the user is at the keyboard (resets the idle timer). */
+  'auth.session': {
+    input: z.strictObject({ activity: z.boolean().optional() }),
+    output: authSession,
+  },
+  /** The users an administrator manages (their providers' staff; every user for a system administrator). */
+  'admin.users': {
+    input: z.strictObject({ search: z.string().trim().max(100).optional() }),
+    output: z.strictObject({
+      users: z.array(adminUser),
+      providers: z.array(
+        z.strictObject({
+          id: z.string(),
+          bin: z.string(),
+          name: z.strictObject({ kk: z.string(), ru: z.string(), en: z.string() }),
+        }),
+      ),
+      /** Whether the administrator may grant roles not bound to a provider. */
+      systemWide: z.boolean(),
+    }),
+  },
+  /** Replaces a user's roles at the administrator's providers (roles elsewhere stay as they are). */
+  'admin.setRoles': {
+    input: z.strictObject({ userId: id, roles: z.array(roleGrant).max(50) }),
+    output: z.strictObject({ user: adminUser }),
+  },
+  /** A new temporary password, shown once; the user must change it at the next login. */
+  'admin.resetPassword': {
+    input: z.strictObject({ userId: id }),
+    output: z.strictObject({ user: adminUser, temporaryPassword: z.string() }),
+  },
+  'admin.blockUser': {
+    input: z.strictObject({ userId: id, blocked: z.boolean() }),
+    output: z.strictObject({ user: adminUser }),
+  },
+} as const;
+
+// The repeated shapes are the same types as preload/api.ts's (a compile error otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShapes: [
+  Same<z.infer<typeof loginCertificate>, CertificateFactsDto>,
+  Same<z.infer<typeof loginToken>, TokenInfo>,
+  Same<z.input<typeof edsSource>, SigningSource>,
+] = [true, true, true];
+void sameShapes;

@@ -1,6 +1,12 @@
 /** The frame: top bar, left navigation, and the screens (journal, profile). */
 import { useState } from 'react';
-import { useSession, useSyncStatus } from './app/hooks';
+import { LANGUAGES, type Preferences } from '../../preload/api';
+import { useSyncStatus } from './app/hooks';
+import { AdminUsers } from './auth/AdminUsers';
+import { AuthBoundary, type OpenSession } from './auth/AuthBoundary';
+import { ChangePassword } from './auth/ChangePassword';
+import { SessionControls } from './auth/SessionControls';
+import type { AuthSessionState } from './auth/useAuthSession';
 import { useDocumentPreferences, usePreferences } from './app/preferences';
 import { SideNav } from './app/SideNav';
 import { TopBar } from './app/TopBar';
@@ -39,13 +45,77 @@ function SkipLink() {
   );
 }
 
+/** Language switch on the screens before login. */
+function PreLoginSwitches({
+  preferences,
+  onPreferences,
+}: {
+  preferences: Preferences;
+  onPreferences(p: Partial<Preferences>): void;
+}) {
+  const { t } = useI18n();
+  return (
+    <div className="lang-switch" role="group" aria-label={t('language.label')}>
+      {LANGUAGES.map((lang) => (
+        <button
+          key={lang}
+          type="button"
+          lang={lang}
+          className="lang-button"
+          data-testid={`lang-${lang}`}
+          aria-pressed={preferences.language === lang}
+          onClick={() => onPreferences({ language: lang })}
+        >
+          {t(`language.${lang}.short`)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** Login, lock and a forced password change stand before the frame (renderer/src/auth/AuthBoundary). */
 export function App() {
   const { preferences, update, saveError, dismissSaveError } = usePreferences();
   useDocumentPreferences(preferences);
-  const session = useSession();
+  return (
+    <I18nProvider language={preferences.language}>
+      <AuthBoundary aside={<PreLoginSwitches preferences={preferences} onPreferences={update} />}>
+        {(auth, state) => (
+          <Frame
+            auth={auth}
+            authState={state}
+            preferences={preferences}
+            update={update}
+            saveError={saveError}
+            dismissSaveError={dismissSaveError}
+          />
+        )}
+      </AuthBoundary>
+    </I18nProvider>
+  );
+}
+
+function Frame({
+  auth,
+  authState,
+  preferences,
+  update,
+  saveError,
+  dismissSaveError,
+}: {
+  auth: OpenSession;
+  authState: AuthSessionState;
+  preferences: Preferences;
+  update(p: Partial<Preferences>): void;
+  saveError: unknown;
+  dismissSaveError(): void;
+}) {
+  const session = { user: auth.user, error: null };
   const sync = useSyncStatus();
   const [navCollapsed, setNavCollapsed] = useState(readNavCollapsed);
-  const [screen, setScreen] = useState<'journal' | 'profile'>('journal');
+  const [screen, setScreen] = useState<'journal' | 'profile' | 'users'>(
+    auth.permissions.includes('journal.list') ? 'journal' : 'profile',
+  );
   const [cardId, setCardId] = useState<string | null>(null);
 
   const toggleNav = () => {
@@ -61,18 +131,31 @@ export function App() {
   const monitoring = session.user?.roles.some((r) => r.role === 'monitoring') ?? false;
   const headOf = session.user?.roles.find((r) => r.role === 'head')?.providerId ?? null;
 
+  // The renderer only hides what the user may not do; main refuses it.
+  const hidden = [
+    ...(auth.permissions.includes('journal.list') ? [] : ['journal']),
+    ...(auth.permissions.includes('admin.users') ? [] : ['users']),
+  ];
+
   return (
-    <I18nProvider language={preferences.language}>
+    <>
       <SkipLink />
       <div className={navCollapsed ? 'frame nav-collapsed' : 'frame'}>
-        <TopBar preferences={preferences} onPreferences={update} session={session} sync={sync} />
+        <TopBar
+          preferences={preferences}
+          onPreferences={update}
+          session={session}
+          sync={sync}
+          controls={<SessionControls session={auth} onSession={authState.apply} />}
+        />
         <SideNav
           active={screen}
           collapsed={navCollapsed}
           onToggle={toggleNav}
+          hidden={hidden}
           onSelect={(id) => {
             setCardId(null);
-            setScreen(id === 'profile' ? 'profile' : 'journal');
+            setScreen(id === 'profile' ? 'profile' : id === 'users' ? 'users' : 'journal');
           }}
         />
         <main id="main" className="content" tabIndex={-1}>
@@ -86,14 +169,21 @@ export function App() {
               />
             </div>
           ) : null}
-          {screen === 'profile' ? <ProfileScreen preferences={preferences} onPreferences={update} /> : null}
+          {screen === 'profile' ? (
+            <ProfileScreen preferences={preferences} onPreferences={update}>
+              <ChangePassword onSession={authState.apply} />
+            </ProfileScreen>
+          ) : null}
+          {screen === 'users' ? <AdminUsers selfId={auth.user.id} /> : null}
           {screen === 'journal' && cardId ? <CardScreen id={cardId} onBack={() => setCardId(null)} /> : null}
           {/* The journal stays mounted under an open card: its search, filters and page are kept. */}
-          <div hidden={screen !== 'journal' || cardId !== null}>
-            <JournalScreen providerColumns={monitoring} onOpen={setCardId} headOf={headOf} />
-          </div>
+          {auth.permissions.includes('journal.list') ? (
+            <div hidden={screen !== 'journal' || cardId !== null}>
+              <JournalScreen providerColumns={monitoring} onOpen={setCardId} headOf={headOf} />
+            </div>
+          ) : null}
         </main>
       </div>
-    </I18nProvider>
+    </>
   );
 }

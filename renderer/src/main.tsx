@@ -6,6 +6,7 @@ import './styles/theme.css';
 import './styles/frame.css';
 import './styles/journal.css';
 import './styles/signing.css';
+import './auth/auth.css';
 
 const root = document.getElementById('root');
 if (root) {

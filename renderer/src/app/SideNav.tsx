@@ -16,6 +16,7 @@ const SECTIONS: readonly Section[] = [
   { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
   { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
   { id: 'profile', label: 'nav.profile', icon: <IconSettings />, ready: true },
+  { id: 'users', label: 'admin.users.title', icon: <IconSettings />, ready: true },
 ];
 
 export function SideNav({
@@ -23,17 +24,20 @@ export function SideNav({
   collapsed,
   onToggle,
   onSelect,
+  hidden = [],
 }: {
   active: string;
   collapsed: boolean;
   onToggle(): void;
   onSelect(id: string): void;
+  /** Sections this user may not open (the renderer only hides them; main refuses the calls). */
+  hidden?: readonly string[];
 }) {
   const { t } = useI18n();
   return (
     <nav className="sidenav" aria-label={t('nav.label')}>
       <ul className="nav-list">
-        {SECTIONS.map((s) => (
+        {SECTIONS.filter((s) => !hidden.includes(s.id)).map((s) => (
           <li key={s.id}>
             {s.ready ? (
               <button

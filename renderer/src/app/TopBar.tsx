@@ -1,4 +1,5 @@
 /** The top bar: product, sync state, current user with roles, language switch, night mode. */
+import type { ReactNode } from 'react';
 import { LANGUAGES, ROLE_VALUES, type Preferences } from '../../../preload/api';
 import { IconLogo, IconMoon } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
@@ -10,9 +11,11 @@ export interface TopBarProps {
   onPreferences(change: Partial<Preferences>): void;
   session: SessionState;
   sync: SyncState;
+  /** The session's controls (offline mark, Lock, Log out): renderer/src/auth/SessionControls. */
+  controls?: ReactNode;
 }
 
-export function TopBar({ preferences, onPreferences, session, sync }: TopBarProps) {
+export function TopBar({ preferences, onPreferences, session, sync, controls }: TopBarProps) {
   const { t } = useI18n();
   const user = session.user;
   // Roles in a stable order, each once (a user may hold one role at several providers).
@@ -41,6 +44,8 @@ export function TopBar({ preferences, onPreferences, session, sync }: TopBarProp
           </span>
         ) : null}
       </div>
+
+      {controls}
 
       <div className="lang-switch" role="group" aria-label={t('language.label')}>
         {LANGUAGES.map((lang) => (

@@ -1,0 +1,133 @@
+/**
+ * One application through every role, in Chromium, through the real login
+ * screen and the application card (DOMAIN.md §4): the head assigns the
+ * executor; the executor accepts, fills the result, decides negatively and
+ * sends; the head returns it for rework with a comment; the executor sees the
+ * comment, decides positively and sends; the head signs with her SoftHSM2
+ * token: completed. At each stage the buttons the role may not press are absent.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { E2E_PIN } from './global-setup';
+import { loginAs, logout } from './login';
+
+const number = () => {
+  const n = process.env.QYZMET_E2E_RECEIVED_NUMBER;
+  if (!n) throw new Error('QYZMET_E2E_RECEIVED_NUMBER is not set: the e2e global setup did not run');
+  return n;
+};
+
+async function openCard(page: Page): Promise<void> {
+  await page.getByTestId('journal-search').fill(number());
+  const link = page.getByTestId('journal-open').filter({ hasText: number() });
+  await expect(link).toHaveCount(1);
+  await link.click();
+  await expect(page.getByTestId('card')).toBeVisible();
+}
+
+async function expectStatus(page: Page, status: string): Promise<void> {
+  await expect(page.getByTestId('card')).toHaveAttribute('data-status', status);
+}
+
+/** Fills the fields the card marks required and empty, by their kind, and saves. */
+async function fillRequired(page: Page): Promise<void> {
+  const missing = page.locator('.card .field.is-missing');
+  const count = await missing.count();
+  for (let i = 0; i < count; i++) {
+    const field = missing.nth(0);
+    const control = field.locator('input, select, textarea').first();
+    const tag = await control.evaluate((el) => el.tagName.toLowerCase());
+    const type = (await control.getAttribute('type')) ?? '';
+    if (tag === 'select') {
+      const value = await control.locator('option').nth(1).getAttribute('value');
+      await control.selectOption(value ?? '');
+    } else if (type === 'date') {
+      await control.fill('2026-11-23');
+    } else if (type === 'number') {
+      await control.fill('1');
+    } else if (type === 'checkbox') {
+      await control.check();
+    } else {
+      await control.fill('R-17');
+    }
+  }
+  await expect(missing).toHaveCount(0);
+  if (count > 0) {
+    await page.getByTestId('action-save').click();
+    await expect(page.getByTestId('card-notice')).toBeVisible();
+  }
+}
+
+test('one application through every role: assign, accept, negative, return, positive, sign', async ({ page }) => {
+  test.setTimeout(120_000);
+
+  // Head: assigns the responsible executor; may not accept or send.
+  await loginAs(page, 'head.demo');
+  await openCard(page);
+  await expectStatus(page, 'received');
+  await expect(page.getByTestId('action-accept')).toHaveCount(0);
+  await expect(page.getByTestId('action-send')).toHaveCount(0);
+  await page.getByTestId('assign-to').selectOption('user-executor-demo');
+  await page.getByTestId('action-assign').click();
+  await expect(page.getByTestId('card-notice')).toBeVisible();
+  await expect(page.getByTestId('card-responsible')).not.toHaveText('—');
+  await logout(page);
+
+  // Executor: accepts, fills the result, decides negatively and sends; may not sign or return.
+  await loginAs(page, 'executor.demo');
+  await openCard(page);
+  await expect(page.getByTestId('action-sign')).toHaveCount(0);
+  await page.getByTestId('action-accept').click();
+  await expectStatus(page, 'in_processing');
+  await expect(page.getByTestId('action-return')).toHaveCount(0);
+  await fillRequired(page);
+  const reason = page.getByTestId('refusal-reason');
+  await reason.selectOption((await reason.locator('option').nth(1).getAttribute('value')) ?? '');
+  await page.getByTestId('refusal-text').fill('Ұсынылған құжаттар толық емес.');
+  await page.getByTestId('action-negative').click();
+  await expect(page.getByTestId('card-decision')).toHaveClass(/decision-negative/);
+  await page.getByTestId('action-send').click();
+  await expectStatus(page, 'on_signing');
+  await logout(page);
+
+  // Head: returns it for rework; the comment is required.
+  await loginAs(page, 'head.demo');
+  await openCard(page);
+  await expectStatus(page, 'on_signing');
+  await page.getByTestId('action-return').click();
+  await expect(page.getByTestId('card-error')).toBeVisible();
+  await expectStatus(page, 'on_signing');
+  await page.getByTestId('return-comment').fill('Шешімді қайта қараңыз: құжаттар толық.');
+  await page.getByTestId('action-return').click();
+  await expectStatus(page, 'in_processing');
+  await logout(page);
+
+  // Executor: sees the comment, decides positively, sends.
+  await loginAs(page, 'executor.demo');
+  await openCard(page);
+  await expect(page.getByTestId('card-rework')).toContainText('Шешімді қайта қараңыз');
+  await fillRequired(page);
+  await page.getByTestId('action-positive').click();
+  await expect(page.getByTestId('card-decision')).toHaveClass(/decision-positive/);
+  await page.getByTestId('action-send').click();
+  await expectStatus(page, 'on_signing');
+  await logout(page);
+
+  // Head: signs with her token; the application is completed.
+  await loginAs(page, 'head.demo');
+  await openCard(page);
+  await page.getByTestId('card-preview').click();
+  await expect(page.getByTestId('doc-kk')).toBeVisible();
+  await expect(page.getByTestId('doc-ru')).toBeVisible();
+  await page.getByTestId('doc-close').click();
+  await page.getByTestId('action-sign').click();
+  const dialog = page.getByTestId('sign-dialog');
+  await dialog.getByTestId('sign-pin').fill(E2E_PIN);
+  await dialog.getByTestId('sign-open').click();
+  await dialog.getByTestId('sign-start').click();
+  await expect(dialog.getByTestId('sign-progress')).toHaveAttribute('data-state', 'finished', { timeout: 30_000 });
+  await dialog.getByTestId('sign-close').click();
+  await expectStatus(page, 'completed');
+  await expect(page.getByTestId('card-actions').getByRole('button')).toHaveCount(0);
+  await expect(page.getByTestId('card-events').locator('li')).toHaveCount(9);
+  await page.screenshot({ path: 'docs/screenshots/card.png', fullPage: true });
+});

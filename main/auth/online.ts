@@ -1,0 +1,71 @@
+/**
+ * What login needs from the central server: a fresh challenge for an EDS
+ * login, and a check of a login (password or signed challenge) or of a
+ * session started offline. The server's endpoints come with the sync issue;
+ * until then `unreachableOnlineAuth` stands in, and every login follows the
+ * offline rules (and its session is marked offline).
+ *
+ * An implementation throws `OnlineUnreachable` when the server cannot be
+ * asked (no network, timeout, 5xx); any answer the server gives is a verdict.
+ */
+import type { Role } from '../../db/schema.js';
+
+export interface OnlineChallenge {
+  /** Random, base64, made by the server for this device. */
+  nonce: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** A user as the central server's directory knows them. */
+export interface DirectoryUser {
+  id: string;
+  login: string;
+  fullName: string;
+  iin: string;
+  blocked: boolean;
+  mustChangePassword: boolean;
+  roles: { role: Role; providerId: string }[];
+}
+
+export type OnlineCheck =
+  | {
+      kind: 'password';
+      deviceId: string;
+      login: string;
+      /** UTF-8 bytes, wiped by the caller as soon as `check` settles. */
+      password: Uint8Array;
+    }
+  | {
+      kind: 'eds';
+      deviceId: string;
+      challenge: OnlineChallenge;
+      /** The exact bytes signed (the challenge document). */
+      signed: Uint8Array;
+      signature: Uint8Array;
+      certificate: Uint8Array;
+    }
+  /** Is the user of a session started offline still allowed? */
+  | { kind: 'recheck'; deviceId: string; userId: string };
+
+export type OnlineVerdict =
+  { ok: true; user: DirectoryUser } | { ok: false; reason: 'wrongLoginOrPassword' | 'userNotFound' | 'userBlocked' };
+
+export interface OnlineAuth {
+  challenge(deviceId: string): Promise<OnlineChallenge>;
+  check(request: OnlineCheck): Promise<OnlineVerdict>;
+}
+
+/** The server could not be asked; the caller falls back to the offline rules. */
+export class OnlineUnreachable extends Error {
+  constructor(reason = 'unreachable') {
+    super(`central server: ${reason}`);
+    this.name = 'OnlineUnreachable';
+  }
+}
+
+/** Until the central server has its login endpoints: never reachable. */
+export const unreachableOnlineAuth: OnlineAuth = {
+  challenge: () => Promise.reject(new OnlineUnreachable('no login endpoints yet')),
+  check: () => Promise.reject(new OnlineUnreachable('no login endpoints yet')),
+};
