@@ -35,7 +35,7 @@ function FieldInput({
   const common = {
     id,
     'data-testid': id,
-    'aria-invalid': field.missing && (value === null || value === '') ? ('true' as const) : undefined,
+    'aria-invalid': field.editable && field.missing && (value === null || value === '') ? ('true' as const) : undefined,
     'aria-required': field.required || undefined,
     readOnly: !field.editable,
     disabled: !field.editable && (field.type === 'select' || field.type === 'boolean'),
@@ -294,7 +294,7 @@ export function CardScreen({ id, onBack }: { id: string; onBack: () => void }) {
                   language={language}
                   onChange={(nv) => setEdits((e) => ({ ...e, [f.code]: nv }))}
                 />
-                {f.missing && (value(f) === null || value(f) === '') ? (
+                {f.missing && f.editable && (value(f) === null || value(f) === '') ? (
                   <span className="field-error">{t('messages.requiredField')}</span>
                 ) : null}
               </div>
