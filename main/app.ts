@@ -18,6 +18,7 @@ import { guard, type Handlers } from './rpc.js';
 import { AdminService } from './auth/admin.js';
 import { setDemoPasswords } from './auth/demo.js';
 import { AuthGate } from './auth/gate.js';
+import { scopeSql } from './auth/permissions.js';
 import { authHandlers } from './auth/handlers.js';
 import type { AuthPolicy } from './auth/policy.js';
 import { AuthService } from './auth/service.js';
@@ -123,7 +124,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     if (setDemoPasswords(database.sqlite, now()) > 0) log('demo: the demo users log in with the demo password');
   }
 
-  const journal = new Journal(database.sqlite, serviceName);
+  const journal = new Journal(database.sqlite, serviceName, { now });
   const preferences = new PreferencesStore(database.db, now);
   const sync = new SyncStatusService(database.sqlite, options.serverUrl, options.healthProbe);
   const every = options.healthEveryMs ?? 15_000;
@@ -205,7 +206,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
         services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
         problems: catalogue.problems,
       }),
-      'journal.list': (q) => journal.list(q),
+      'journal.list': (q, ctx) => journal.list(q, scopeSql(gate.scopeFor(ctx.principal, 'journal.list'))),
       'sync.status': () => sync.status(),
       'profile.get': () => profiles.get(),
       'profile.update': (input) => profiles.update(input),

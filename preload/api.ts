@@ -46,6 +46,8 @@ export const journalQuery = z.strictObject({
   /** Inclusive range of submission dates, YYYY-MM-DD (local calendar days). */
   dateFrom: z.iso.date().optional(),
   dateTo: z.iso.date().optional(),
+  /** Open applications past their step's deadline. */
+  overdue: z.boolean().optional(),
   sort: z.enum(JOURNAL_SORT_COLUMNS).default('submittedAt'),
   direction: z.enum(['asc', 'desc']).default('desc'),
 });
@@ -257,7 +259,8 @@ export const contract = {
   },
   'journal.list': {
     input: journalQuery,
-    output: z.strictObject({ total: z.int().min(0), rows: z.array(journalRow) }),
+    /** `totalCapped`: there are at least `total` (counting stops at a cap). */
+    output: z.strictObject({ total: z.int().min(0), totalCapped: z.boolean(), rows: z.array(journalRow) }),
   },
   'sync.status': { input: noInput, output: syncStatus },
   'signing.tokens': {

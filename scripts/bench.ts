@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Report, timeMedian } from '../bench/report.js';
+import { benchJournal } from '../bench/journal.js';
 import { benchSigning } from '../bench/signing.js';
 import { openDatabase } from '../db/connection.js';
 import { generateDemo } from '../db/demo/generate.js';
@@ -46,7 +47,11 @@ try {
   copyFileSync(path, behind);
   const b = new Database(behind);
   b.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
-  b.exec('DROP TABLE signatures'); // what the newest migration (0002) creates
+  // Undo what the newest migration (0003, the journal's search indexes) created.
+  b.exec(`DROP TRIGGER applications_journal_ai; DROP TRIGGER applications_journal_ad; DROP TRIGGER applications_journal_au;
+    DROP TABLE applications_search; DROP TABLE journal_counts; DROP TABLE journal_tags;
+    DROP INDEX applications_journal_submitted_idx; DROP INDEX applications_journal_number_idx; DROP INDEX applications_journal_name_idx;
+    DROP INDEX applications_journal_filter_idx; DROP INDEX applications_journal_due_idx; DROP INDEX applications_bin_idx;`);
   b.close();
 
   const baseline = await timeMedian(runs, () => {
@@ -88,6 +93,7 @@ try {
   report.add('db.open_backup_and_migrate_ms', upgrade, 'ms', baseline);
 
   await benchSigning(report, dir, runs);
+  await benchJournal(report, dir, runs);
 
   report.write(join(ROOT, 'bench-results.json'));
 } finally {

@@ -23,7 +23,10 @@ describe('workflow i18n', () => {
     expect(keys.size).toBeGreaterThan(20);
     for (const lang of ['kk', 'ru', 'en']) {
       const words = catalogue(lang);
-      expect([...keys].filter((k) => !(k in words)), lang).toEqual([]);
+      expect(
+        [...keys].filter((k) => !(k in words)),
+        lang,
+      ).toEqual([]);
     }
   });
 });

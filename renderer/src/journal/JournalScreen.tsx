@@ -216,7 +216,13 @@ export function JournalScreen({
         />
       </div>
 
-      <Pagination page={state.page} pages={pages} total={total} onPage={(page) => dispatch({ type: 'page', page })} />
+      <Pagination
+        page={state.page}
+        pages={pages}
+        total={total}
+        capped={data?.totalCapped ?? false}
+        onPage={(page) => dispatch({ type: 'page', page })}
+      />
     </section>
   );
 }

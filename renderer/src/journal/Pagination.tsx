@@ -37,11 +37,14 @@ export function Pagination({
   page,
   pages,
   total,
+  capped = false,
   onPage,
 }: {
   page: number;
   pages: number;
   total: number | null;
+  /** The count stopped at a cap: there are at least `total`. */
+  capped?: boolean;
   onPage(page: number): void;
 }) {
   const { t, tp } = useI18n();
@@ -70,7 +73,9 @@ export function Pagination({
           <>
             {t('journal.pagination.page', { page: page + 1, pages })}
             <span className="page-sep" aria-hidden="true" />
-            <span data-testid="journal-total">{tp('journal.total', total)}</span>
+            <span data-testid="journal-total">
+              {capped ? t('journal.totalAtLeast', { count: total }) : tp('journal.total', total)}
+            </span>
           </>
         ) : null}
       </span>
