@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { authContract } from './contract/auth.js';
+import { certificateFacts, signingSource, tokenInfo } from './contract/common.js';
 import { workflowContract } from './contract/workflow.js';
 
 export const LANGUAGES = ['kk', 'ru', 'en'] as const;
@@ -101,33 +102,6 @@ export const catalogueProblem = z.strictObject({
   message: z.string(),
 });
 
-export const certificateFacts = z.strictObject({
-  commonName: z.string(),
-  surname: z.string().nullable(),
-  givenName: z.string().nullable(),
-  iin: z.string().nullable(),
-  iinChecksumValid: z.boolean().nullable(),
-  bin: z.string().nullable(),
-  binChecksumValid: z.boolean().nullable(),
-  organisation: z.string().nullable(),
-  email: z.string().nullable(),
-  roles: z.array(z.string()),
-  purpose: z.enum(['auth', 'sign', 'both', 'unknown']),
-  keyUsage: z.array(z.string()),
-  extendedKeyUsage: z.array(z.string()),
-  policies: z.array(z.string()),
-  notBefore: z.string(),
-  notAfter: z.string(),
-  issuerCommonName: z.string(),
-  issuer: z.string(),
-  subject: z.string(),
-  serialNumber: z.string(),
-  publicKeyAlgorithm: z.string(),
-  publicKeyBits: z.number().nullable(),
-  sha256: z.string(),
-});
-export type CertificateFactsDto = z.infer<typeof certificateFacts>;
-
 export const revocationState = z.strictObject({
   status: z.enum(['good', 'revoked', 'unknown']),
   source: z.enum(['ocsp', 'crl', 'none']),
@@ -135,46 +109,6 @@ export const revocationState = z.strictObject({
   stale: z.boolean(),
   checkedAt: z.number().nullable(),
 });
-
-export const tokenInfo = z.strictObject({
-  /** Opaque id of module + slot, for `signing.open`. */
-  id: z.string(),
-  module: z.string(),
-  slotId: z.string(),
-  label: z.string(),
-  manufacturer: z.string(),
-  model: z.string(),
-  serial: z.string(),
-  /** A PIN-pad reader: the PIN is typed on the reader, not in the app. */
-  protectedAuthPath: z.boolean(),
-  pinCountLow: z.boolean(),
-  pinFinalTry: z.boolean(),
-  pinLocked: z.boolean(),
-  keys: z.array(z.strictObject({ keyId: z.string(), label: z.string(), certificate: certificateFacts })),
-});
-export type TokenInfo = z.infer<typeof tokenInfo>;
-
-/** A secret typed by the user: sent once to main, never echoed back. */
-const secret = z.string().max(256);
-
-export const signingSource = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('keyfile'),
-    fileName: z.string().min(1).max(260),
-    /** The key file's bytes, base64 (key files are a few kilobytes). */
-    data: z.base64().max(200_000),
-    password: secret,
-    alias: z.string().max(200).optional(),
-  }),
-  z.strictObject({
-    kind: z.literal('token'),
-    tokenId: z.string().min(1).max(600),
-    keyId: z.string().regex(/^[0-9a-f]{0,256}$/),
-    /** Empty for a PIN-pad reader. */
-    pin: secret,
-  }),
-]);
-export type SigningSource = z.infer<typeof signingSource>;
 
 export const SIGNATURE_FORMATS = ['xmldsig', 'cms'] as const;
 
@@ -234,6 +168,15 @@ export const profileChange = z.strictObject({
   positionKk: optionalText(200),
   positionRu: optionalText(200),
 });
+
+export {
+  certificateFacts,
+  signingSource,
+  tokenInfo,
+  type CertificateFactsDto,
+  type SigningSource,
+  type TokenInfo,
+} from './contract/common.js';
 
 export const contract = {
   'app.info': {

@@ -8,20 +8,21 @@
  * answers the temporary password it made, once, for the administrator to
  * hand over.
  *
- * This file cannot import values from preload/api.ts (api.ts imports this
- * one, and the import would run before api.ts has defined them), so the few
- * shapes both need are repeated here and checked to be the same types at the
- * bottom of the file.
+ * The shapes it shares with signing (certificate facts, tokens, key sources)
+ * come from ./common.ts, which preload/api.ts uses too.
  */
 import { z } from 'zod';
-import type { CertificateFactsDto, SigningSource, TokenInfo } from '../api.js';
+import {
+  certificateFacts as loginCertificate,
+  secret,
+  signingSource as edsSource,
+  tokenInfo as loginToken,
+} from './common.js';
 
 export const AUTH_ROLE_VALUES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
 
 const noInput = z.strictObject({});
 const id = z.string().min(1).max(100);
-/** A secret typed by the user: sent once to main, never echoed back. */
-const secret = z.string().max(256);
 
 const roleGrant = z.strictObject({
   role: z.enum(AUTH_ROLE_VALUES),
@@ -35,65 +36,6 @@ const authUser = z.strictObject({
   fullName: z.string(),
   roles: z.array(roleGrant),
 });
-
-const loginCertificate = z.strictObject({
-  commonName: z.string(),
-  surname: z.string().nullable(),
-  givenName: z.string().nullable(),
-  iin: z.string().nullable(),
-  iinChecksumValid: z.boolean().nullable(),
-  bin: z.string().nullable(),
-  binChecksumValid: z.boolean().nullable(),
-  organisation: z.string().nullable(),
-  email: z.string().nullable(),
-  roles: z.array(z.string()),
-  purpose: z.enum(['auth', 'sign', 'both', 'unknown']),
-  keyUsage: z.array(z.string()),
-  extendedKeyUsage: z.array(z.string()),
-  policies: z.array(z.string()),
-  notBefore: z.string(),
-  notAfter: z.string(),
-  issuerCommonName: z.string(),
-  issuer: z.string(),
-  subject: z.string(),
-  serialNumber: z.string(),
-  publicKeyAlgorithm: z.string(),
-  publicKeyBits: z.number().nullable(),
-  sha256: z.string(),
-});
-
-const loginToken = z.strictObject({
-  id: z.string(),
-  module: z.string(),
-  slotId: z.string(),
-  label: z.string(),
-  manufacturer: z.string(),
-  model: z.string(),
-  serial: z.string(),
-  protectedAuthPath: z.boolean(),
-  pinCountLow: z.boolean(),
-  pinFinalTry: z.boolean(),
-  pinLocked: z.boolean(),
-  keys: z.array(z.strictObject({ keyId: z.string(), label: z.string(), certificate: loginCertificate })),
-});
-
-const edsSource = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('keyfile'),
-    fileName: z.string().min(1).max(260),
-    /** The key file's bytes, base64 (key files are a few kilobytes). */
-    data: z.base64().max(200_000),
-    password: secret,
-    alias: z.string().max(200).optional(),
-  }),
-  z.strictObject({
-    kind: z.literal('token'),
-    tokenId: z.string().min(1).max(600),
-    keyId: z.string().regex(/^[0-9a-f]{0,256}$/),
-    /** Empty for a PIN-pad reader. */
-    pin: secret,
-  }),
-]);
 
 const keyfileSource = z.strictObject({
   kind: z.literal('keyfile'),
@@ -231,12 +173,3 @@ export const authContract = {
     output: z.strictObject({ user: adminUser }),
   },
 } as const;
-
-// The repeated shapes are the same types as preload/api.ts's (a compile error otherwise).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameShapes: [
-  Same<z.infer<typeof loginCertificate>, CertificateFactsDto>,
-  Same<z.infer<typeof loginToken>, TokenInfo>,
-  Same<z.input<typeof edsSource>, SigningSource>,
-] = [true, true, true];
-void sameShapes;
