@@ -104,3 +104,13 @@ test('a page without the secret cannot call the services', async ({ page, reques
   await expect(page.getByTestId('journal-row')).toHaveCount(0);
   await expect(page.getByRole('alert')).toBeVisible();
 });
+
+test('the overdue filter keeps only open applications past their deadline', async ({ page }) => {
+  await loginAs(page, 'head.demo');
+  await page.getByTestId('journal-filter-overdue').check();
+  const rows = page.getByTestId('journal-row');
+  await expect(rows.first()).toBeVisible();
+  const n = await rows.count();
+  expect(n).toBeGreaterThan(0);
+  await expect(page.locator('[data-testid="journal-row"] .due-overdue')).toHaveCount(n);
+});

@@ -151,6 +151,16 @@ export function JournalToolbar({
         </select>
       </div>
 
+      <label className="checkbox-field field-overdue">
+        <input
+          type="checkbox"
+          data-testid="journal-filter-overdue"
+          checked={f.overdue === 'overdue'}
+          onChange={(e) => dispatch({ type: 'filter', patch: { overdue: e.target.checked ? 'overdue' : '' } })}
+        />
+        {t('journal.filters.overdue')}
+      </label>
+
       <div className="field field-date">
         <label htmlFor={`${id}-from`}>{t('journal.filters.dateFrom')}</label>
         <DateField

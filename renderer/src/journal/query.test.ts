@@ -26,6 +26,7 @@ describe('journal state', () => {
         decision: 'none',
         dateFrom: '2026-01-01',
         dateTo: '2026-01-31',
+        overdue: 'overdue',
       },
     });
     expect(toQuery(s)).toEqual({
@@ -39,6 +40,7 @@ describe('journal state', () => {
       decision: 'none',
       dateFrom: '2026-01-01',
       dateTo: '2026-01-31',
+      overdue: true,
     });
   });
 

@@ -26,6 +26,8 @@ export interface Filters {
   /** YYYY-MM-DD or ''. */
   dateFrom: string;
   dateTo: string;
+  /** 'overdue': open applications past their step's deadline only. */
+  overdue: '' | 'overdue';
 }
 
 export interface JournalState {
@@ -41,7 +43,15 @@ export interface JournalState {
   resets: number;
 }
 
-export const NO_FILTERS: Filters = { search: '', serviceCode: '', status: '', decision: '', dateFrom: '', dateTo: '' };
+export const NO_FILTERS: Filters = {
+  search: '',
+  serviceCode: '',
+  status: '',
+  decision: '',
+  dateFrom: '',
+  dateTo: '',
+  overdue: '',
+};
 
 export const initialJournalState: JournalState = {
   searchText: '',
@@ -134,6 +144,7 @@ export function toQuery(state: JournalState): JournalQuery | null {
   if (f.decision) q.decision = f.decision;
   if (ISO_DATE.test(f.dateFrom)) q.dateFrom = f.dateFrom;
   if (ISO_DATE.test(f.dateTo)) q.dateTo = f.dateTo;
+  if (f.overdue === 'overdue') q.overdue = true;
   return q;
 }
 
