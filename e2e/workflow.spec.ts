@@ -133,5 +133,6 @@ test('one application through every role: assign, accept, negative, return, posi
   const events = page.getByTestId('card-events').locator('li');
   expect(await events.count()).toBeGreaterThanOrEqual(9);
   await expect(page.getByTestId('card-events')).toContainText('Шешімді қайта қараңыз');
-  await page.screenshot({ path: 'docs/screenshots/card.png', fullPage: true });
+  await page.locator('#main').evaluate((el) => el.scrollTo(0, 0));
+  await page.screenshot({ path: 'docs/screenshots/card.png' });
 });

@@ -1,6 +1,14 @@
 /** The left navigation: the journal and the profile; intake and monitoring shown as coming later. */
 import type { ReactNode } from 'react';
-import { IconCollapse, IconExpand, IconIntake, IconJournal, IconMonitoring, IconSettings } from '../components/Icons';
+import {
+  IconCollapse,
+  IconExpand,
+  IconIntake,
+  IconJournal,
+  IconMonitoring,
+  IconUser,
+  IconUsers,
+} from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/i18n';
 
@@ -15,8 +23,8 @@ const SECTIONS: readonly Section[] = [
   { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true },
   { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
   { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
-  { id: 'profile', label: 'nav.profile', icon: <IconSettings />, ready: true },
-  { id: 'users', label: 'admin.users.title', icon: <IconSettings />, ready: true },
+  { id: 'profile', label: 'nav.profile', icon: <IconUser />, ready: true },
+  { id: 'users', label: 'admin.users.title', icon: <IconUsers />, ready: true },
 ];
 
 export function SideNav({

@@ -282,7 +282,13 @@ export function CardScreen({ id, onBack }: { id: string; onBack: () => void }) {
             {s.fields.map((f) => (
               <div
                 key={f.code}
-                className={f.missing && (value(f) === null || value(f) === '') ? 'field is-missing' : 'field'}
+                className={
+                  f.missing && (value(f) === null || value(f) === '')
+                    ? f.editable
+                      ? 'field is-missing'
+                      : 'field is-absent'
+                    : 'field'
+                }
               >
                 <label htmlFor={`field-${f.code}`}>
                   {f.label[language]}
