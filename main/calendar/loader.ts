@@ -9,19 +9,12 @@
  * the path of the offending field (e.g. `days.4.kind`, or `(file)` when the
  * file cannot be read or is not JSON) and a message.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { z } from 'zod';
+import { parseDataFile, readDataFolder, type DataFileProblem, type Parsed } from '../common/data-files.js';
 import { calendarYear, type CalendarYear } from './schema.js';
 import { WorkingCalendar, type CalendarYearInput, type WorkingCalendarOptions } from './workdays.js';
 
-export interface CalendarProblem {
-  /** Base name of the file, e.g. `kz-2026.json`. */
-  file: string;
-  /** Dotted path of the field, `(file)` for the file as a whole, `(folder)` for the folder. */
-  field: string;
-  message: string;
-}
+export { FILE_FIELD, FOLDER_FIELD } from '../common/data-files.js';
+export type CalendarProblem = DataFileProblem;
 
 export interface LoadedCalendars {
   calendar: WorkingCalendar;
@@ -30,45 +23,10 @@ export interface LoadedCalendars {
   years: { year: number; file: string; confirmed: boolean }[];
 }
 
-export const FILE_FIELD = '(file)';
-export const FOLDER_FIELD = '(folder)';
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function joinPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === 'symbol' ? (p.description ?? '') : String(p))).join('.');
-}
-
-/** One problem per zod issue; unknown keys become one problem per key, naming the key itself. */
-function issuesToProblems(file: string, issues: ReadonlyArray<z.core.$ZodIssue>): CalendarProblem[] {
-  const problems: CalendarProblem[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        problems.push({ file, field: joinPath([...issue.path, key]), message: 'Unknown field' });
-      }
-      continue;
-    }
-    problems.push({ file, field: joinPath(issue.path) || '(root)', message: issue.message });
-  }
-  return problems;
-}
-
-/** Parses and validates one file's text. */
-export function parseCalendarFile(
-  file: string,
-  text: string,
-): { ok: true; data: CalendarYear } | { ok: false; problems: CalendarProblem[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    return { ok: false, problems: [{ file, field: FILE_FIELD, message: `Not valid JSON: ${errorText(err)}` }] };
-  }
-  const parsed = calendarYear.safeParse(json);
-  if (!parsed.success) return { ok: false, problems: issuesToProblems(file, parsed.error.issues) };
+/** Parses and validates one file's text; the year in the file name must be the file's year. */
+export function parseCalendarFile(file: string, text: string): Parsed<CalendarYear> {
+  const parsed = parseDataFile(file, text, calendarYear);
+  if (!parsed.ok) return parsed;
   const named = /(?:^|\D)(\d{4})\.json$/i.exec(file);
   if (named && Number(named[1]) !== parsed.data.year) {
     return {
@@ -78,7 +36,7 @@ export function parseCalendarFile(
       ],
     };
   }
-  return { ok: true, data: parsed.data };
+  return parsed;
 }
 
 /**
@@ -91,36 +49,15 @@ export function loadCalendars(dir: string, options: WorkingCalendarOptions = {})
   const problems: CalendarProblem[] = [];
   const inputs: CalendarYearInput[] = [];
 
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((name) => name.toLowerCase().endsWith('.json'));
-  } catch (err) {
-    problems.push({
-      file: basename(dir),
-      field: FOLDER_FIELD,
-      message: `Cannot read the calendar folder: ${errorText(err)}; working days are weekends only`,
-    });
-  }
-  // Code-unit order: the same on every machine, whatever the locale.
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const read = readDataFolder(
+    dir,
+    parseCalendarFile,
+    (reason) => `Cannot read the calendar folder: ${reason}; working days are weekends only`,
+  );
+  problems.push(...read.problems);
 
   const byYear = new Map<number, string>();
-  for (const name of names) {
-    const path = join(dir, name);
-    let text: string;
-    try {
-      if (!statSync(path).isFile()) continue;
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      problems.push({ file: name, field: FILE_FIELD, message: `Cannot read the file: ${errorText(err)}` });
-      continue;
-    }
-    const result = parseCalendarFile(name, text);
-    if (!result.ok) {
-      problems.push(...result.problems);
-      continue;
-    }
-    const { data } = result;
+  for (const { name, data } of read.files) {
     const earlier = byYear.get(data.year);
     if (earlier !== undefined) {
       problems.push({

@@ -8,21 +8,14 @@
  * the path of the offending field (e.g. `steps.2.limit.unit`, or `(file)` when
  * the file cannot be read or is not JSON) and a message.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { sql } from 'drizzle-orm';
-import type { z } from 'zod';
 import { services as servicesTable } from '../../db/schema.js';
+import { parseDataFile, readDataFolder, type DataFileProblem, type Parsed } from '../common/data-files.js';
 import { serviceDefinition, type ServiceDefinition } from './schema.js';
 
-export interface CatalogueProblem {
-  /** Base name of the file, e.g. `grant-small-business.json`. */
-  file: string;
-  /** Dotted path of the field, `(file)` for the file as a whole, `(folder)` for the folder. */
-  field: string;
-  message: string;
-}
+export { FILE_FIELD, FOLDER_FIELD } from '../common/data-files.js';
+export type CatalogueProblem = DataFileProblem;
 
 export interface LoadedCatalogue {
   /** Valid definitions, in the order of their file names. */
@@ -32,86 +25,21 @@ export interface LoadedCatalogue {
   sourceFiles: Record<string, string>;
 }
 
-export const FILE_FIELD = '(file)';
-export const FOLDER_FIELD = '(folder)';
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function joinPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === 'symbol' ? (p.description ?? '') : String(p))).join('.');
-}
-
-/** One problem per zod issue; unknown keys become one problem per key, naming the key itself. */
-export function issuesToProblems(file: string, issues: ReadonlyArray<z.core.$ZodIssue>): CatalogueProblem[] {
-  const problems: CatalogueProblem[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        problems.push({ file, field: joinPath([...issue.path, key]), message: 'Unknown field' });
-      }
-      continue;
-    }
-    problems.push({ file, field: joinPath(issue.path) || '(root)', message: issue.message });
-  }
-  return problems;
-}
-
 /** Parses and validates one file's text. */
-export function parseServiceFile(
-  file: string,
-  text: string,
-): { ok: true; service: ServiceDefinition } | { ok: false; problems: CatalogueProblem[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    return { ok: false, problems: [{ file, field: FILE_FIELD, message: `Not valid JSON: ${errorText(err)}` }] };
-  }
-  const parsed = serviceDefinition.safeParse(json);
-  if (!parsed.success) {
-    return { ok: false, problems: issuesToProblems(file, parsed.error.issues) };
-  }
-  return { ok: true, service: parsed.data };
+export function parseServiceFile(file: string, text: string): Parsed<ServiceDefinition> {
+  return parseDataFile(file, text, serviceDefinition);
 }
 
 /** Reads every `*.json` in `dir` (sorted by name), validates each and keeps the good ones. */
 export function loadCatalogue(dir: string): LoadedCatalogue {
+  const { files, problems } = readDataFolder(
+    dir,
+    parseServiceFile,
+    (reason) => `Cannot read the catalogue folder: ${reason}`,
+  );
   const services: ServiceDefinition[] = [];
-  const problems: CatalogueProblem[] = [];
   const sourceFiles: Record<string, string> = {};
-
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((name) => name.toLowerCase().endsWith('.json'));
-  } catch (err) {
-    problems.push({
-      file: basename(dir),
-      field: FOLDER_FIELD,
-      message: `Cannot read the catalogue folder: ${errorText(err)}`,
-    });
-    return { services, problems, sourceFiles };
-  }
-  // Code-unit order: the same on every machine, whatever the locale.
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-
-  for (const name of names) {
-    const path = join(dir, name);
-    let text: string;
-    try {
-      if (!statSync(path).isFile()) continue;
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      problems.push({ file: name, field: FILE_FIELD, message: `Cannot read the file: ${errorText(err)}` });
-      continue;
-    }
-    const result = parseServiceFile(name, text);
-    if (!result.ok) {
-      problems.push(...result.problems);
-      continue;
-    }
-    const { service } = result;
+  for (const { name, data: service } of files) {
     const earlier = sourceFiles[service.code];
     if (earlier !== undefined) {
       problems.push({
