@@ -13,21 +13,11 @@ import { Banner } from '../components/Banner';
 import { CertificateCard } from '../signing/CertificateCard';
 import { failureText, useAuthText } from './text';
 import type { AuthSession } from './useAuthSession';
+import { KeyFileFields, readBase64 } from '../signing/KeyFileFields';
 
 type Opened = CallOutput<'auth.edsOpen'>;
 
 export const EDS_TOKEN_POLL_MS = 3000;
-
-export function readBase64(file: File): Promise<string> {
-  return file.arrayBuffer().then((buf) => {
-    const bytes = new Uint8Array(buf);
-    let binary = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    }
-    return btoa(binary);
-  });
-}
 
 export function FailureBanner({ error, testId }: { error: unknown; testId: string }) {
   const { t } = useAuthText();
@@ -207,45 +197,21 @@ export function EdsForm({ onSession }: { onSession(session: AuthSession): void }
 
       {mode === 'keyfile' ? (
         <form className="auth-form" onSubmit={(e) => void openKeyfile(e)}>
-          <div className="field">
-            <label htmlFor="eds-file">{t('auth.eds.file')}</label>
-            <input
-              id="eds-file"
-              data-testid="eds-file"
-              type="file"
-              accept=".p12,.pfx,application/x-pkcs12"
-              onChange={(e) => {
-                setFile(e.target.files?.[0] ?? null);
-                setAliases([]);
-                setAlias('');
-              }}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="eds-password">{t('auth.eds.password')}</label>
-            <input
-              id="eds-password"
-              data-testid="eds-password"
-              type="password"
-              autoComplete="off"
-              value={password}
-              maxLength={256}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          </div>
-          {aliases.length > 0 ? (
-            <div className="field">
-              <label htmlFor="eds-alias">{t('sign.alias')}</label>
-              <select id="eds-alias" value={alias} onChange={(e) => setAlias(e.target.value)}>
-                <option value="" />
-                {aliases.map((a) => (
-                  <option key={a} value={a}>
-                    {a}
-                  </option>
-                ))}
-              </select>
-            </div>
-          ) : null}
+          <KeyFileFields
+            prefix="eds"
+            fileLabel="auth.eds.file"
+            passwordLabel="auth.eds.password"
+            password={password}
+            aliases={aliases}
+            alias={alias}
+            onFile={(f) => {
+              setFile(f);
+              setAliases([]);
+              setAlias('');
+            }}
+            onPassword={setPassword}
+            onAlias={setAlias}
+          />
           <button type="submit" className="button button-primary" data-testid="eds-open" disabled={busy || !file}>
             {busy ? t('auth.eds.opening') : t('auth.eds.open')}
           </button>

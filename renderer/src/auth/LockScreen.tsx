@@ -6,7 +6,8 @@
  */
 import { useState, type FormEvent } from 'react';
 import { call } from '../api/client';
-import { FailureBanner, readBase64 } from './EdsForm';
+import { readBase64 } from '../signing/KeyFileFields';
+import { FailureBanner } from './EdsForm';
 import { useAuthText } from './text';
 import type { AuthSession } from './useAuthSession';
 

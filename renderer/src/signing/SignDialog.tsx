@@ -13,6 +13,7 @@ import { ErrorBanner, Banner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';
 import { isMessageKey, type MessageKey } from '../i18n/i18n';
 import { CertificateCard } from './CertificateCard';
+import { KeyFileFields, readBase64 } from './KeyFileFields';
 
 type Opened = CallOutput<'signing.open'>;
 type Step = 'choose' | 'confirm' | 'running' | 'done';
@@ -20,17 +21,6 @@ type Format = 'xmldsig' | 'cms';
 
 export const PROGRESS_POLL_MS = 150;
 export const TOKEN_POLL_MS = 3000;
-
-function readBase64(file: File): Promise<string> {
-  return file.arrayBuffer().then((buf) => {
-    const bytes = new Uint8Array(buf);
-    let binary = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    }
-    return btoa(binary);
-  });
-}
 
 export function SignDialog({
   applicationIds,
@@ -279,45 +269,21 @@ export function SignDialog({
             </div>
           ) : (
             <div className="sign-keyfile">
-              <div className="field">
-                <label htmlFor="sign-file">{t('sign.file')}</label>
-                <input
-                  id="sign-file"
-                  data-testid="sign-file"
-                  type="file"
-                  accept=".p12,.pfx,application/x-pkcs12"
-                  onChange={(e) => {
-                    setFile(e.target.files?.[0] ?? null);
-                    setAliases([]);
-                    setAlias('');
-                  }}
-                />
-              </div>
-              <div className="field">
-                <label htmlFor="sign-password">{t('sign.password')}</label>
-                <input
-                  id="sign-password"
-                  data-testid="sign-password"
-                  type="password"
-                  autoComplete="off"
-                  value={password}
-                  maxLength={256}
-                  onChange={(e) => setPassword(e.target.value)}
-                />
-              </div>
-              {aliases.length > 0 ? (
-                <div className="field">
-                  <label htmlFor="sign-alias">{t('sign.alias')}</label>
-                  <select id="sign-alias" value={alias} onChange={(e) => setAlias(e.target.value)}>
-                    <option value="" />
-                    {aliases.map((a) => (
-                      <option key={a} value={a}>
-                        {a}
-                      </option>
-                    ))}
-                  </select>
-                </div>
-              ) : null}
+              <KeyFileFields
+                prefix="sign"
+                fileLabel="sign.file"
+                passwordLabel="sign.password"
+                password={password}
+                aliases={aliases}
+                alias={alias}
+                onFile={(f) => {
+                  setFile(f);
+                  setAliases([]);
+                  setAlias('');
+                }}
+                onPassword={setPassword}
+                onAlias={setAlias}
+              />
             </div>
           )}
 
