@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CallOutput } from '../../../preload/api';
 import { call } from '../api/client';
+import { LatestAnswer } from '../lib/latest';
 
 export type AuthSession = CallOutput<'auth.session'>;
 
@@ -30,21 +31,32 @@ export function useAuthSession(pollMs = SESSION_POLL_MS, activityEveryMs = ACTIV
   const live = useRef(true);
   const lastActivity = useRef(0);
   const current = useRef<AuthSession | undefined>(undefined);
+  // Answers may come back out of order (the bridge uses several connections):
+  // a poll sent before a login, lock or logout must not undo what that action
+  // answered. Each request takes a number; an answer older than the last one
+  // applied is dropped.
+  const order = useRef(new LatestAnswer());
 
-  const apply = useCallback((s: AuthSession) => {
-    if (!live.current) return;
+  const take = useCallback((s: AuthSession, n: number) => {
+    if (!live.current || !order.current.take(n)) return;
     current.current = s;
     setSession(s);
     setError(null);
   }, []);
 
+  const apply = useCallback((s: AuthSession) => take(s, order.current.ticket()), [take]);
+
   const ask = useCallback(
     (activity: boolean) => {
-      call('auth.session', activity ? { activity: true } : {}).then(apply, (e: unknown) => {
-        if (live.current) setError(e);
-      });
+      const n = order.current.ticket();
+      call('auth.session', activity ? { activity: true } : {}).then(
+        (s) => take(s, n),
+        (e: unknown) => {
+          if (live.current && order.current.current(n)) setError(e);
+        },
+      );
     },
-    [apply],
+    [take],
   );
 
   const refresh = useCallback(() => ask(false), [ask]);
