@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { authContract } from './contract/auth.js';
 import { certificateFacts, signingSource, tokenInfo } from './contract/common.js';
+import { syncContract } from './contract/sync.js';
 import { workflowContract } from './contract/workflow.js';
 
 export const LANGUAGES = ['kk', 'ru', 'en'] as const;
@@ -87,6 +88,14 @@ export const syncStatus = z.strictObject({
   oldestPendingAt: z.number().nullable(),
   lastSyncAt: z.number().nullable(),
   lastError: z.string().nullable(),
+  /** Enrolled in an office: without it nothing syncs (the sync panel enrols). */
+  enrolled: z.boolean(),
+  /** What the engine is doing: the top bar shows a spinner while not idle. */
+  phase: z.enum(['idle', 'pushing', 'pulling', 'snapshot', 'waiting']),
+  /** Changes the server rejected that wait for a person (retry or discard). */
+  rejectedCount: z.int().min(0),
+  /** This workstation's clock is more than 5 minutes off the server's. */
+  clockOff: z.boolean(),
 });
 export type SyncStatus = z.infer<typeof syncStatus>;
 
@@ -240,6 +249,7 @@ export const contract = {
   'profile.update': { input: profileChange, output: profile },
   ...workflowContract,
   ...authContract,
+  ...syncContract,
 } as const;
 
 export type Contract = typeof contract;

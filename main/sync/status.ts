@@ -72,6 +72,10 @@ export class SyncStatusService {
       oldestPendingAt: q.oldest,
       lastSyncAt: s?.last ? s.last : null,
       lastError: this.lastError ?? s?.err ?? null,
+      enrolled: false,
+      phase: 'idle',
+      rejectedCount: 0,
+      clockOff: false,
     };
   }
 }
