@@ -7,7 +7,7 @@
 //               unit tests and the e2e tests in Chromium
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -68,8 +68,20 @@ const signingTools = [
   { name: 'openssl', probe: () => existsSync('/usr/bin/openssl') },
 ];
 
+// The central server's tests run against a real PostgreSQL (throwaway clusters in temp dirs) besides PGlite.
+const postgresql = {
+  name: 'postgresql',
+  probe: () => {
+    try {
+      return readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+    } catch {
+      return false;
+    }
+  },
+};
+
 if (command === 'test') {
-  ensureApt([chromium, ...signingTools]);
+  ensureApt([chromium, ...signingTools, postgresql]);
   ensureNodeModules();
   must('typecheck', 'npm', ['run', '-s', 'typecheck']);
   must('lint', 'npm', ['run', '-s', 'lint']);
