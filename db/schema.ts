@@ -27,7 +27,13 @@ export type Decision = (typeof DECISIONS)[number];
 export const CHANNELS = ['office', 'centre', 'portal'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const OUTBOX_STATES = ['pending', 'sent', 'rejected', 'discarded'] as const;
+/**
+ * pending: waits for the server; sent: the server applied it (or had it already);
+ * rejected: the server refused it for a business reason, waiting for a person;
+ * discarded: a person gave it up (a 'change.discard' row records that);
+ * retried: a person queued it again as a new row (`retried_as`).
+ */
+export const OUTBOX_STATES = ['pending', 'sent', 'rejected', 'discarded', 'retried'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 /** Administrative regions, keyed by their KATO code (e.g. Akmola 110000000). */
@@ -274,20 +280,163 @@ export const outbox = sqliteTable(
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
     serverVersion: integer('server_version'),
+    /**
+     * The seq the server sees: consecutive within one numbering epoch, given
+     * when the row is first sent (main/sync/push.ts), null before.
+     */
+    deviceSeq: integer('device_seq'),
+    /** The numbering epoch (sync_device.epoch) `device_seq` was given in. */
+    epoch: integer('epoch'),
+    /** The server's reason code and detail for a business rejection. */
+    rejectReason: text('reject_reason'),
+    rejectMessage: text('reject_message'),
+    rejectedAt: integer('rejected_at'),
+    /** When a person retried or discarded the rejected change; for a retry, the seq of the new row. */
+    resolvedAt: integer('resolved_at'),
+    retriedAs: integer('retried_as'),
   },
-  (t) => [index('outbox_state_seq_idx').on(t.state, t.seq)],
+  (t) => [
+    index('outbox_state_seq_idx').on(t.state, t.seq),
+    uniqueIndex('outbox_device_seq_uq').on(t.epoch, t.deviceSeq),
+    index('outbox_entity_idx').on(t.entity, t.entityId, t.state),
+    index('outbox_state_version_idx').on(t.state, t.serverVersion),
+  ],
 );
 
-/** Pull cursors and health of sync, one row per office partition. */
+/**
+ * Pull cursors and health of sync, one row per partition the device pulls
+ * (main/sync/pull.ts). `cursor` is null until the first snapshot finished.
+ */
 export const syncState = sqliteTable('sync_state', {
   partition: text('partition').primaryKey(),
   cursor: text('cursor'),
+  /** The server version the cursor covers (compared with a sent change's server_version). */
+  version: integer('version'),
+  snapshotAt: integer('snapshot_at'),
   lastPullAt: integer('last_pull_at'),
   lastPushAt: integer('last_push_at'),
   lastError: text('last_error'),
   lastErrorAt: integer('last_error_at'),
   clockSkewMs: integer('clock_skew_ms'),
 });
+
+/**
+ * This workstation's enrolment in an office (one row, id 1): the device
+ * secret sealed by the shell's SecretBox (main/sync/credentials.ts), never in
+ * clear.
+ */
+export const syncDevice = sqliteTable('sync_device', {
+  id: integer('id').primaryKey(),
+  deviceId: text('device_id').notNull(),
+  name: text('name').notNull(),
+  providerId: text('provider_id').notNull(),
+  partitions: text('partitions', { mode: 'json' }).$type<string[]>().notNull(),
+  secret: blob('secret', { mode: 'buffer' }),
+  /**
+   * The numbering of outbox.device_seq: a new epoch with each enrolment and
+   * whenever the server's count forces a renumbering; the epoch's first row
+   * gets seq_base + 1.
+   */
+  epoch: integer('epoch').notNull(),
+  seqBase: integer('seq_base').notNull().default(0),
+  enrolledAt: integer('enrolled_at').notNull(),
+  /** Set when the server answered device_revoked: nothing syncs until enrolled again. */
+  revokedAt: integer('revoked_at'),
+});
+
+/**
+ * The server's log of each application as the pull brings it (its own hash
+ * chain, with the device and seq each event came from). Kept apart from the
+ * local, append-only application_events.
+ */
+export const serverEvents = sqliteTable(
+  'server_events',
+  {
+    /** The feed row's id. */
+    id: text('id').primaryKey(),
+    applicationId: text('application_id').notNull(),
+    seq: integer('seq').notNull(),
+    at: integer('at').notNull(),
+    actorUserId: text('actor_user_id'),
+    action: text('action').notNull(),
+    fromStatus: text('from_status', { enum: STATUSES }),
+    toStatus: text('to_status', { enum: STATUSES }),
+    decision: text('decision', { enum: DECISIONS }),
+    comment: text('comment'),
+    payload: text('payload', { mode: 'json' }),
+    deviceId: text('device_id'),
+    deviceSeq: integer('device_seq'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+    serverVersion: integer('server_version').notNull(),
+  },
+  (t) => [index('server_events_application_idx').on(t.applicationId, t.seq)],
+);
+
+/** Working-day calendars as the server keeps them (a year per row, as resources/calendars/*.json). */
+export const syncCalendars = sqliteTable('sync_calendars', {
+  year: integer('year').primaryKey(),
+  definition: text('definition', { mode: 'json' }).notNull(),
+  serverVersion: integer('server_version').notNull(),
+});
+
+/** CRLs the server keeps current, for offline certificate checks; `der` once fetched. */
+export const syncCrls = sqliteTable('sync_crls', {
+  sha256: text('sha256').primaryKey(),
+  issuer: text('issuer').notNull(),
+  thisUpdate: integer('this_update').notNull(),
+  nextUpdate: integer('next_update'),
+  size: integer('size').notNull(),
+  der: blob('der', { mode: 'buffer' }),
+  serverVersion: integer('server_version').notNull(),
+});
+
+/**
+ * Feed rows not applied yet: held while the local row has a change the
+ * server has not acknowledged ('local'), or waiting for a row they refer to
+ * ('parent'). Applied as soon as that passes; a newer row replaces them.
+ */
+export const syncDeferred = sqliteTable(
+  'sync_deferred',
+  {
+    entity: text('entity').notNull(),
+    id: text('id').notNull(),
+    partition: text('partition').notNull(),
+    version: integer('version').notNull(),
+    op: text('op', { enum: ['upsert', 'delete'] }).notNull(),
+    data: text('data', { mode: 'json' }),
+    reason: text('reason', { enum: ['local', 'parent'] }).notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.entity, t.id] })],
+);
+
+/**
+ * The server's state of an application before the first local change not yet
+ * acknowledged (a trigger in migration 0004 keeps it): put back when the
+ * server rejects that change and nothing newer is coming from it, so the
+ * local row does not keep an effect the server never had.
+ */
+export const syncBase = sqliteTable('sync_base', {
+  applicationId: text('application_id').primaryKey(),
+  data: text('data', { mode: 'json' }).notNull(),
+  serverVersion: integer('server_version').notNull(),
+});
+
+/** Feed rows that did not fit (validation, constraints): skipped and kept here to be shown. */
+export const syncErrors = sqliteTable(
+  'sync_errors',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    partition: text('partition').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id').notNull(),
+    version: integer('version').notNull(),
+    error: text('error').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('sync_errors_entity_idx').on(t.entity, t.entityId)],
+);
 
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),

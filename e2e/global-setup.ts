@@ -8,7 +8,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DEMO_HEAD } from '../db/demo/generate';
+import { randomUUID } from 'node:crypto';
+import { DEMO_HEAD, DEMO_USERS } from '../db/demo/generate';
+import { DEMO_ENROLMENT } from '../main/auth/demo';
+import { PROTOCOL_VERSION } from '../server/src/protocol';
 import { insertApplication } from '../main/workflow/testing';
 import { createSoftHsm, softHsmMissing } from '../main/signing/testing/softhsm';
 import { TestPki } from '../main/signing/testing/pki';
@@ -16,6 +19,79 @@ import { startHarness } from './harness';
 
 export const E2E_PIN = '246810';
 export const E2E_KEYFILE_PASSWORD = 'Qwerty12';
+
+/** Enrols a setup device with the demo administrator and pushes `application.create` for `row` (a local row). */
+async function takeInOnServer(serverUrl: string, row: Record<string, unknown>): Promise<void> {
+  const post = async (path: string, body: unknown, token?: string) => {
+    const res = await fetch(new URL(path, serverUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const answer = (await res.json()) as Record<string, unknown>;
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const deviceId = randomUUID();
+  const enrolled = await post('/v1/devices/enrol', {
+    deviceId,
+    name: 'e2e setup',
+    providerId: DEMO_ENROLMENT.providerId,
+    login: DEMO_ENROLMENT.login,
+    password: DEMO_ENROLMENT.password,
+    protocolVersion: PROTOCOL_VERSION,
+  });
+  const { accessToken } = await post('/v1/devices/token', { deviceId, deviceSecret: enrolled.deviceSecret });
+  const payload = {
+    actorUserId: DEMO_USERS.clerk.id,
+    id: row.id,
+    number: row.number,
+    portalNumber: row.portal_number,
+    providerId: row.provider_id,
+    serviceCode: row.service_code,
+    channel: row.channel,
+    applicantIin: row.applicant_iin,
+    applicantBin: row.applicant_bin,
+    applicantName: row.applicant_name,
+    regionKato: row.region_kato,
+    locality: row.locality,
+    status: row.status,
+    decision: row.decision,
+    responsibleUserId: row.responsible_user_id,
+    currentStep: row.current_step,
+    submittedAt: row.submitted_at,
+    statusChangedAt: row.status_changed_at,
+    dueAt: row.due_at,
+    formData: JSON.parse(String(row.form_data)) as unknown,
+    refusalReasonCode: row.refusal_reason_code,
+    refusalText: row.refusal_text,
+    reworkComment: row.rework_comment,
+  };
+  const pushed = await post(
+    '/v1/push',
+    {
+      deviceId,
+      protocolVersion: PROTOCOL_VERSION,
+      changes: [
+        {
+          seq: 1,
+          op: 'application.create',
+          entity: 'application',
+          entityId: row.id,
+          payload,
+          protocolVersion: PROTOCOL_VERSION,
+          schemaVersion: 1,
+          createdAt: Date.now(),
+          signature: null,
+        },
+      ],
+    },
+    String(accessToken),
+  );
+  const [result] = pushed.results as { outcome: string; reason: string | null; message: string | null }[];
+  if (result?.outcome !== 'applied')
+    throw new Error(`the server did not take the e2e application: ${JSON.stringify(result)}`);
+}
 
 export default async function globalSetup() {
   const root = mkdtempSync(join(tmpdir(), 'qyzmet-e2e-'));
@@ -66,6 +142,8 @@ export default async function globalSetup() {
   process.env.QYZMET_E2E_AUTH_KEYFILE = authKeyFile;
   process.env.QYZMET_E2E_SOFTHSM_DIR = hsm.dir;
 
+  // The workstation syncs every few seconds in the e2e run (the sync panel test waits on it).
+  process.env.QYZMET_SYNC_INTERVAL_MS = '3000';
   const harness = await startHarness(['--demo', '3000'], dataDir);
   process.env.QYZMET_E2E_URL = harness.url;
   process.env.QYZMET_E2E_OPEN_URL = harness.openUrl;
@@ -81,7 +159,12 @@ export default async function globalSetup() {
     Date.now() - 60_000,
   );
   const row = db.prepare('SELECT number FROM applications WHERE id = ?').get(id) as { number: string };
+  const created = db.prepare('SELECT * FROM applications WHERE id = ?').get(id) as Record<string, unknown>;
   db.close();
+  // The same application on the central server, taken in there by the office's clerk (as intake on
+  // another workstation would), so that what the e2e tests do with it is accepted when it syncs.
+  if (!harness.serverUrl) throw new Error('the e2e harness started without its central server');
+  await takeInOnServer(harness.serverUrl, created);
   process.env.QYZMET_E2E_RECEIVED_ID = id;
   process.env.QYZMET_E2E_RECEIVED_NUMBER = row.number;
   return async () => {

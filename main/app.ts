@@ -27,6 +27,11 @@ import { ensureDemoKit } from './signing/demo-kit.js';
 import { Pkcs11Client } from './signing/pkcs11/client.js';
 import { SigningService } from './signing/service.js';
 import { SyncStatusService, type HealthProbe } from './sync/status.js';
+import { SyncEngine, type SyncEngineOptions } from './sync/engine.js';
+import { HttpOnlineAuth } from './auth/online-http.js';
+import { ServiceError, type Principal } from './rpc.js';
+import type { SyncStatus } from '../preload/api.js';
+import type { SecretBox } from './sync/credentials.js';
 
 export interface AppOptions {
   dataDir: string;
@@ -38,6 +43,12 @@ export interface AppOptions {
   transport: 'ipc' | 'bridge';
   /** Fill an empty database with this many demo applications (0: none). */
   demoApplications?: number;
+  /**
+   * The demo start (default: demoApplications > 0): demo passwords, the demo
+   * head's key file, no offline window. With a central server the demo data
+   * comes with the first sync (see demoEnrolment), not from demoApplications.
+   */
+  demoMode?: boolean;
   demoSeed?: number;
   healthProbe?: HealthProbe;
   /** How often the server is probed (ms); 0 turns the timer off. */
@@ -47,6 +58,17 @@ export interface AppOptions {
   signing?: AppSigningOptions;
   /** Login policy overrides (offline window, idle lock…); the demo start lifts the offline window. */
   authPolicy?: Partial<AuthPolicy>;
+  /** Start the sync engine's timers (default: when healthEveryMs > 0). Tests drive `engine.runOnce()` themselves. */
+  syncTimers?: boolean;
+  /** Tuning of the sync engine (intervals, backoff, page sizes), for tests and the bench. */
+  syncEngine?: Partial<Omit<SyncEngineOptions, 'sqlite' | 'serverUrl' | 'dataDir'>>;
+  /** Seals the device secret (the Electron shell passes one over safeStorage). */
+  secretBox?: SecretBox;
+  /**
+   * The demo start only: enrol this workstation with these credentials when it
+   * is not enrolled yet, and take the first sync before the window opens.
+   */
+  demoEnrolment?: { providerId: string; login: string; password: string };
 }
 
 /** How the signer is set up; the defaults suit a provider's desktop. */
@@ -77,7 +99,10 @@ export interface AppServices {
   handlers: Handlers;
   database: OpenedDatabase;
   catalogue: { services: ServiceDefinition[]; problems: { file: string; field: string; message: string }[] };
+  /** The health probe of the central server (GET /health). */
   sync: SyncStatusService;
+  /** The outbox pusher and feed puller. */
+  engine: SyncEngine;
   signer: Signer;
   signing: SigningService;
   auth: AuthService;
@@ -120,9 +145,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       });
       log(`demo: ${counts.applications} applications`);
     }
-    // The demo users log in with the demo password (main/auth/demo.ts).
-    if (setDemoPasswords(database.sqlite, now()) > 0) log('demo: the demo users log in with the demo password');
   }
+  const demoMode = options.demoMode ?? demo > 0;
 
   const journal = new Journal(database.sqlite, serviceName, { now });
   const preferences = new PreferencesStore(database.db, now);
@@ -130,8 +154,36 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const every = options.healthEveryMs ?? 15_000;
   if (every > 0) sync.start(every);
   else void sync.check();
+  const engine = new SyncEngine({
+    sqlite: database.sqlite,
+    serverUrl: options.serverUrl,
+    dataDir: options.dataDir,
+    now,
+    log: (_level, message) => log(message),
+    ...(options.secretBox ? { secretBox: options.secretBox } : {}),
+    ...options.syncEngine,
+  });
+  /** The top bar's state: the engine's, online while either the engine's last request or the health probe got through. */
+  const syncStatus = (): SyncStatus => {
+    const e = engine.status();
+    const h = sync.status();
+    return { ...e, online: e.online || h.online, lastError: e.lastError ?? (e.enrolled ? null : h.lastError) };
+  };
 
-  if (demo > 0) {
+  if (options.demoEnrolment && options.serverUrl && !engine.enrolled()) {
+    try {
+      await engine.enrol({ ...options.demoEnrolment, name: 'Qyzmet demo workstation' });
+      await engine.runOnce();
+      log(`demo: enrolled in ${options.demoEnrolment.providerId} and took the first sync`);
+    } catch (err) {
+      log(`demo: could not enrol with the central server: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  // The demo users log in with the demo password (main/auth/demo.ts), offline too.
+  if (demoMode && setDemoPasswords(database.sqlite, now()) > 0)
+    log('demo: the demo users log in with the demo password');
+
+  if (demoMode) {
     // The demo start can sign too: a demo CA trusted in this data folder only, and the demo head's key file.
     const org = database.sqlite
       .prepare(
@@ -155,15 +207,24 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     crlDir: join(options.dataDir, 'crl'),
     tsaUrl: so.tsaUrl ?? null,
     ocsp: so.ocsp ?? true,
-    online: () => sync.status().online,
+    online: () => syncStatus().online,
     pkcs11: so.pkcs11 ?? new Pkcs11Client(),
   });
   const auth = new AuthService({
     sqlite: database.sqlite,
     signer,
-    isOnline: () => sync.status().online,
+    isOnline: () => syncStatus().online,
+    ...(options.serverUrl
+      ? {
+          online: new HttpOnlineAuth({
+            baseUrl: options.serverUrl,
+            accessToken: () => (engine.enrolled() ? engine.accessToken().catch(() => null) : Promise.resolve(null)),
+            refreshToken: () => (engine.enrolled() ? engine.refreshToken().catch(() => null) : Promise.resolve(null)),
+          }),
+        }
+      : {}),
     // A demo database is not refreshed by a central server: no offline window there.
-    policy: { ...(demo > 0 ? { offlineWindowDays: null } : {}), ...options.authPolicy },
+    policy: { ...(demoMode ? { offlineWindowDays: null } : {}), ...options.authPolicy },
     now,
     log,
   });
@@ -207,7 +268,27 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
         problems: catalogue.problems,
       }),
       'journal.list': (q, ctx) => journal.list(q, scopeSql(gate.scopeFor(ctx.principal, 'journal.list'))),
-      'sync.status': () => sync.status(),
+      'sync.status': () => syncStatus(),
+      'sync.details': () => engine.details(),
+      'sync.now': async () => {
+        await engine.runOnce();
+        return engine.details();
+      },
+      'sync.retry': (input, ctx) => {
+        mayResolve(database.sqlite, input.seq, ctx.principal);
+        return engine.retry(input.seq);
+      },
+      'sync.discard': (input, ctx) => {
+        mayResolve(database.sqlite, input.seq, ctx.principal);
+        return engine.discard(input.seq, input.comment, ctx.principal?.userId ?? null);
+      },
+      'sync.enrol': async (input) => {
+        try {
+          return await engine.enrol(input);
+        } catch (err) {
+          throw enrolmentError(err);
+        }
+      },
       'profile.get': () => profiles.get(),
       'profile.update': (input) => profiles.update(input),
       'signing.tokens': () => signing.tokens(),
@@ -222,6 +303,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     gate,
   );
 
+  if (options.syncTimers ?? every > 0) engine.start();
+
   return {
     handlers,
     database,
@@ -230,12 +313,51 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     signer,
     signing,
     auth,
+    engine,
     close: async () => {
       sync.stop();
+      await engine.stop();
       await auth.logout();
       await signing.closeAll();
       await signer.close();
       database.close();
     },
   };
+}
+
+/**
+ * Who may retry or discard a rejected change: its author (the actor the
+ * change names), or a head or administrator of this workstation's user.
+ */
+function mayResolve(
+  sqlite: AppServices['database']['sqlite'],
+  seq: number,
+  principal: Principal | null | undefined,
+): void {
+  if (!principal) throw new ServiceError('forbidden', 'errors.auth.forbidden');
+  const row = sqlite.prepare('SELECT payload FROM outbox WHERE seq = ?').get(seq) as { payload: string } | undefined;
+  if (!row) throw new ServiceError('notFound', 'errors.sync.notFound');
+  if (principal.roles.some((r) => r.role === 'head' || r.role === 'admin')) return;
+  let author: unknown = null;
+  try {
+    const p = JSON.parse(row.payload) as Record<string, unknown>;
+    const event = p.event as Record<string, unknown> | undefined;
+    author = event?.actorUserId ?? p.by ?? p.userId ?? null;
+  } catch {
+    author = null;
+  }
+  if (author !== principal.userId) throw new ServiceError('forbidden', 'errors.sync.notYourChange');
+}
+
+/** An enrolment failure in the user's words: wrong credentials, not an administrator, no server. */
+function enrolmentError(err: unknown): unknown {
+  if (err instanceof ServiceError) return err;
+  const e = err as { kind?: unknown; details?: { code?: unknown } };
+  const kind = e.kind;
+  const code = e.details?.code;
+  if (code === 'wrong_credentials' || kind === 'unauthorized')
+    return new ServiceError('wrongCredentials', 'errors.sync.enrolWrongCredentials');
+  if (code === 'forbidden') return new ServiceError('forbidden', 'errors.sync.enrolForbidden');
+  if (code === 'not_found') return new ServiceError('notFound', 'errors.sync.enrolUnknownOffice');
+  return new ServiceError('unreachable', 'errors.sync.unreachable');
 }

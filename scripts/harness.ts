@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startBridge, type Bridge } from '../main/bridge/bridge.js';
 import { createApp, signingOptionsFromEnv, type AppServices } from '../main/app.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
+import { DEMO_ENROLMENT } from '../main/auth/demo.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -42,16 +43,38 @@ export async function buildRenderer(): Promise<string> {
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const staticDir = options.staticDir ?? join(ROOT, 'dist', 'renderer');
   if (!existsSync(join(staticDir, 'index.html'))) await buildRenderer();
-  const server = options.noServer || options.serverUrl ? null : await startServer();
+  const demo = options.demoApplications ?? 0;
+  const signing = signingOptionsFromEnv();
+  // The embedded central server keeps its data next to the workstation's and
+  // seeds the demo on its first start; the workstation then enrols and takes
+  // its first sync from it instead of making demo data of its own.
+  const server =
+    options.noServer || options.serverUrl
+      ? null
+      : await startServer({
+          dataDir: join(options.dataDir, 'server'),
+          seed: demo > 0 ? 'demo' : 'none',
+          demoApplications: demo,
+          trustDirs: [join(ROOT, 'resources', 'trusted'), join(options.dataDir, 'trusted'), ...(signing.trustDirs ?? [])],
+          crlDir: join(options.dataDir, 'crl'),
+          ...(options.quiet ? { log: () => {} } : {}),
+        });
   const serverUrl = options.serverUrl ?? server?.url ?? null;
+  const interval = Number(process.env.QYZMET_SYNC_INTERVAL_MS ?? '') || undefined;
   const app = await createApp({
     dataDir: options.dataDir,
     resourcesDir: join(ROOT, 'resources'),
     serverUrl,
     version: '0.1.0',
     transport: 'bridge',
-    demoApplications: options.demoApplications ?? 0,
-    signing: signingOptionsFromEnv(),
+    // Offline (no server): demo data made here; with a server: the demo comes with the first sync.
+    demoApplications: serverUrl ? 0 : demo,
+    demoMode: demo > 0,
+    ...(demo > 0 && serverUrl
+      ? { demoEnrolment: { ...DEMO_ENROLMENT } }
+      : {}),
+    ...(interval ? { syncEngine: { intervalMs: interval } } : {}),
+    signing,
     ...(options.quiet ? { log: () => {} } : {}),
   });
   const bridge = await startBridge({

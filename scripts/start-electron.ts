@@ -3,19 +3,24 @@
  * (unless QYZMET_SERVER_URL names one), then Electron with the built app.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { startServer } from '../server/src/server.js';
 import { ROOT } from './harness.js';
 
 const require = createRequire(import.meta.url);
 const electron = require('electron') as unknown as string;
-const server = process.env.QYZMET_SERVER_URL ? null : await startServer();
+const demo = process.env.QYZMET_DEMO ?? '5000';
+// The embedded central server keeps its data in .data/server and seeds the demo on its first start.
+const server = process.env.QYZMET_SERVER_URL
+  ? null
+  : await startServer({ dataDir: join(ROOT, '.data', 'server'), demoApplications: Number(demo) });
 const child = spawn(electron, [ROOT], {
   stdio: 'inherit',
   env: {
     ...process.env,
     QYZMET_SERVER_URL: process.env.QYZMET_SERVER_URL ?? server?.url ?? '',
-    QYZMET_DEMO: process.env.QYZMET_DEMO ?? '5000',
+    QYZMET_DEMO: demo,
   },
 });
 child.on('exit', (code) => {

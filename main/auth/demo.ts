@@ -31,3 +31,10 @@ export function setDemoPasswords(sqlite: Database.Database, now: number, passwor
   })();
   return ids.length;
 }
+
+/** The office a demo workstation enrols in (the demo head's), with the demo administrator's credentials. */
+export const DEMO_ENROLMENT = {
+  providerId: 'prov-astana-employment',
+  login: DEMO_USERS.admin.login,
+  password: DEMO_PASSWORD,
+} as const;

@@ -48,8 +48,20 @@ export type OnlineCheck =
   /** Is the user of a session started offline still allowed? */
   | { kind: 'recheck'; deviceId: string; userId: string };
 
-export type OnlineVerdict =
-  { ok: true; user: DirectoryUser } | { ok: false; reason: 'wrongLoginOrPassword' | 'userNotFound' | 'userBlocked' };
+/**
+ * Why the server refused. The last three are an EDS login's: the challenge
+ * was not a live one of this device, the signature did not check, or the
+ * certificate was refused (`detail`: the signer's error code, e.g. certRevoked).
+ */
+export type OnlineRefusal =
+  | 'wrongLoginOrPassword'
+  | 'userNotFound'
+  | 'userBlocked'
+  | 'challengeExpired'
+  | 'signatureInvalid'
+  | 'certificateRejected';
+
+export type OnlineVerdict = { ok: true; user: DirectoryUser } | { ok: false; reason: OnlineRefusal; detail?: string };
 
 export interface OnlineAuth {
   challenge(deviceId: string): Promise<OnlineChallenge>;

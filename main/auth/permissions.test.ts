@@ -35,6 +35,11 @@ const EXPECTED: Record<string, Who> = {
   'preferences.get': 'anyone',
   'preferences.set': 'anyone',
   'sync.status': 'anyone',
+  'sync.enrol': 'anyone',
+  'sync.details': 'user',
+  'sync.now': 'user',
+  'sync.retry': 'user',
+  'sync.discard': 'user',
   'auth.session': 'anyone',
   'auth.loginPassword': 'anyone',
   'auth.edsTokens': 'anyone',
@@ -87,6 +92,9 @@ function samples(): Partial<Record<Channel, unknown>> {
   const p0 = db.providers[0]!.id;
   return {
     'preferences.set': { theme: 'dark' },
+    'sync.enrol': { providerId: p0, login: 'admin', password: 'x' },
+    'sync.retry': { seq: 1 },
+    'sync.discard': { seq: 1 },
     'auth.loginPassword': { login: 'nobody', password: 'x' },
     'auth.edsOpen': { source: { kind: 'token', tokenId: 'x', keyId: '', pin: '' } },
     'auth.edsCancel': { handle: 'x' },

@@ -73,6 +73,9 @@ export const PERMISSIONS: Readonly<Partial<Record<Channel, Access>>> = {
   'auth.edsOpen': { who: 'anyone' },
   'auth.edsCancel': { who: 'anyone' },
   'auth.loginEds': { who: 'anyone' },
+  // Enrolment is authorised by the central server, which checks the administrator's
+  // credentials passed with it: a fresh workstation has nobody who could log in yet.
+  'sync.enrol': { who: 'anyone' },
 
   // Any logged-in user.
   'auth.logout': { who: 'user', whileLocked: true, whileMustChange: true },
@@ -82,6 +85,12 @@ export const PERMISSIONS: Readonly<Partial<Record<Channel, Access>>> = {
   'catalogue.list': { who: 'user' },
   'profile.get': { who: 'user' },
   'profile.update': { who: 'user' },
+  // The sync panel. Retry and discard are checked again by the sync service:
+  // the change's own author, or a head or administrator of its provider.
+  'sync.details': { who: 'user', passive: true },
+  'sync.now': { who: 'user' },
+  'sync.retry': { who: 'user' },
+  'sync.discard': { who: 'user' },
 
   // The provider's work (the workflow service checks each transition's role and state again).
   'journal.list': { who: READERS },

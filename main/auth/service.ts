@@ -23,6 +23,7 @@ import type { OpenedKey, SignerBackend } from '../signing/service.js';
 import type { CertificateFacts, SigningKey } from '../signing/types.js';
 import { challengeDocument, deviceIdOf, localChallenge, verifyChallengeSignature } from './challenge.js';
 import { UserDirectory, type RoleGrant, type UserRow } from './directory.js';
+import { SIGNING_ERROR_CODES } from '../signing/errors.js';
 import { OnlineUnreachable, unreachableOnlineAuth, type OnlineAuth, type OnlineVerdict } from './online.js';
 import {
   checkPasswordPolicy,
@@ -532,7 +533,7 @@ export class AuthService {
           for (const u of this.candidates(facts)) this.directory.setBlocked(u.id, true);
           throw userBlocked();
         }
-        throw userNotFound();
+        throw edsRefusal(verdict);
       }
       this.directory.applyDirectoryUser(verdict.user);
       this.directory.markOnlineLogin(verdict.user.id, this.now());
@@ -660,4 +661,20 @@ export class AuthService {
     live.offline = false;
     return 'online';
   }
+}
+
+/**
+ * The central server's refusal of an EDS login in the user's words: an
+ * expired challenge, a bad signature, the certificate refused with the
+ * signer's own reason (revoked, expired, not an authentication key…), else
+ * "User not found in the system".
+ */
+function edsRefusal(verdict: Extract<OnlineVerdict, { ok: false }>): ServiceError {
+  if (verdict.reason === 'challengeExpired') return new ServiceError('challengeExpired', 'errors.auth.challengeExpired');
+  if (verdict.reason === 'signatureInvalid') return new ServiceError('signatureInvalid', 'errors.signing.signatureInvalid');
+  const detail = SIGNING_ERROR_CODES.find((c) => c === verdict.detail);
+  if (verdict.reason === 'certificateRejected' && detail) {
+    return new ServiceError(detail, `errors.signing.${detail}`);
+  }
+  return userNotFound();
 }

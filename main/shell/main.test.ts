@@ -67,6 +67,12 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: (url: string) => rec.external.push(url) },
+    // A reversible stand-in for the OS keystore: enough to see the secret box is wired through it.
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      encryptString: (s: string) => Buffer.from(s.split('').reverse().join(''), 'utf8'),
+      decryptString: (b: Buffer) => b.toString('utf8').split('').reverse().join(''),
+    },
   };
 });
 
@@ -88,6 +94,15 @@ describe('Electron shell wiring', () => {
     expect(String(prefs.preload)).toMatch(/preload\.cjs$/);
     expect(rec.windows[0]!.url).toBe('app://qyzmet/index.html');
     expect(rec.privileged).toEqual([expect.objectContaining({ scheme: 'app' })]);
+  });
+
+  it('seals the device secret with the OS keystore (safeStorage), round trip', async () => {
+    const { createApp } = await import('../app.js');
+    const options = vi.mocked(createApp).mock.calls[0]![0];
+    const box = options.secretBox!;
+    const sealed = box.encrypt(Buffer.from('device-secret'));
+    expect(sealed.toString('utf8')).not.toContain('device-secret');
+    expect(box.decrypt(sealed).toString('utf8')).toBe('device-secret');
   });
 
   it('registers a handler for every contract call', async () => {

@@ -6,9 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session, shell } from 'electron';
 import { createApp, signingOptionsFromEnv, type AppServices } from '../app.js';
 import { Pkcs11Client } from '../signing/pkcs11/client.js';
+import { DEMO_ENROLMENT } from '../auth/demo.js';
+import type { SecretBox } from '../sync/credentials.js';
 import { contentSecurityPolicy } from '../common/csp.js';
 import { registerContract } from './ipc.js';
 import {
@@ -95,6 +97,14 @@ function openWindow(preload: string): BrowserWindow {
   return win;
 }
 
+/** The device secret through Electron's safeStorage (DPAPI, Keychain, libsecret). */
+function safeStorageBox(): SecretBox {
+  return {
+    encrypt: (plain) => safeStorage.encryptString(plain.toString('base64')),
+    decrypt: (sealed) => Buffer.from(safeStorage.decryptString(sealed), 'base64'),
+  };
+}
+
 async function start(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -105,15 +115,22 @@ async function start(): Promise<void> {
   harden();
   serveRenderer(p.renderer);
   let services: AppServices;
+  const serverUrl = process.env.QYZMET_SERVER_URL || null;
+  const demo = process.env.QYZMET_DEMO ? Number(process.env.QYZMET_DEMO) : 0;
   try {
     services = await createApp({
       dataDir: p.data,
       resourcesDir: p.resources,
       migrationsFolder: p.migrations,
-      serverUrl: process.env.QYZMET_SERVER_URL || null,
+      serverUrl,
       version: app.getVersion(),
       transport: 'ipc',
-      demoApplications: process.env.QYZMET_DEMO ? Number(process.env.QYZMET_DEMO) : 0,
+      // With a central server the demo comes with the first sync (the demo workstation enrols itself).
+      demoApplications: serverUrl ? 0 : demo,
+      demoMode: demo > 0,
+      ...(demo > 0 && serverUrl ? { demoEnrolment: { ...DEMO_ENROLMENT } } : {}),
+      // The device secret sealed by the OS (DPAPI on Windows) where it can be.
+      ...(safeStorage.isEncryptionAvailable() ? { secretBox: safeStorageBox() } : {}),
       signing: { ...signingOptionsFromEnv(), pkcs11: new Pkcs11Client({ workerScript: p.pkcs11Worker }) },
     });
   } catch (err) {

@@ -1,4 +1,4 @@
-/** The frame: top bar, left navigation, and the screens (journal, profile). */
+/** The frame: top bar, left navigation, and the screens (journal, sync, profile, users). */
 import { useState } from 'react';
 import { LANGUAGES, type Preferences } from '../../preload/api';
 import { useSyncStatus } from './app/hooks';
@@ -15,6 +15,9 @@ import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { JournalScreen } from './journal/JournalScreen';
 import { ProfileScreen } from './profile/ProfileScreen';
 import { CardScreen } from './card/CardScreen';
+import { SyncPanelOpener } from './sync/opener';
+import { PreLoginEnrol } from './sync/PreLoginEnrol';
+import { SyncPanel } from './sync/SyncPanel';
 
 const NAV_KEY = 'qyzmet.nav.collapsed';
 
@@ -79,7 +82,14 @@ export function App() {
   useDocumentPreferences(preferences);
   return (
     <I18nProvider language={preferences.language}>
-      <AuthBoundary aside={<PreLoginSwitches preferences={preferences} onPreferences={update} />}>
+      <AuthBoundary
+        aside={
+          <>
+            <PreLoginEnrol />
+            <PreLoginSwitches preferences={preferences} onPreferences={update} />
+          </>
+        }
+      >
         {(auth, state) => (
           <Frame
             auth={auth}
@@ -113,7 +123,7 @@ function Frame({
   const session = { user: auth.user, error: null };
   const sync = useSyncStatus();
   const [navCollapsed, setNavCollapsed] = useState(readNavCollapsed);
-  const [screen, setScreen] = useState<'journal' | 'profile' | 'users'>(
+  const [screen, setScreen] = useState<'journal' | 'profile' | 'users' | 'sync'>(
     auth.permissions.includes('journal.list') ? 'journal' : 'profile',
   );
   const [cardId, setCardId] = useState<string | null>(null);
@@ -135,19 +145,28 @@ function Frame({
   const hidden = [
     ...(auth.permissions.includes('journal.list') ? [] : ['journal']),
     ...(auth.permissions.includes('admin.users') ? [] : ['users']),
+    ...(auth.permissions.includes('sync.details') ? [] : ['sync']),
   ];
+  const openSyncPanel = auth.permissions.includes('sync.details')
+    ? () => {
+        setCardId(null);
+        setScreen('sync');
+      }
+    : null;
 
   return (
     <>
       <SkipLink />
       <div className={navCollapsed ? 'frame nav-collapsed' : 'frame'}>
-        <TopBar
-          preferences={preferences}
-          onPreferences={update}
-          session={session}
-          sync={sync}
-          controls={<SessionControls session={auth} onSession={authState.apply} />}
-        />
+        <SyncPanelOpener.Provider value={openSyncPanel}>
+          <TopBar
+            preferences={preferences}
+            onPreferences={update}
+            session={session}
+            sync={sync}
+            controls={<SessionControls session={auth} onSession={authState.apply} />}
+          />
+        </SyncPanelOpener.Provider>
         <SideNav
           active={screen}
           collapsed={navCollapsed}
@@ -155,7 +174,7 @@ function Frame({
           hidden={hidden}
           onSelect={(id) => {
             setCardId(null);
-            setScreen(id === 'profile' ? 'profile' : id === 'users' ? 'users' : 'journal');
+            setScreen(id === 'profile' ? 'profile' : id === 'users' ? 'users' : id === 'sync' ? 'sync' : 'journal');
           }}
         />
         <main id="main" className="content" tabIndex={-1}>
@@ -175,6 +194,19 @@ function Frame({
             </ProfileScreen>
           ) : null}
           {screen === 'users' ? <AdminUsers selfId={auth.user.id} /> : null}
+          {screen === 'sync' ? (
+            <SyncPanel
+              permissions={auth.permissions}
+              {...(auth.permissions.includes('journal.list')
+                ? {
+                    onOpenApplication: (id: string) => {
+                      setCardId(id);
+                      setScreen('journal');
+                    },
+                  }
+                : {})}
+            />
+          ) : null}
           {screen === 'journal' && cardId ? <CardScreen id={cardId} onBack={() => setCardId(null)} /> : null}
           {/* The journal stays mounted under an open card: its search, filters and page are kept. */}
           {auth.permissions.includes('journal.list') ? (

@@ -15,8 +15,11 @@ CREATE TABLE partitions (
   partition text PRIMARY KEY,
   version bigint NOT NULL DEFAULT 0
 );
+INSERT INTO partitions (partition, version) VALUES ('global', 0);
 
--- The pull feed: the latest state of each (entity, id) in a partition, or its tombstone.
+-- The pull feed: the latest state of each (entity, id) in a partition, or its
+-- tombstone. Every row has a version of its own (no two rows of a partition
+-- share one), so a page cut at any row loses nothing.
 CREATE TABLE feed (
   partition text NOT NULL REFERENCES partitions (partition),
   entity text NOT NULL,
@@ -26,7 +29,7 @@ CREATE TABLE feed (
   data jsonb,
   PRIMARY KEY (partition, entity, id)
 );
-CREATE INDEX feed_partition_version_idx ON feed (partition, version);
+CREATE UNIQUE INDEX feed_partition_version_uq ON feed (partition, version);
 
 CREATE TABLE regions (
   kato text PRIMARY KEY,

@@ -216,7 +216,12 @@ export const pushResult = z.strictObject({
    * rejected: a business rejection, recorded with its reason; the queue goes on.
    */
   outcome: z.enum(['applied', 'duplicate', 'rejected']),
-  /** The server version that holds the change's effect (applied), null otherwise. */
+  /**
+   * The server version that holds the change's effect (applied), null
+   * otherwise. A duplicate carries what the server recorded the first time
+   * (its serverVersion, or its rejection's reason and message), so a client
+   * whose answer was lost learns the outcome it missed.
+   */
   serverVersion: z.number().int().nullable(),
   /**
    * With `rejected`: reassigned, notAllowed, notFound, forbidden, invalid,
@@ -434,6 +439,99 @@ export const FEED_DATA = {
   signature: signatureData,
   attachment: attachmentData,
 } as const satisfies Record<PullEntity, z.ZodType>;
+
+// ---------------------------------------------------------------------------
+// Change payloads: what each op's `payload` holds (as the workstation's
+// services queue them). The server validates a change's payload with these;
+// one that does not fit is a business rejection `invalid`, not a 400. Loose
+// objects: a newer workstation may send more than the server reads.
+
+const role = z.enum(['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin']);
+const formValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** application.transition: main/workflow/service.ts `outbox()`: the event it appended and the row after it. */
+export const transitionPayload = z.looseObject({
+  event: z.looseObject({
+    applicationId: id,
+    seq: z.number().int().positive(),
+    at: time,
+    actorUserId: id,
+    action: z.string().min(1).max(64),
+    fromStatus: status.nullable(),
+    toStatus: status.nullable(),
+    decision: decision.nullable(),
+    comment: z.string().max(10_000).nullable(),
+    payload: z.record(z.string(), z.unknown()).nullable(),
+    prevHash: z.string(),
+    hash: z.string(),
+  }),
+  application: z.looseObject({
+    id,
+    version: z.number().int(),
+    status,
+    decision,
+    responsibleUserId: id.nullable(),
+    currentStep: z.string().nullable(),
+    dueAt: time.nullable(),
+    statusChangedAt: time,
+    refusalReasonCode: z.string().nullable(),
+    refusalText: z.string().max(10_000).nullable(),
+    reworkComment: z.string().max(10_000).nullable(),
+    /** Only the fields the action changed (save, commission). */
+    formData: z.record(z.string(), formValue).optional(),
+  }),
+});
+
+/** application.create: the new application (status received) and who took it in. */
+export const applicationCreatePayload = applicationData.extend({ actorUserId: id });
+
+/** signature.add: main/signing/service.ts `store()`; who signed is read from the signature's own certificate. */
+export const signatureAddPayload = z.looseObject({
+  id,
+  applicationId: id,
+  format: z.enum(['xmldsig', 'cms']),
+  documentSha256: sha256Hex,
+  certificateSha256: sha256Hex,
+  signedAt: time,
+  signed: base64,
+  /** The user who signed (when the workstation says; it must be the certificate's holder). */
+  userId: id.optional(),
+  keySource: z.string().max(64).optional(),
+  timestampedAt: time.nullable().optional(),
+});
+
+/** user.profile: main/profile/profile.ts. */
+export const userProfilePayload = z.looseObject({
+  id,
+  fullName: z.string().trim().min(1).max(300),
+  email: z.string().max(300).nullable(),
+  phone: z.string().max(100).nullable(),
+  positionKk: z.string().max(300).nullable(),
+  positionRu: z.string().max(300).nullable(),
+  updatedAt: time.optional(),
+});
+
+/** user.passwordChange: main/auth/service.ts (the scrypt hash, never the password). */
+export const passwordChangePayload = z.looseObject({ userId: id, passwordHash: z.string().max(400), changedAt: time.optional() });
+
+/** user.setRoles: main/auth/admin.ts (the user's whole set of roles after the change). */
+export const setRolesPayload = z.looseObject({
+  userId: id,
+  roles: z.array(z.strictObject({ role, providerId: z.string().max(200) })).max(100),
+  by: id,
+});
+
+/** user.passwordReset: main/auth/admin.ts. */
+export const passwordResetPayload = z.looseObject({
+  userId: id,
+  passwordHash: z.string().max(400),
+  mustChangePassword: z.boolean(),
+  resetAt: time.optional(),
+  by: id,
+});
+
+/** user.block, user.unblock: main/auth/admin.ts. */
+export const blockPayload = z.looseObject({ userId: id, by: id });
 
 // ---------------------------------------------------------------------------
 // Attachments: chunked, resumable, addressed by SHA-256 (device calls)

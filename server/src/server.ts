@@ -1,56 +1,143 @@
 /**
- * The reference central server. This is its skeleton: it answers its health
- * check with the protocol version and the server's clock (which workstations
- * use to detect a clock that is off); the sync issue adds the database, the
- * push/pull endpoints, enrolment and look-ups.
+ * The reference central server: node:http over one database, PostgreSQL
+ * when a URL is given (option or DATABASE_URL), else the embedded PGlite
+ * (in a data folder, or in memory). At start it applies the migrations,
+ * loads the reference files (catalogue, calendars) and, on an empty
+ * database when asked, seeds the demo; then it serves.
+ *
+ * It keeps nothing of a client in memory: tokens are verified with a key
+ * kept in the database, cursors carry their own position, every push takes
+ * the device's row lock. So any number of instances on one database serve
+ * the same workstations.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ServiceDefinitions } from './apply/common.js';
+import { syncReference } from './catalogue.js';
+import { migrate } from './db/migrate.js';
+import { pgliteSql, postgresSql, type Sql } from './db/sql.js';
+import { DEFAULT_ACCESS_TOKEN_TTL_MS, tokenKey } from './devices.js';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol.js';
+import { createRouter } from './router.js';
+import { allRoutes, type RouteConfig } from './routes/index.js';
+import { seedDemo, type DemoSeedResult } from './seed.js';
 
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION };
+
+/** Applications the demo seed makes when nobody says: few, so `startServer()` starts fast. */
+export const DEFAULT_DEMO_APPLICATIONS = 200;
 
 export interface ServerOptions {
   port?: number;
   host?: string;
+  /** The server build's version (GET /version). */
   version?: string;
+  /** postgres://…; default process.env.DATABASE_URL; neither: the embedded PGlite. */
+  databaseUrl?: string;
+  /** The embedded database's folder; null or absent: in memory. */
+  dataDir?: string | null;
+  /** A database handle to use as it is (tests; two servers on one database). Not closed by `close()`. */
+  sql?: Sql;
+  /** 'demo' seeds an empty database. Default: 'demo' for the embedded database, 'none' for PostgreSQL and a given `sql`. */
+  seed?: 'demo' | 'none';
+  demoApplications?: number;
+  demoSeed?: number;
   now?: () => number;
+  /** The protocol this server speaks, and the oldest it still accepts (a server upgrade in tests). */
+  protocolVersion?: number;
+  minProtocolVersion?: number;
+  accessTokenTtlMs?: number;
+  /** Rows per database read of a snapshot (small in tests, to stream in many batches). */
+  snapshotBatchRows?: number;
+  /** Trusted CA folders and the CRL folder of the EDS login checks (routes/auth.ts). */
+  trustDirs?: string[];
+  crlDir?: string | null;
+  /** Further options of the login checks (failure delays in tests…). */
+  auth?: RouteConfig['auth'];
+  resourcesDir?: string;
+  log?: (line: string) => void;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
+  sql: Sql;
+  /** What the demo seed made this start; null when it did not run. */
+  seeded: DemoSeedResult | null;
   close(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify(body));
+async function openDatabase(options: ServerOptions): Promise<{ sql: Sql; owned: boolean; embedded: boolean }> {
+  if (options.sql) return { sql: options.sql, owned: false, embedded: options.sql.kind === 'pglite' };
+  const url = options.databaseUrl ?? process.env.DATABASE_URL;
+  if (url) return { sql: postgresSql(url), owned: true, embedded: false };
+  return { sql: await pgliteSql(options.dataDir ?? null), owned: true, embedded: true };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://server').pathname;
-    if (req.method === 'GET' && path === '/health') {
-      return json(res, 200, { status: 'ok', protocolVersion: PROTOCOL_VERSION, serverTime: now() });
-    }
-    if (req.method === 'GET' && path === '/version') {
-      return json(res, 200, { version: options.version ?? '0.1.0', protocolVersion: PROTOCOL_VERSION });
-    }
-    return json(res, 404, { error: 'not_found' });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const log = options.log ?? ((line: string) => console.error(line));
+  const host = options.host ?? '127.0.0.1';
+  const { sql, owned, embedded } = await openDatabase(options);
+  try {
+    await migrate(sql, undefined, now);
+    const reference = await syncReference(sql, options.resourcesDir);
+    for (const p of reference.problems) log(`reference ${p.file} ${p.field}: ${p.message}`);
+    const seed = options.seed ?? (embedded && !options.sql ? 'demo' : 'none');
+    const seeded =
+      seed === 'demo'
+        ? await seedDemo(sql, {
+            applications: options.demoApplications ?? DEFAULT_DEMO_APPLICATIONS,
+            seed: options.demoSeed ?? 1,
+            now: now(),
+            ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
+          })
+        : null;
+
+    const auth = {
+      ...(options.trustDirs ? { trustDirs: options.trustDirs } : {}),
+      ...(options.crlDir !== undefined ? { crlDir: options.crlDir } : {}),
+      ...options.auth,
+    };
+    const key = await tokenKey(sql, now());
+    const routes = allRoutes({
+      protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
+      minProtocolVersion: options.minProtocolVersion ?? MIN_PROTOCOL_VERSION,
+      accessTokenTtlMs: options.accessTokenTtlMs ?? DEFAULT_ACCESS_TOKEN_TTL_MS,
+      tokenKey: key,
+      services: new ServiceDefinitions(),
+      version: options.version ?? '0.1.0',
+      ...(options.snapshotBatchRows ? { snapshotBatchRows: options.snapshotBatchRows } : {}),
+      auth,
+    });
+    const server = createServer(createRouter(routes, { sql, now, tokenKey: key, log }));
+    server.keepAliveTimeout = 5_000;
+    await listen(server, options.port ?? 0, host);
+    const port = (server.address() as AddressInfo).port;
+    let closing: Promise<void> | null = null;
+    return {
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      port,
+      sql,
+      seeded,
+      close: () =>
+        (closing ??= new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }).then(() => (owned ? sql.close() : undefined))),
+    };
+  } catch (err) {
+    if (owned) await sql.close().catch(() => undefined);
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-/** The left navigation: the journal and the profile; intake and monitoring shown as coming later. */
+/** The left navigation: the journal, sync, the profile and users; intake and monitoring shown as coming later. */
 import type { ReactNode } from 'react';
 import {
   IconCollapse,
@@ -11,6 +11,7 @@ import {
 } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/i18n';
+import { IconSync } from '../sync/icons';
 
 interface Section {
   id: string;
@@ -23,6 +24,7 @@ const SECTIONS: readonly Section[] = [
   { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true },
   { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
   { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
+  { id: 'sync', label: 'sync.label', icon: <IconSync />, ready: true },
   { id: 'profile', label: 'nav.profile', icon: <IconUser />, ready: true },
   { id: 'users', label: 'admin.users.title', icon: <IconUsers />, ready: true },
 ];

@@ -1,8 +1,16 @@
-/** The sync state in the top bar: connection dot, outbox queue, last sync, last error (polled by useSyncStatus). */
+/**
+ * The sync state in the top bar (polled by useSyncStatus): connection dot, a
+ * busy mark while the engine works, the changes the server rejected (a badge
+ * that opens the sync panel), a clock warning, the outbox queue and how long
+ * its oldest change has waited, the last sync and the last error.
+ */
 import type { SyncStatus } from '../../../preload/api';
-import { useI18n, type I18n } from '../i18n/I18nProvider';
-import { isMessageKey } from '../i18n/i18n';
+import { useI18n } from '../i18n/I18nProvider';
 import { shownError } from '../lib/errors';
+import { IconClock } from '../sync/icons';
+import { useOpenSyncPanel } from '../sync/opener';
+import { ageText, phaseText, splitSyncError, syncErrorText } from '../sync/words';
+import '../sync/sync.css';
 import { useNow, type SyncState } from './hooks';
 
 type Connection = 'online' | 'offline' | 'no-server' | 'unknown' | 'pending';
@@ -14,10 +22,21 @@ function connectionOf(status: SyncStatus | null, error: unknown): Connection {
   return status.online ? 'online' : 'offline';
 }
 
-/** A sync error code in the user's words (`sync.error.<code>`), or the code itself in a generic sentence. */
-function syncErrorText(i18n: I18n, code: string): string {
-  const key = `sync.error.${code}`;
-  return isMessageKey(key) ? i18n.t(key) : i18n.t('sync.errorCode', { code });
+/** The rejected changes waiting for a person: a button to the sync panel when the frame offers one. */
+function RejectedBadge({ count }: { count: number }) {
+  const { t } = useI18n();
+  const open = useOpenSyncPanel();
+  const text = t('sync.rejectedBadge', { count });
+  const title = t('sync.rejectedBadgeTitle', { count });
+  return open ? (
+    <button type="button" className="sync-badge" data-testid="sync-rejected-badge" title={title} onClick={open}>
+      {text}
+    </button>
+  ) : (
+    <span className="sync-badge" data-testid="sync-rejected-badge" title={title}>
+      {text}
+    </span>
+  );
 }
 
 export function SyncIndicator({ state }: { state: SyncState }) {
@@ -36,15 +55,24 @@ export function SyncIndicator({ state }: { state: SyncState }) {
           : connection === 'pending'
             ? t('app.loading')
             : t('sync.unknown');
+  const busy = status !== null && status.phase !== 'idle';
 
   const details: string[] = [t('sync.label') + ': ' + label];
   if (status?.serverUrl) details.push(status.serverUrl);
   if (status) {
+    if (!status.enrolled) details.push(t('sync.notEnrolled'));
+    if (busy) details.push(phaseText(i18n, status.phase));
     details.push(t('sync.queueTitle', { count: status.queueDepth }));
     if (status.oldestPendingAt !== null)
       details.push(t('sync.oldestPending', { time: i18n.dateTime(status.oldestPendingAt) }));
     details.push(t('sync.lastSync', { time: status.lastSyncAt ? i18n.dateTime(status.lastSyncAt) : t('sync.never') }));
-    if (status.lastError) details.push(t('sync.lastError', { error: syncErrorText(i18n, status.lastError) }));
+    if (status.lastError) {
+      details.push(t('sync.lastError', { error: syncErrorText(i18n, status.lastError) }));
+      const more = splitSyncError(status.lastError).detail;
+      if (more) details.push(more);
+    }
+    if (status.rejectedCount > 0) details.push(t('sync.rejectedBadgeTitle', { count: status.rejectedCount }));
+    if (status.clockOff) details.push(t('sync.clockOff'));
   }
   if (error) details.push(t(shownError(error).key));
 
@@ -53,6 +81,7 @@ export function SyncIndicator({ state }: { state: SyncState }) {
       className={`sync sync-${connection}`}
       data-testid="sync-state"
       data-connection={connection}
+      data-phase={status?.phase}
       role="group"
       aria-label={t('sync.label')}
       title={details.join('\n')}
@@ -61,11 +90,37 @@ export function SyncIndicator({ state }: { state: SyncState }) {
       <span className="sync-connection">{label}</span>
       {status ? (
         <>
+          {busy ? (
+            <span
+              className="sync-busy"
+              data-testid="sync-busy"
+              role="img"
+              aria-label={phaseText(i18n, status.phase)}
+              title={phaseText(i18n, status.phase)}
+            />
+          ) : null}
+          {status.rejectedCount > 0 ? <RejectedBadge count={status.rejectedCount} /> : null}
+          {status.clockOff ? (
+            <span className="sync-clock-off" data-testid="sync-clock-off" title={t('sync.clockOff')}>
+              <IconClock />
+              {t('sync.clockOffShort')}
+            </span>
+          ) : null}
+          {status.enrolled ? null : (
+            <span className="sync-item sync-not-enrolled" data-testid="sync-not-enrolled">
+              {t('sync.notEnrolledShort')}
+            </span>
+          )}
           <span
             className={status.queueDepth > 0 ? 'sync-item sync-queue sync-queue-pending' : 'sync-item sync-queue'}
             data-testid="sync-queue"
           >
             {t('sync.queue', { count: status.queueDepth })}
+            {status.queueDepth > 0 && status.oldestPendingAt !== null ? (
+              <span className="sync-oldest" data-testid="sync-oldest">
+                {t('sync.oldest', { age: ageText(i18n, status.oldestPendingAt, now) })}
+              </span>
+            ) : null}
           </span>
           <span className="sync-item sync-last" data-testid="sync-last">
             {t('sync.lastSync', { time: status.lastSyncAt ? i18n.recent(status.lastSyncAt, now) : t('sync.never') })}

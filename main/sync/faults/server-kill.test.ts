@@ -1,0 +1,182 @@
+/**
+ * The central server killed in the middle of a push: the server runs in a
+ * child process on a real PostgreSQL cluster and gets SIGKILL while it is
+ * applying a batch (the device's last_seq is seen moving and one of its
+ * transactions is open in pg_stat_activity). Then:
+ *
+ * - what it committed is whole: every recorded change has its effect and its
+ *   event, last_seq equals the number of records, nothing of a change that
+ *   did not commit is left (PostgreSQL rolled the open transaction back);
+ * - started again, the client sends the same batch again: the applied
+ *   part comes back 'duplicate', the rest is applied, each change once.
+ *
+ * The server's database must outlive the server process, so this needs
+ * PostgreSQL (a killed PGlite process is not a database server dying);
+ * without it the test is skipped locally with the reason printed, and fails
+ * in CI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../db/demo/generate.js';
+import { DEMO_PASSWORD } from '../../auth/passwords.js';
+import { postgresSql, type Sql } from '../../../server/src/db/sql.js';
+import { DeviceCallError, DeviceClient } from '../../../server/src/load/device-client.js';
+import { discoverOffices } from '../../../server/src/load/offices.js';
+import { startServerProcess, type ServerProcess } from '../../../server/src/load/server-process.js';
+import { buildQueue, type Office } from '../../../server/src/load/workload.js';
+import type { ServiceDefinition } from '../../catalogue/schema.js';
+import type { Change, PushAnswer } from '../../../server/src/protocol.js';
+import { requirePostgres, startPostgres, type TestPostgres } from '../../../server/src/testing/postgres.js';
+
+const SEED = Number(process.env.QYZMET_FAULT_SEED ?? Date.now() % 1_000_000_000);
+const PROVIDER = 'prov-astana-employment';
+const havePostgres = requirePostgres();
+
+let cluster: TestPostgres;
+let databaseUrl: string;
+let sql: Sql;
+let server: ServerProcess;
+let port = 0;
+
+async function startAgain(): Promise<void> {
+  server = await startServerProcess({ databaseUrl, seed: 'demo', demoApplications: 60, ...(port ? { port } : {}) });
+  port = server.port;
+}
+
+beforeAll(async () => {
+  if (!havePostgres) return;
+  console.log(`server kill: seed ${SEED} (replay with QYZMET_FAULT_SEED=${SEED})`);
+  cluster = await startPostgres();
+  databaseUrl = await cluster.createDatabase('qyzmet_server_kill');
+  sql = postgresSql(databaseUrl, 2);
+  await startAgain();
+}, 180_000);
+
+afterAll(async () => {
+  if (!havePostgres) return;
+  await server?.stop();
+  await sql?.close();
+  await cluster?.stop();
+});
+
+const one = async (text: string, params: unknown[]) =>
+  Number(Object.values((await sql.query(text, params))[0] ?? {})[0] ?? 0);
+
+/**
+ * Polls the device's last_seq until it passes `from` while one of the
+ * server's transactions is open (pg_stat_activity), then SIGKILLs the server.
+ */
+async function killMidTransaction(deviceId: string, from: number, to: number): Promise<number> {
+  for (;;) {
+    const [row] = await sql.query<{ last: string | number; open: string | number }>(
+      `SELECT d.last_seq AS last,
+              (SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL) AS open
+         FROM devices d WHERE d.id = $1`,
+      [deviceId],
+    );
+    const last = Number(row?.last ?? 0);
+    if (last > from && Number(row?.open ?? 0) > 0) {
+      await server.kill();
+      return last;
+    }
+    if (last >= to) throw new Error('the batch finished before the kill');
+  }
+}
+
+/** What the server committed for a device is whole: records, last_seq, effects and events agree. */
+async function checkWhole(
+  deviceId: string,
+  createdIds: readonly string[],
+): Promise<{ lastSeq: number; records: number }> {
+  const lastSeq = await one('SELECT last_seq FROM devices WHERE id = $1', [deviceId]);
+  const records = await one('SELECT count(*) FROM device_changes WHERE device_id = $1', [deviceId]);
+  const maxSeq = await one('SELECT coalesce(max(seq), 0) FROM device_changes WHERE device_id = $1', [deviceId]);
+  expect(records, 'one record per seq up to last_seq').toBe(lastSeq);
+  expect(maxSeq).toBe(lastSeq);
+  const events = await one('SELECT count(*) FROM application_events WHERE device_id = $1', [deviceId]);
+  const distinct = await one('SELECT count(DISTINCT device_seq) FROM application_events WHERE device_id = $1', [
+    deviceId,
+  ]);
+  const beyond = await one('SELECT count(*) FROM application_events WHERE device_id = $1 AND device_seq > $2', [
+    deviceId,
+    lastSeq,
+  ]);
+  const applied = await one("SELECT count(*) FROM device_changes WHERE device_id = $1 AND outcome = 'applied'", [
+    deviceId,
+  ]);
+  expect(events, 'one server event per applied change').toBe(applied);
+  expect(distinct).toBe(events);
+  expect(beyond, 'no event of a change that did not commit').toBe(0);
+  const createsRecorded = await one(
+    "SELECT count(*) FROM device_changes WHERE device_id = $1 AND op = 'application.create' AND outcome = 'applied'",
+    [deviceId],
+  );
+  const created = await one('SELECT count(*) FROM applications WHERE id = ANY($1::text[])', [createdIds]);
+  expect(created, 'an application exists exactly for each recorded create').toBe(createsRecorded);
+  return { lastSeq, records };
+}
+
+/** One push, tried again while the restarted server is not reachable yet (a stale pooled connection). */
+async function resend(client: DeviceClient, batch: Change[]): Promise<PushAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.push(batch);
+    } catch (e) {
+      if (!(e instanceof DeviceCallError) || e.status !== 0 || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe.skipIf(!havePostgres)('the server killed mid-transaction', () => {
+  it('keeps what it committed whole, and the client resends: every change exactly once', async () => {
+    const random = mulberry32(SEED);
+    const client = new DeviceClient({ serverUrl: server.url, timeoutMs: 20_000 });
+    await client.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'server kill' });
+    const directory: { offices: Office[]; services: Map<string, ServiceDefinition> } = await discoverOffices(client);
+    const office = directory.offices.find((o) => o.providerId === PROVIDER)!;
+    const queue = buildQueue({
+      office,
+      services: directory.services,
+      count: 1_500,
+      tag: `S${SEED}`,
+      seed: SEED,
+      start: Date.now() - 86_400_000,
+    });
+    const createdIds = queue.filter((c) => c.op === 'application.create').map((c) => c.entityId);
+
+    let sent = 0;
+    const kills: { from: number; killedAt: number; committed: number }[] = [];
+    for (let round = 0; round < 3; round++) {
+      const batch = queue.slice(sent, sent + 500);
+      const threshold = sent + 20 + Math.floor(random() * 300);
+      const push = client.push(batch).then(
+        () => 'answered' as const,
+        () => 'failed' as const,
+      );
+      const killedAt = await killMidTransaction(client.deviceId, threshold, sent + batch.length);
+      expect(await push, 'the client never heard an answer').toBe('failed');
+      const { lastSeq } = await checkWhole(client.deviceId, createdIds);
+      expect(lastSeq, 'the kill cut the batch: part committed, part not').toBeGreaterThan(sent);
+      expect(lastSeq).toBeLessThan(sent + batch.length);
+      kills.push({ from: sent, killedAt, committed: lastSeq });
+
+      await startAgain();
+      // The client resends the whole batch, as it never heard an answer.
+      const answer = await resend(client, batch);
+      const outcomes = answer.results.map((r) => r.outcome);
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(lastSeq - sent);
+      expect(outcomes.filter((o) => o === 'applied')).toHaveLength(sent + batch.length - lastSeq);
+      expect(answer.lastSeq).toBe(sent + batch.length);
+      sent += batch.length;
+      await checkWhole(client.deviceId, createdIds);
+    }
+    console.log(`server kill: ${JSON.stringify(kills)}`);
+    expect(
+      await one("SELECT count(*) FROM device_changes WHERE device_id = $1 AND outcome = 'applied'", [client.deviceId]),
+    ).toBe(1_500);
+    expect(await one('SELECT count(*) FROM applications WHERE id = ANY($1::text[])', [createdIds])).toBe(
+      createdIds.length,
+    );
+  }, 180_000);
+});

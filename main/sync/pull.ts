@@ -1,0 +1,215 @@
+/**
+ * The pull: for each partition this device has, a first sync by snapshot
+ * (GET /v1/snapshot, NDJSON read as it streams, applied every N rows in one
+ * SQLite transaction) and then GET /v1/pull pages, each applied in one SQLite
+ * transaction together with its cursor. The cursor is the server's, opaque,
+ * and only moves forward; a snapshot's cursor is taken only at its trailer,
+ * so a snapshot cut anywhere before is started again (its rows are upserts:
+ * taking them twice changes nothing).
+ *
+ * A large snapshot (the initial pull of an office) loads with the journal's
+ * per-row triggers off and rebuilds its full-text index once at the end
+ * (main/journal/rebuild.ts): the triggers cost several times the insert. The
+ * triggers' SQL is kept in the settings while they are off, so a process
+ * that dies meanwhile gets them back (with the rebuild) at the next start.
+ */
+import type Database from 'better-sqlite3';
+import { MAX_PULL_LIMIT, type FeedRow } from '../../server/src/protocol.js';
+import { rebuildJournalIndex } from '../journal/rebuild.js';
+import { addStats, emptyStats, type ApplyStats, type FeedApplier } from './apply.js';
+import { SyncError, SyncStopped, type SyncClient } from './client.js';
+import type { DeviceCredentials } from './credentials.js';
+
+export interface PullProgress {
+  phase: 'snapshot' | 'pulling';
+  partition: string;
+  done: number;
+  total: number | null;
+}
+
+export interface PullOptions {
+  sqlite: Database.Database;
+  client: SyncClient;
+  credentials: DeviceCredentials;
+  applier: FeedApplier;
+  now: () => number;
+  /** Rows per pull page asked for (at most MAX_PULL_LIMIT). Default 1,000. */
+  pageSize?: number;
+  /** Snapshot rows per SQLite transaction. Default 2,000. */
+  snapshotBatchRows?: number;
+  /** A snapshot of at least this many rows loads with the journal triggers off. Default 5,000. */
+  bulkThreshold?: number;
+  onProgress?: (p: PullProgress) => void;
+  /** Checked between pages and snapshot lines: true gives up (SyncStopped). */
+  shouldStop?: () => boolean;
+}
+
+export interface PullSummary {
+  partition: string;
+  snapshot: boolean;
+  pages: number;
+  rows: number;
+  stats: ApplyStats;
+  version: number | null;
+}
+
+interface PartitionState {
+  cursor: string | null;
+  version: number | null;
+}
+
+function stateOf(sqlite: Database.Database, partition: string): PartitionState {
+  const row = sqlite.prepare('SELECT cursor, version FROM sync_state WHERE partition = ?').get(partition) as
+    PartitionState | undefined;
+  return row ?? { cursor: null, version: null };
+}
+
+/** Brings one partition up to date: a snapshot first when it has no cursor, then pages until the server has no more. */
+export async function pullPartition(o: PullOptions, partition: string): Promise<PullSummary> {
+  const summary: PullSummary = { partition, snapshot: false, pages: 0, rows: 0, stats: emptyStats(), version: null };
+  if (stateOf(o.sqlite, partition).cursor === null) {
+    summary.snapshot = true;
+    await snapshotPartition(o, partition, summary);
+  }
+  const limit = Math.min(Math.max(1, o.pageSize ?? 1000), MAX_PULL_LIMIT);
+  for (;;) {
+    if (o.shouldStop?.()) throw new SyncStopped();
+    const before = stateOf(o.sqlite, partition);
+    const page = await o.credentials.authorized((token) => o.client.pull(token, partition, before.cursor, limit));
+    if (page.partition !== partition) throw new SyncError('malformed', `asked for ${partition}, got ${page.partition}`);
+    if (page.rows.some((r) => r.version > page.version)) throw new SyncError('malformed', 'a page row above its version');
+    const stats = o.sqlite.transaction(() => {
+      const now = o.now();
+      const applied = o.applier.applyRows(partition, page.rows, page.version, before.version ?? 0);
+      o.sqlite
+        .prepare('UPDATE sync_state SET cursor = ?, version = max(coalesce(version, 0), ?), last_pull_at = ? WHERE partition = ?')
+        .run(page.cursor, page.version, now, partition);
+      if (page.rows.length > 0) addStats(applied, o.applier.releaseDeferred());
+      return applied;
+    }).immediate();
+    summary.pages += 1;
+    summary.rows += page.rows.length;
+    addStats(summary.stats, stats);
+    summary.version = page.version;
+    o.onProgress?.({ phase: 'pulling', partition, done: summary.rows, total: null });
+    if (!page.hasMore || page.rows.length === 0) break;
+  }
+  return summary;
+}
+
+/**
+ * GET /v1/snapshot into the local tables, `snapshotBatchRows` per
+ * transaction; the cursor and version are written with the last batch,
+ * when the trailer has come and its count matches. Anything short of that
+ * throws and leaves the partition without a cursor (started again next time).
+ */
+export async function snapshotPartition(o: PullOptions, partition: string, summary?: PullSummary): Promise<void> {
+  const batchRows = Math.max(1, o.snapshotBatchRows ?? 2000);
+  const threshold = o.bulkThreshold ?? 5000;
+  let batch: FeedRow[] = [];
+  let received = 0;
+  let total: number | null = null;
+  let bulk = false;
+  const stats = emptyStats();
+
+  const flush = (end: { cursor: string; version: number } | null) => {
+    const rows = batch;
+    batch = [];
+    o.sqlite
+      .transaction(() => {
+        addStats(stats, o.applier.applyRows(partition, rows, null));
+        if (end) {
+          if (bulk) resumeJournalTriggers(o.sqlite);
+          o.sqlite
+            .prepare('UPDATE sync_state SET cursor = ?, version = ?, snapshot_at = ?, last_pull_at = ? WHERE partition = ?')
+            .run(end.cursor, end.version, o.now(), o.now(), partition);
+          addStats(stats, o.applier.releaseDeferred());
+        }
+      })
+      .immediate();
+    o.onProgress?.({ phase: 'snapshot', partition, done: received, total });
+  };
+
+  try {
+    await o.credentials.authorized((token) =>
+      o.client.snapshot(token, partition, (line) => {
+        if (o.shouldStop?.()) throw new SyncStopped();
+        switch (line.kind) {
+          case 'header':
+            if (line.partition !== partition) throw new SyncError('malformed', `asked for ${partition}, got ${line.partition}`);
+            total = line.rows;
+            received = 0;
+            batch = [];
+            if (total >= threshold && !bulk) {
+              suspendJournalTriggers(o.sqlite, o.now);
+              bulk = true;
+            }
+            o.onProgress?.({ phase: 'snapshot', partition, done: 0, total });
+            return;
+          case 'row':
+            if (total === null) throw new SyncError('malformed', 'a snapshot row before its header');
+            batch.push(line.row);
+            received += 1;
+            if (batch.length >= batchRows) flush(null);
+            return;
+          case 'end':
+            if (total === null) throw new SyncError('malformed', 'a snapshot trailer before its header');
+            if (line.count !== received) {
+              throw new SyncError('malformed', `the snapshot's trailer counts ${line.count} rows, ${received} came`);
+            }
+            flush({ cursor: line.cursor, version: line.version });
+            return;
+        }
+      }),
+    );
+  } finally {
+    // A cut snapshot: the triggers come back now (with the rebuild), not only at the next start.
+    if (bulk) resumeJournalTriggers(o.sqlite);
+  }
+  if (summary) {
+    summary.rows += received;
+    addStats(summary.stats, stats);
+    summary.version = stateOf(o.sqlite, partition).version;
+  }
+}
+
+const SUSPENDED = 'sync.suspendedJournalTriggers';
+
+/** Drops the journal's triggers on `applications`, keeping their SQL in the settings (one transaction). */
+export function suspendJournalTriggers(sqlite: Database.Database, now: () => number = Date.now): void {
+  sqlite.transaction(() => {
+    const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').get(SUSPENDED);
+    if (kept) return;
+    const triggers = sqlite
+      .prepare(
+        `SELECT name, sql FROM sqlite_master
+          WHERE type = 'trigger' AND tbl_name = 'applications' AND name LIKE 'applications_journal_%' ORDER BY name`,
+      )
+      .all() as { name: string; sql: string }[];
+    if (triggers.length === 0) return;
+    sqlite
+      .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)')
+      .run(SUSPENDED, JSON.stringify(triggers), now());
+    for (const t of triggers) sqlite.exec(`DROP TRIGGER "${t.name}"`);
+  })();
+}
+
+/**
+ * Puts suspended journal triggers back and rebuilds the full-text index, the
+ * tags and the counts from `applications` (one transaction). Nothing to do
+ * when none are suspended; safe to call at every start.
+ */
+export function resumeJournalTriggers(sqlite: Database.Database): boolean {
+  return sqlite.transaction(() => {
+    const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(SUSPENDED) as string | undefined;
+    if (kept === undefined) return false;
+    const triggers = JSON.parse(kept) as { name: string; sql: string }[];
+    rebuildJournalIndex(sqlite);
+    for (const t of triggers) {
+      const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?").get(t.name);
+      if (!exists) sqlite.exec(t.sql);
+    }
+    sqlite.prepare('DELETE FROM settings WHERE key = ?').run(SUSPENDED);
+    return true;
+  })();
+}

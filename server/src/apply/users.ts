@@ -1,0 +1,177 @@
+/**
+ * Changes to users: a user's own (profile, password change) and an
+ * administrator's (roles, password reset, block, unblock). An administrator
+ * bound to providers manages the users who hold a role or a staff position
+ * there and grants roles at those providers only; a system administrator
+ * (bound to none) manages everyone; nobody changes themselves this way (the
+ * rules of main/auth/admin.ts, enforced again here on the server's data).
+ *
+ * Each rewrites the user's feed row in the global partition (without the
+ * password hash: the feed goes to every workstation).
+ */
+import { parseHash } from '../../../main/auth/passwords.js';
+import type { Role } from '../../../db/schema.js';
+import type { Sql } from '../db/sql.js';
+import { bump, GLOBAL_PARTITION, writeFeed } from '../feed.js';
+import {
+  blockPayload,
+  passwordChangePayload,
+  passwordResetPayload,
+  setRolesPayload,
+  userProfilePayload,
+} from '../protocol.js';
+import { readUser } from '../rows.js';
+import { activeActor, loadActor, payloadOf, Rejection, type Actor, type Grant, type OpHandler } from './common.js';
+
+/** Roles bound to a provider; an operator is bound to none; the others may be either (main/auth/admin.ts). */
+const PROVIDER_ROLES: readonly Role[] = ['clerk', 'executor', 'head'];
+
+/** Rewrites the user's feed row; returns its version. */
+export async function publishUser(sql: Sql, userId: string): Promise<number> {
+  const version = await bump(sql, GLOBAL_PARTITION);
+  await writeFeed(sql, GLOBAL_PARTITION, 'user', userId, 'upsert', await readUser(sql, userId), version);
+  return version;
+}
+
+/** The user the change is about, locked; refused when the change names someone else or nobody. */
+async function target(sql: Sql, entityId: string, userId: string): Promise<Actor> {
+  if (entityId !== userId) throw new Rejection('invalid', 'the change names another user');
+  const user = await loadActor(sql, userId, true);
+  if (!user) throw new Rejection('notFound', `no user ${userId}`);
+  return user;
+}
+
+function validHash(hash: string): string {
+  if (!parseHash(hash)) throw new Rejection('invalid', 'not a password hash this server reads');
+  return hash;
+}
+
+// ------------------------------------------------------------- own ---
+
+export const profile: OpHandler = async (c) => {
+  const p = payloadOf(userProfilePayload, c.change.payload);
+  const user = await target(c.sql, c.change.entityId, p.id);
+  if (user.blocked) throw new Rejection('userBlocked', `user ${user.id} is blocked`);
+  await c.sql.query(
+    `UPDATE users SET full_name = $2, email = $3, phone = $4, position_kk = $5, position_ru = $6, updated_at = $7
+      WHERE id = $1`,
+    [user.id, p.fullName.trim(), p.email, p.phone, p.positionKk, p.positionRu, c.now],
+  );
+  return publishUser(c.sql, user.id);
+};
+
+export const passwordChange: OpHandler = async (c) => {
+  const p = payloadOf(passwordChangePayload, c.change.payload);
+  const user = await target(c.sql, c.change.entityId, p.userId);
+  if (user.blocked) throw new Rejection('userBlocked', `user ${user.id} is blocked`);
+  await c.sql.query(
+    'UPDATE users SET password_hash = $2, must_change_password = false, updated_at = $3 WHERE id = $1',
+    [user.id, validHash(p.passwordHash), c.now],
+  );
+  return publishUser(c.sql, user.id);
+};
+
+// ----------------------------------------------------- administrator ---
+
+interface AdminScope {
+  admin: Actor;
+  systemWide: boolean;
+  providerIds: Set<string>;
+}
+
+/** The administrator acting, with what they administer; refused when they administer nothing. */
+async function adminScope(sql: Sql, adminId: string): Promise<AdminScope> {
+  const admin = await activeActor(sql, adminId);
+  const providerIds = new Set<string>();
+  let systemWide = false;
+  for (const g of admin.grants) {
+    if (g.role !== 'admin') continue;
+    if (g.providerId === '') systemWide = true;
+    else providerIds.add(g.providerId);
+  }
+  if (!systemWide && providerIds.size === 0) throw new Rejection('forbidden', `${adminId} is no administrator`);
+  return { admin, systemWide, providerIds };
+}
+
+/** The user an administrator may change: managed by them, and not themselves. */
+async function managed(sql: Sql, scope: AdminScope, entityId: string, userId: string): Promise<Actor> {
+  const user = await target(sql, entityId, userId);
+  if (user.id === scope.admin.id) throw new Rejection('forbidden', 'administrators do not change themselves here');
+  if (scope.systemWide) return user;
+  const ids = [...scope.providerIds];
+  const [link] = await sql.query(
+    `SELECT 1 FROM user_roles WHERE user_id = $1 AND provider_id = ANY($2::text[])
+     UNION ALL SELECT 1 FROM provider_staff WHERE user_id = $1 AND provider_id = ANY($2::text[]) LIMIT 1`,
+    [user.id, ids],
+  );
+  if (!link) throw new Rejection('forbidden', `${scope.admin.id} does not manage ${user.id}`);
+  return user;
+}
+
+export const setRoles: OpHandler = async (c) => {
+  const p = payloadOf(setRolesPayload, c.change.payload);
+  const scope = await adminScope(c.sql, p.by);
+  const user = await managed(c.sql, scope, c.change.entityId, p.userId);
+  const known = new Set(
+    (await c.sql.query<{ id: string }>('SELECT id FROM providers')).map((r) => r.id),
+  );
+  const inScope = (g: Grant) => scope.systemWide || (g.providerId !== '' && scope.providerIds.has(g.providerId));
+  for (const g of p.roles) {
+    const bound = g.providerId !== '';
+    const valid =
+      g.role === 'operator'
+        ? !bound
+        : PROVIDER_ROLES.includes(g.role)
+          ? bound && known.has(g.providerId)
+          : !bound || known.has(g.providerId);
+    if (!valid) throw new Rejection('invalid', `role ${g.role} cannot be granted at "${g.providerId}"`);
+  }
+  // The roles the administrator cannot reach stay as they are, whatever the change says about them.
+  const requested = p.roles.filter(inScope);
+  const outOfScope = p.roles.filter((g) => !inScope(g) && !user.grants.some((h) => h.role === g.role && h.providerId === g.providerId));
+  if (outOfScope.length > 0) {
+    throw new Rejection('forbidden', `${scope.admin.id} cannot grant ${outOfScope.map((g) => g.role).join(', ')} there`);
+  }
+  const kept = user.grants.filter((g) => !inScope(g));
+  const seen = new Set<string>();
+  const next = [...kept, ...requested].filter((g) => {
+    const key = `${g.role}\0${g.providerId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  await c.sql.query('DELETE FROM user_roles WHERE user_id = $1', [user.id]);
+  if (next.length > 0) {
+    await c.sql.query(
+      `INSERT INTO user_roles (user_id, role, provider_id)
+       SELECT $1, r.role, r.provider_id FROM jsonb_to_recordset($2::jsonb) AS r(role text, provider_id text)`,
+      [user.id, JSON.stringify(next.map((g) => ({ role: g.role, provider_id: g.providerId })))],
+    );
+  }
+  await c.sql.query('UPDATE users SET updated_at = $2 WHERE id = $1', [user.id, c.now]);
+  return publishUser(c.sql, user.id);
+};
+
+export const passwordReset: OpHandler = async (c) => {
+  const p = payloadOf(passwordResetPayload, c.change.payload);
+  const scope = await adminScope(c.sql, p.by);
+  const user = await managed(c.sql, scope, c.change.entityId, p.userId);
+  await c.sql.query(
+    'UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1',
+    [user.id, validHash(p.passwordHash), p.mustChangePassword, c.now],
+  );
+  return publishUser(c.sql, user.id);
+};
+
+function blocking(blocked: boolean): OpHandler {
+  return async (c) => {
+    const p = payloadOf(blockPayload, c.change.payload);
+    const scope = await adminScope(c.sql, p.by);
+    const user = await managed(c.sql, scope, c.change.entityId, p.userId);
+    await c.sql.query('UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1', [user.id, blocked, c.now]);
+    return publishUser(c.sql, user.id);
+  };
+}
+
+export const block = blocking(true);
+export const unblock = blocking(false);
