@@ -4,7 +4,7 @@
  * one is given. Used by `npm run dev:web`, `npm start` where Electron is
  * absent, and the e2e tests.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBridge, type Bridge } from '../main/bridge/bridge.js';
@@ -44,6 +44,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const staticDir = options.staticDir ?? join(ROOT, 'dist', 'renderer');
   if (!existsSync(join(staticDir, 'index.html'))) await buildRenderer();
   const demo = options.demoApplications ?? 0;
+  mkdirSync(options.dataDir, { recursive: true });
   const signing = signingOptionsFromEnv();
   // The embedded central server keeps its data next to the workstation's and
   // seeds the demo on its first start; the workstation then enrols and takes

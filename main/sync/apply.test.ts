@@ -43,7 +43,12 @@ function appRow(id: string, version: number, patch: Partial<ApplicationData> = {
   return { version, entity: 'application', id, op: 'upsert', data: wire(id, patch) };
 }
 
-function local(id: string): { status: string; responsible: string | null; serverVersion: number | null; version: number } {
+function local(id: string): {
+  status: string;
+  responsible: string | null;
+  serverVersion: number | null;
+  version: number;
+} {
   return f.sqlite
     .prepare(
       'SELECT status, responsible_user_id AS responsible, server_version AS serverVersion, version FROM applications WHERE id = ?',
@@ -77,7 +82,13 @@ const user = (id: string, login: string, extra: Record<string, unknown> = {}) =>
 describe('FeedApplier', () => {
   it('records a row that does not fit and applies the rest of the page', () => {
     const stats = apply([
-      { version: 1, entity: 'region', id: '990000000', op: 'upsert', data: { kato: '990000000', nameKk: 'A', nameRu: 'Б', nameEn: 'C' } },
+      {
+        version: 1,
+        entity: 'region',
+        id: '990000000',
+        op: 'upsert',
+        data: { kato: '990000000', nameKk: 'A', nameRu: 'Б', nameEn: 'C' },
+      },
       { version: 2, entity: 'provider', id: 'prov-broken', op: 'upsert', data: { id: 'prov-broken', bin: 42 } },
       { version: 3, entity: 'user', id: 'user-new', op: 'upsert', data: user('user-new', 'new.user') },
     ]);
@@ -102,10 +113,16 @@ describe('FeedApplier', () => {
       entity: 'staff' as const,
       id: `${EMPLOYMENT.provider}:user-later`,
       op: 'upsert' as const,
-      data: { providerId: EMPLOYMENT.provider, userId: 'user-later', positionKk: 'Маман', positionRu: 'Специалист', active: true },
+      data: {
+        providerId: EMPLOYMENT.provider,
+        userId: 'user-later',
+        positionKk: 'Маман',
+        positionRu: 'Специалист',
+        active: true,
+      },
     };
     expect(apply([staff])).toMatchObject({ applied: 0, deferred: 1 });
-    expect(f.sqlite.prepare("SELECT reason FROM sync_deferred WHERE id = ?").pluck().get(staff.id)).toBe('parent');
+    expect(f.sqlite.prepare('SELECT reason FROM sync_deferred WHERE id = ?').pluck().get(staff.id)).toBe('parent');
     expect(f.sqlite.prepare("SELECT 1 FROM provider_staff WHERE user_id = 'user-later'").get()).toBeUndefined();
 
     apply([{ version: 9, entity: 'user', id: 'user-later', op: 'upsert', data: user('user-later', 'later.user') }]);
@@ -126,14 +143,19 @@ describe('FeedApplier', () => {
         entity: 'user',
         id: EMPLOYMENT.executor,
         op: 'upsert',
-        data: user(EMPLOYMENT.executor, login, { fullName: 'Renamed', roles: [{ role: 'clerk', providerId: EMPLOYMENT.provider }] }),
+        data: user(EMPLOYMENT.executor, login, {
+          fullName: 'Renamed',
+          roles: [{ role: 'clerk', providerId: EMPLOYMENT.provider }],
+        }),
       },
     ]);
     const row = f.sqlite
       .prepare('SELECT full_name AS name, password_hash AS hash, last_online_login_at AS at FROM users WHERE id = ?')
       .get(EMPLOYMENT.executor);
     expect(row).toEqual({ name: 'Renamed', hash: 'scrypt$local', at: 123 });
-    expect(f.sqlite.prepare('SELECT role FROM user_roles WHERE user_id = ?').pluck().all(EMPLOYMENT.executor)).toEqual(['clerk']);
+    expect(f.sqlite.prepare('SELECT role FROM user_roles WHERE user_id = ?').pluck().all(EMPLOYMENT.executor)).toEqual([
+      'clerk',
+    ]);
   });
 
   it('applies tombstones; a user other rows still name is blocked and loses roles instead', () => {
@@ -146,9 +168,13 @@ describe('FeedApplier', () => {
     expect(f.sqlite.prepare("SELECT 1 FROM users WHERE id = 'user-gone'").get()).toBeUndefined();
     // The demo's executor is responsible for applications: kept, blocked, without roles.
     expect(f.sqlite.prepare('SELECT blocked FROM users WHERE id = ?').pluck().get(EMPLOYMENT.executor)).toBe(1);
-    expect(f.sqlite.prepare('SELECT count(*) FROM user_roles WHERE user_id = ?').pluck().get(EMPLOYMENT.executor)).toBe(0);
+    expect(f.sqlite.prepare('SELECT count(*) FROM user_roles WHERE user_id = ?').pluck().get(EMPLOYMENT.executor)).toBe(
+      0,
+    );
     expect(
-      f.sqlite.prepare('SELECT 1 FROM provider_staff WHERE provider_id = ? AND user_id = ?').get(EMPLOYMENT.provider, EMPLOYMENT.executor2),
+      f.sqlite
+        .prepare('SELECT 1 FROM provider_staff WHERE provider_id = ? AND user_id = ?')
+        .get(EMPLOYMENT.provider, EMPLOYMENT.executor2),
     ).toBeUndefined();
   });
 
@@ -169,7 +195,9 @@ describe('FeedApplier', () => {
     expect(local(id).responsible).toBe(EMPLOYMENT.executor);
 
     // Someone else's change on the server, older than ours: held, the local row keeps our change.
-    expect(apply([appRow(id, 20, { responsibleUserId: EMPLOYMENT.executor2 })], 20, 'provider:x')).toMatchObject({ deferred: 1 });
+    expect(apply([appRow(id, 20, { responsibleUserId: EMPLOYMENT.executor2 })], 20, 'provider:x')).toMatchObject({
+      deferred: 1,
+    });
     expect(local(id)).toMatchObject({ responsible: EMPLOYMENT.executor, serverVersion: 10 });
 
     // Our change reached the server at version 30; the pull is at 25: still held.

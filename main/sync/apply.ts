@@ -105,7 +105,8 @@ export class FeedApplier {
         FROM outbox WHERE state = 'pending' OR (state = 'sent' AND server_version > ?) GROUP BY entity, entity_id`),
       deferredCount: p('SELECT count(*) AS n FROM sync_deferred'),
       deferredVersion: p('SELECT version FROM sync_deferred WHERE entity = ? AND id = ?').pluck(),
-      defer: p(`INSERT INTO sync_deferred (entity, id, partition, version, op, data, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      defer:
+        p(`INSERT INTO sync_deferred (entity, id, partition, version, op, data, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (entity, id) DO UPDATE SET partition = excluded.partition, version = excluded.version, op = excluded.op,
           data = excluded.data, reason = excluded.reason, at = excluded.at
         WHERE excluded.version >= sync_deferred.version`),
@@ -132,7 +133,8 @@ export class FeedApplier {
           blocked = excluded.blocked, updated_at = excluded.updated_at`),
       dropRoles: p('DELETE FROM user_roles WHERE user_id = ?'),
       role: p('INSERT OR IGNORE INTO user_roles (user_id, role, provider_id) VALUES (?, ?, ?)'),
-      staff: p(`INSERT INTO provider_staff (provider_id, user_id, position_kk, position_ru, active) VALUES (?, ?, ?, ?, ?)
+      staff:
+        p(`INSERT INTO provider_staff (provider_id, user_id, position_kk, position_ru, active) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (provider_id, user_id) DO UPDATE SET position_kk = excluded.position_kk,
           position_ru = excluded.position_ru, active = excluded.active`),
       service: p(`INSERT INTO services (code, version, name_kk, name_ru, name_en, definition, source_file, loaded_at)
@@ -180,7 +182,8 @@ export class FeedApplier {
           signer_bin = excluded.signer_bin, signer_name = excluded.signer_name,
           certificate_sha256 = excluded.certificate_sha256, key_source = excluded.key_source,
           user_id = excluded.user_id, signed_at = excluded.signed_at, timestamped_at = excluded.timestamped_at`),
-      attachment: p(`INSERT INTO attachments (id, application_id, document_code, file_name, mime, size, sha256, created_at)
+      attachment:
+        p(`INSERT INTO attachments (id, application_id, document_code, file_name, mime, size, sha256, created_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET application_id = excluded.application_id,
           document_code = excluded.document_code, file_name = excluded.file_name, mime = excluded.mime,
@@ -259,7 +262,13 @@ export class FeedApplier {
     const tracking = { deferred: true, base: this.count(this.st.baseCount) > 0 };
     const feedRows = rows.map((r) => ({
       partition: r.partition,
-      row: { entity: r.entity, id: r.id, version: r.version, op: r.op, data: r.data === null ? null : (JSON.parse(r.data) as unknown) },
+      row: {
+        entity: r.entity,
+        id: r.id,
+        version: r.version,
+        op: r.op,
+        data: r.data === null ? null : (JSON.parse(r.data) as unknown),
+      },
     }));
     feedRows.sort((a, b) => RANK[a.row.entity] - RANK[b.row.entity] || a.row.version - b.row.version);
     for (const { partition, row } of feedRows) {
@@ -381,7 +390,18 @@ export class FeedApplier {
       }
       case 'provider': {
         const d = valid('provider', row);
-        s.provider.run(d.id, d.bin, d.nameKk, d.nameRu, d.nameEn, d.regionKato, d.localityKk, d.localityRu, d.localityEn, now);
+        s.provider.run(
+          d.id,
+          d.bin,
+          d.nameKk,
+          d.nameRu,
+          d.nameEn,
+          d.regionKato,
+          d.localityKk,
+          d.localityRu,
+          d.localityEn,
+          now,
+        );
         return 'applied';
       }
       case 'user': {
@@ -415,8 +435,17 @@ export class FeedApplier {
         const d = valid('service', row);
         const def = serviceDefinition.safeParse(d.definition);
         if (!def.success) throw new RowProblem('error', `service ${d.code}: ${firstIssue(def.error)}`);
-        if (def.data.code !== d.code) throw new RowProblem('error', `service ${d.code}: its definition is ${def.data.code}`);
-        s.service.run(d.code, d.version, def.data.name.kk, def.data.name.ru, def.data.name.en, JSON.stringify(d.definition), now);
+        if (def.data.code !== d.code)
+          throw new RowProblem('error', `service ${d.code}: its definition is ${def.data.code}`);
+        s.service.run(
+          d.code,
+          d.version,
+          def.data.name.kk,
+          def.data.name.ru,
+          def.data.name.en,
+          JSON.stringify(d.definition),
+          now,
+        );
         return 'applied';
       }
       case 'calendar': {

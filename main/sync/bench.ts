@@ -8,11 +8,14 @@
  * insert of the same rows into a fresh workstation database.
  *
  * Run the server in another process (server/src/load/server-process.ts) so
- * that the peak RSS measured here is the workstation's alone.
+ * that the peak RSS and CPU time measured here are the workstation's alone.
+ * The baseline writes through the journal's per-row triggers, as any plain
+ * insert into `applications` does.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { openDatabase } from '../../db/connection.js';
 import type { Sql } from '../../server/src/db/sql.js';
 import { bump, providerPartition } from '../../server/src/feed.js';
@@ -28,7 +31,15 @@ const NAMES = ['Әсел', 'Нұрлан', 'Пётр', 'Айгүл', 'Ерлан
  */
 export async function addBulkApplications(
   sql: Sql,
-  o: { providerId: string; count: number; serviceCode: string; regionKato: string; locality: string; batch?: number; now?: number },
+  o: {
+    providerId: string;
+    count: number;
+    serviceCode: string;
+    regionKato: string;
+    locality: string;
+    batch?: number;
+    now?: number;
+  },
 ): Promise<number> {
   const batch = o.batch ?? 10_000;
   const partition = providerPartition(o.providerId);
@@ -87,6 +98,8 @@ export interface InitialPullFigures {
   baselineRowsPerS: number;
   /** The highest resident set size sampled during the pull. */
   peakRssMb: number;
+  /** CPU time this process spent on the pull (user + system): the workstation's own cost, whatever the server's. */
+  cpuMs: number;
 }
 
 /** A fresh workstation enrols at `serverUrl` and pulls everything once; timed from after the enrolment. */
@@ -113,8 +126,10 @@ export async function measureInitialPull(o: {
       peak = Math.max(peak, process.memoryUsage.rss());
     }, 20);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await engine.runOnce();
     const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage.rss());
     const failure = engine.lastFailure();
@@ -135,20 +150,35 @@ export async function measureInitialPull(o: {
     const baselineRowsPerS = await rawInsertRate(database.sqlite, dir);
     await engine.stop();
     database.close();
-    return { rows, applications, ms, rowsPerS: rows / (ms / 1000), baselineRowsPerS, peakRssMb: peak / 1024 / 1024 };
+    return {
+      rows,
+      applications,
+      ms,
+      rowsPerS: rows / (ms / 1000),
+      baselineRowsPerS,
+      peakRssMb: peak / 1024 / 1024,
+      cpuMs: (used.user + used.system) / 1000,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The pulled applications inserted as they are into a fresh workstation database: rows per second. */
-async function rawInsertRate(source: import('better-sqlite3').Database, dir: string): Promise<number> {
+async function rawInsertRate(source: Database.Database, dir: string): Promise<number> {
   const target = await openDatabase(join(dir, 'baseline.db'));
   try {
     const copy = (table: string) => {
       const rows = source.prepare(`SELECT * FROM ${table}`).raw().all() as unknown[][];
-      const cols = (source.prepare(`SELECT * FROM ${table} LIMIT 1`).columns() as { name: string }[]).map((c) => c.name);
-      return { rows, insert: target.sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`) };
+      const cols = (source.prepare(`SELECT * FROM ${table} LIMIT 1`).columns() as { name: string }[]).map(
+        (c) => c.name,
+      );
+      return {
+        rows,
+        insert: target.sqlite.prepare(
+          `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        ),
+      };
     };
     for (const table of ['regions', 'providers', 'users']) {
       const { rows, insert } = copy(table);

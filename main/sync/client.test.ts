@@ -143,16 +143,41 @@ describe('SyncClient', () => {
     expect(reach).toEqual([false, false]);
   });
 
+  it('sends once more at once when the connection fails before any answer', async () => {
+    let n = 0;
+    const url = await serve((req, res) => {
+      n += 1;
+      // The first connection is dropped without a word, as a stale kept-alive one would be.
+      if (n === 1) req.socket.destroy();
+      else json(res, 200, TOKEN_ANSWER);
+    });
+    const answer = await new SyncClient({ serverUrl: url }).token(DEVICE, 's'.repeat(40));
+    expect(answer.accessToken).toBe(TOKEN_ANSWER.accessToken);
+    expect(n).toBe(2);
+  });
+
   it('streams a snapshot line by line, across chunk borders', async () => {
     const lines: SnapshotLine[] = [
       { kind: 'header', partition: 'global', rows: 2, serverTime: 5_000 },
       {
         kind: 'row',
-        row: { version: 1, entity: 'region', id: '1', op: 'upsert', data: { kato: '1', nameKk: 'Ә', nameRu: 'Я', nameEn: 'A' } },
+        row: {
+          version: 1,
+          entity: 'region',
+          id: '1',
+          op: 'upsert',
+          data: { kato: '1', nameKk: 'Ә', nameRu: 'Я', nameEn: 'A' },
+        },
       },
       {
         kind: 'row',
-        row: { version: 2, entity: 'region', id: '2', op: 'upsert', data: { kato: '2', nameKk: 'Ө', nameRu: 'Ю', nameEn: 'B' } },
+        row: {
+          version: 2,
+          entity: 'region',
+          id: '2',
+          op: 'upsert',
+          data: { kato: '2', nameKk: 'Ө', nameRu: 'Ю', nameEn: 'B' },
+        },
       },
       { kind: 'end', cursor: 'c2', version: 2, count: 2 },
     ];

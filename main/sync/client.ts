@@ -6,6 +6,9 @@
  * token, stop as revoked, resend from the server's seq), never as a crash:
  * a cut or non-JSON body is 'malformed', a body that does not fit too.
  *
+ * A request that fails before any answer is sent once more at once (a
+ * kept-alive connection the server closed meanwhile); then it is 'network'.
+ *
  * Every answer's `serverTime` gives the clock offset (local midpoint of the
  * request minus the server's time); the engine shows a clock more than five
  * minutes off and never orders anything by the local clock.
@@ -27,15 +30,7 @@ import {
 } from '../../server/src/protocol.js';
 
 export type SyncErrorKind =
-  | 'network'
-  | 'timeout'
-  | 'server'
-  | 'unauthorized'
-  | 'revoked'
-  | 'gap'
-  | 'protocol'
-  | 'malformed'
-  | 'rejected-request';
+  'network' | 'timeout' | 'server' | 'unauthorized' | 'revoked' | 'gap' | 'protocol' | 'malformed' | 'rejected-request';
 
 /** Kinds worth another try later (with backoff): the server or the way to it failed, not the request. */
 export const TRANSIENT_KINDS: ReadonlySet<SyncErrorKind> = new Set(['network', 'timeout', 'server', 'malformed']);
@@ -93,6 +88,7 @@ interface Call {
   path: string;
   token?: string;
   body?: unknown;
+  beforeSend?: () => void;
 }
 
 export class SyncClient {
@@ -129,8 +125,9 @@ export class SyncClient {
     return this.json({ method: 'POST', path: '/v1/devices/token', body: { deviceId, deviceSecret } }, tokenAnswer);
   }
 
-  push(token: string, body: PushRequest): Promise<PushAnswer> {
-    return this.json({ method: 'POST', path: '/v1/push', token, body }, pushAnswer);
+  /** `beforeSend` runs before each sending of the request (the one sent once more at once included). */
+  push(token: string, body: PushRequest, beforeSend?: () => void): Promise<PushAnswer> {
+    return this.json({ method: 'POST', path: '/v1/push', token, body, beforeSend }, pushAnswer);
   }
 
   pull(token: string, partition: string, cursor: string | null, limit: number): Promise<PullAnswer> {
@@ -145,7 +142,11 @@ export class SyncClient {
    * line). `onLine` may return a promise: reading waits for it. A stream cut
    * before its trailer, a line that is not JSON or does not fit: 'malformed'.
    */
-  async snapshot(token: string, partition: string, onLine: (line: SnapshotLine) => void | Promise<void>): Promise<void> {
+  async snapshot(
+    token: string,
+    partition: string,
+    onLine: (line: SnapshotLine) => void | Promise<void>,
+  ): Promise<void> {
     const q = new URLSearchParams({ partition });
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -234,21 +235,28 @@ export class SyncClient {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (call.token) headers.Authorization = `Bearer ${call.token}`;
     if (call.body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await this.fetch(new URL(call.path, this.o.serverUrl), {
-        method: call.method,
-        headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal,
-      });
-    } catch (e) {
-      this.o.onReach?.(false);
-      if (isTimeout(e)) throw new SyncError('timeout', `no answer from the server within ${this.timeoutMs} ms`);
-      throw new SyncError('network', `cannot reach the server: ${reason(e)}`);
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        call.beforeSend?.();
+        const res = await this.fetch(new URL(call.path, this.o.serverUrl), {
+          method: call.method,
+          headers,
+          body,
+          signal,
+        });
+        this.o.onReach?.(true);
+        return res;
+      } catch (e) {
+        // Failed before any answer: most often a kept-alive connection the server had closed
+        // while this process was busy. Once more on a new one (every call here may be repeated:
+        // a push is taken once by its seqs).
+        if (attempt < 2 && !isTimeout(e) && !signal.aborted) continue;
+        this.o.onReach?.(false);
+        if (isTimeout(e)) throw new SyncError('timeout', `no answer from the server within ${this.timeoutMs} ms`);
+        throw new SyncError('network', `cannot reach the server: ${reason(e)}`);
+      }
     }
-    this.o.onReach?.(true);
-    return res;
   }
 
   private async readText(res: Response): Promise<string> {
@@ -316,7 +324,10 @@ export function parseWith<T>(schema: z.ZodType<T>, text: string, what: string): 
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SyncError('malformed', `${what} does not fit the protocol (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`);
+    throw new SyncError(
+      'malformed',
+      `${what} does not fit the protocol (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`,
+    );
   }
   return parsed.data;
 }

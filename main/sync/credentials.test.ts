@@ -43,12 +43,22 @@ beforeEach(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     void body(req).then((b) => {
       if (path === '/v1/devices/enrol') {
-        json(res, 200, { deviceId: b.deviceId, deviceSecret: SECRET, partitions: ['global'], providerId: 'p', serverTime: clock });
+        json(res, 200, {
+          deviceId: b.deviceId,
+          deviceSecret: SECRET,
+          partitions: ['global'],
+          providerId: 'p',
+          serverTime: clock,
+        });
       } else if (path === '/v1/devices/token') {
         if (revoked || b.deviceSecret !== SECRET) return json(res, 401, { error: 'unauthorized' });
         tokens += 1;
         // A 15-minute token by the server's clock.
-        json(res, 200, { accessToken: `token-${tokens}-`.padEnd(24, 'x'), expiresAt: clock + 900_000, serverTime: clock });
+        json(res, 200, {
+          accessToken: `token-${tokens}-`.padEnd(24, 'x'),
+          expiresAt: clock + 900_000,
+          serverTime: clock,
+        });
       } else json(res, 404, { error: 'not_found' });
     });
   });
@@ -92,7 +102,13 @@ describe('DeviceCredentials', () => {
   it('keeps the device secret sealed and the admin password nowhere', async () => {
     const c = credentials(() => clock);
     const enrolment = await c.enrol({ providerId: 'p', login: 'admin.demo', password: DEMO_PASSWORD, name: 'desk 3' });
-    expect(enrolment).toMatchObject({ providerId: 'p', partitions: ['global'], name: 'desk 3', epoch: 1, revokedAt: null });
+    expect(enrolment).toMatchObject({
+      providerId: 'p',
+      partitions: ['global'],
+      name: 'desk 3',
+      epoch: 1,
+      revokedAt: null,
+    });
     expect(c.enrolled()).toBe(true);
     w.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     const file = readFileSync(w.database.path);

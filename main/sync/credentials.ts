@@ -149,8 +149,9 @@ export class DeviceCredentials {
 
   /** Enrolled, not revoked, with a secret to get tokens with. */
   enrolled(): boolean {
-    const row = this.o.sqlite.prepare('SELECT secret IS NOT NULL AND revoked_at IS NULL AS ok FROM sync_device WHERE id = 1').get() as
-      { ok: number } | undefined;
+    const row = this.o.sqlite
+      .prepare('SELECT secret IS NOT NULL AND revoked_at IS NULL AS ok FROM sync_device WHERE id = 1')
+      .get() as { ok: number } | undefined;
     return row?.ok === 1;
   }
 
@@ -184,7 +185,16 @@ export class DeviceCredentials {
          ON CONFLICT (id) DO UPDATE SET device_id = excluded.device_id, name = excluded.name,
            provider_id = excluded.provider_id, partitions = excluded.partitions, secret = excluded.secret,
            enrolled_at = excluded.enrolled_at, revoked_at = NULL`,
-      ).run(deviceId, name, answer.providerId, JSON.stringify(answer.partitions), sealed, prev?.epoch ?? 1, prev?.seqBase ?? 0, now);
+      ).run(
+        deviceId,
+        name,
+        answer.providerId,
+        JSON.stringify(answer.partitions),
+        sealed,
+        prev?.epoch ?? 1,
+        prev?.seqBase ?? 0,
+        now,
+      );
       const keep = JSON.stringify(answer.partitions);
       db.prepare('DELETE FROM sync_state WHERE partition NOT IN (SELECT value FROM json_each(?))').run(keep);
       const add = db.prepare('INSERT OR IGNORE INTO sync_state (partition) VALUES (?)');
@@ -257,7 +267,11 @@ export class DeviceCredentials {
     } catch (e) {
       // A 401 from the token endpoint: the secret is no longer good, the device was revoked.
       if (e instanceof SyncError && (e.kind === 'unauthorized' || e.kind === 'revoked')) {
-        const revoked = new SyncError('revoked', `this workstation was revoked by the server (${e.message})`, e.details);
+        const revoked = new SyncError(
+          'revoked',
+          `this workstation was revoked by the server (${e.message})`,
+          e.details,
+        );
         this.markRevoked(revoked.message);
         throw revoked;
       }

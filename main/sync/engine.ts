@@ -189,7 +189,8 @@ export class SyncEngine {
     try {
       await this.credentials.enrol(input);
     } catch (e) {
-      this.recordFailure(e);
+      // Shown where the person enrols; no backoff: nothing retries an enrolment by itself.
+      this.lastError = e instanceof SyncError ? `${e.kind}: ${e.message}` : `error: ${String(e)}`;
       this.emit();
       throw e;
     }
@@ -230,7 +231,9 @@ export class SyncEngine {
 
   status(): SyncStatus {
     const db = this.o.sqlite;
-    const q = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state = 'pending'").get() as {
+    const q = db
+      .prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state = 'pending'")
+      .get() as {
       n: number;
       oldest: number | null;
     };
@@ -267,7 +270,9 @@ export class SyncEngine {
          WHERE o.state = 'rejected' ORDER BY o.seq`,
       )
       .all() as RejectedChange[];
-    const sent = db.prepare("SELECT count(*) AS n, max(sent_at) AS lastPushAt FROM outbox WHERE state = 'sent'").get() as {
+    const sent = db
+      .prepare("SELECT count(*) AS n, max(sent_at) AS lastPushAt FROM outbox WHERE state = 'sent'")
+      .get() as {
       n: number;
       lastPushAt: number | null;
     };
@@ -359,10 +364,19 @@ export class SyncEngine {
            FROM outbox WHERE seq = ?`,
       )
       .get(seq) as
-      | { seq: number; deviceSeq: number | null; op: string; entity: string; entityId: string; reason: string | null; state: string }
+      | {
+          seq: number;
+          deviceSeq: number | null;
+          op: string;
+          entity: string;
+          entityId: string;
+          reason: string | null;
+          state: string;
+        }
       | undefined;
     if (!row) throw new SyncError('rejected-request', `no change ${seq} in the outbox`);
-    if (row.state !== 'rejected') throw new SyncError('rejected-request', `change ${seq} is ${row.state}, not rejected`);
+    if (row.state !== 'rejected')
+      throw new SyncError('rejected-request', `change ${seq} is ${row.state}, not rejected`);
     return row;
   }
 
@@ -398,7 +412,8 @@ export class SyncEngine {
       }).then(
         () => null,
         (e: unknown) => {
-          if (!(e instanceof SyncError) || e.kind === 'network' || e.kind === 'timeout' || e.kind === 'revoked') throw e;
+          if (!(e instanceof SyncError) || e.kind === 'network' || e.kind === 'timeout' || e.kind === 'revoked')
+            throw e;
           return e;
         },
       );
@@ -418,7 +433,12 @@ export class SyncEngine {
             bulkThreshold: this.o.bulkThreshold,
             shouldStop,
             onProgress: (p: PullProgress) =>
-              this.setActivity({ phase: p.phase === 'snapshot' ? 'snapshot' : 'pulling', done: p.done, total: p.total, partition }),
+              this.setActivity({
+                phase: p.phase === 'snapshot' ? 'snapshot' : 'pulling',
+                done: p.done,
+                total: p.total,
+                partition,
+              }),
           },
           partition,
         );
@@ -438,7 +458,10 @@ export class SyncEngine {
 
   /** The DER of CRLs the feed announced, for offline certificate checks; checked against their SHA-256. */
   private async fetchCrls(client: SyncClient, credentials: DeviceCredentials): Promise<void> {
-    const missing = this.o.sqlite.prepare('SELECT sha256 FROM sync_crls WHERE der IS NULL LIMIT 20').pluck().all() as string[];
+    const missing = this.o.sqlite
+      .prepare('SELECT sha256 FROM sync_crls WHERE der IS NULL LIMIT 20')
+      .pluck()
+      .all() as string[];
     for (const sha256 of missing) {
       const der = await credentials.authorized((token) => client.bytes(token, `/v1/reference/crls/${sha256}`));
       if (createHash('sha256').update(der).digest('hex') !== sha256) {
@@ -461,7 +484,10 @@ export class SyncEngine {
     const delay = this.backoffDelay(failures);
     this.lastError = e instanceof SyncError ? `${e.kind}: ${e.message}` : `error: ${error.message}`;
     this.activity = { phase: 'waiting', done: 0, total: null, partition: null, retryAt: this.now() + delay, failures };
-    this.log(e instanceof SyncError && e.transient ? 'warn' : 'error', `sync: ${this.lastError} (retry in ${delay} ms)`);
+    this.log(
+      e instanceof SyncError && e.transient ? 'warn' : 'error',
+      `sync: ${this.lastError} (retry in ${delay} ms)`,
+    );
   }
 
   /** Full jitter: uniform in [0, min(cap, base·2^(failures−1))]. */

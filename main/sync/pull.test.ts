@@ -18,6 +18,8 @@ interface Fake {
   /** Lines of the snapshot; `cutAfter` rows on the first request, then the connection is dropped. */
   lines: SnapshotLine[];
   cutAfter: number | null;
+  /** Pulls answered 409 conflict (a cursor ahead of a server restored from a backup). */
+  conflicts: number;
 }
 
 let server: Server;
@@ -55,13 +57,19 @@ function stream(res: ServerResponse, lines: SnapshotLine[], cutAfterRows: number
 }
 
 beforeEach(async () => {
-  fake = { url: '', snapshots: 0, lines: [], cutAfter: null };
+  fake = { url: '', snapshots: 0, lines: [], cutAfter: null, conflicts: 0 };
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const now = Date.now();
     if (path === '/v1/devices/enrol') {
       void body(req).then((b) =>
-        json(res, 200, { deviceId: b.deviceId, deviceSecret: 's'.repeat(43), partitions: ['global'], providerId: b.providerId, serverTime: now }),
+        json(res, 200, {
+          deviceId: b.deviceId,
+          deviceSecret: 's'.repeat(43),
+          partitions: ['global'],
+          providerId: b.providerId,
+          serverTime: now,
+        }),
       );
     } else if (path === '/v1/devices/token') {
       json(res, 200, { accessToken: 't'.repeat(32), expiresAt: now + 600_000, serverTime: now });
@@ -70,10 +78,20 @@ beforeEach(async () => {
     } else if (path === '/v1/snapshot') {
       fake.snapshots += 1;
       stream(res, fake.lines, fake.snapshots === 1 ? fake.cutAfter : null);
+    } else if (path === '/v1/pull' && fake.conflicts > 0) {
+      fake.conflicts -= 1;
+      json(res, 409, { error: 'conflict', message: 'the cursor is ahead of this server', serverTime: now });
     } else if (path === '/v1/pull') {
       const end = fake.lines.at(-1);
       const version = end?.kind === 'end' ? end.version : 0;
-      json(res, 200, { partition: 'global', rows: [], cursor: `c${version}`, version, hasMore: false, serverTime: now });
+      json(res, 200, {
+        partition: 'global',
+        rows: [],
+        cursor: `c${version}`,
+        version,
+        hasMore: false,
+        serverTime: now,
+      });
     } else json(res, 404, { error: 'not_found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -123,7 +141,26 @@ describe('snapshot', () => {
     expect(fake.snapshots).toBe(2);
     expect(count('SELECT count(*) FROM regions')).toBe(25);
     expect(cursor()).toBe('c25');
-    expect(w.engine.details().partitions).toEqual([{ partition: 'global', lastPullAt: expect.any(Number), version: 25 }]);
+    expect(w.engine.details().partitions).toEqual([
+      { partition: 'global', lastPullAt: expect.any(Number), version: 25 },
+    ]);
+  });
+
+  it('takes the snapshot again when the server refuses the cursor as ahead of it (restored from a backup)', async () => {
+    fake.lines = snapshotOf([region(1), region(2), region(3)]);
+    await w.engine.runOnce();
+    expect(cursor()).toBe('c3');
+    // The server went back to version 2; what it has now differs from what we took.
+    fake.lines = snapshotOf([
+      region(1),
+      { ...region(2), data: { kato: 'r2', nameKk: 'Жаңа', nameRu: 'Новый', nameEn: 'New' } },
+    ]);
+    fake.conflicts = 1;
+    await w.engine.runOnce();
+    expect(w.engine.lastFailure()).toBeNull();
+    expect(fake.snapshots).toBe(2);
+    expect(cursor()).toBe('c2');
+    expect(w.sqlite.prepare("SELECT name_en FROM regions WHERE kato = 'r2'").pluck().get()).toBe('New');
   });
 
   it('refuses a snapshot whose trailer counts other rows than came', async () => {
@@ -207,7 +244,7 @@ describe('snapshot', () => {
     expect(triggers()).toBe(3);
     expect(count('SELECT count(*) FROM applications')).toBe(30);
     expect(count('SELECT sum(n) FROM journal_counts')).toBe(30);
-    expect(count("SELECT count(*) FROM applications_search WHERE applications_search MATCH '\"сапарова\"'")).toBe(15);
+    expect(count('SELECT count(*) FROM applications_search WHERE applications_search MATCH \'"сапарова"\'')).toBe(15);
     // The triggers work again: a change updates the counts.
     w.sqlite.prepare("UPDATE applications SET status = 'completed' WHERE id = 'app-1'").run();
     expect(count("SELECT n FROM journal_counts WHERE status = 'completed'")).toBe(11);
@@ -215,10 +252,14 @@ describe('snapshot', () => {
 
   it('gets the journal triggers back at the next start after a process died in a bulk snapshot', () => {
     suspendJournalTriggers(w.sqlite);
-    expect(count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'")).toBe(0);
+    expect(
+      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
+    ).toBe(0);
     expect(count("SELECT count(*) FROM settings WHERE key = 'sync.suspendedJournalTriggers'")).toBe(1);
     expect(resumeJournalTriggers(w.sqlite)).toBe(true);
-    expect(count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'")).toBe(3);
+    expect(
+      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
+    ).toBe(3);
     expect(resumeJournalTriggers(w.sqlite)).toBe(false);
   });
 });

@@ -7,6 +7,9 @@
  * so a snapshot cut anywhere before is started again (its rows are upserts:
  * taking them twice changes nothing).
  *
+ * A cursor the server refuses as ahead of it (409 conflict: the server was
+ * restored from a backup) is dropped and the partition taken again by snapshot.
+ *
  * A large snapshot (the initial pull of an office) loads with the journal's
  * per-row triggers off and rebuilds its full-text index once at the end
  * (main/journal/rebuild.ts): the triggers cost several times the insert. The
@@ -14,7 +17,7 @@
  * that dies meanwhile gets them back (with the rebuild) at the next start.
  */
 import type Database from 'better-sqlite3';
-import { MAX_PULL_LIMIT, type FeedRow } from '../../server/src/protocol.js';
+import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer } from '../../server/src/protocol.js';
 import { rebuildJournalIndex } from '../journal/rebuild.js';
 import { addStats, emptyStats, type ApplyStats, type FeedApplier } from './apply.js';
 import { SyncError, SyncStopped, type SyncClient } from './client.js';
@@ -72,21 +75,38 @@ export async function pullPartition(o: PullOptions, partition: string): Promise<
     await snapshotPartition(o, partition, summary);
   }
   const limit = Math.min(Math.max(1, o.pageSize ?? 1000), MAX_PULL_LIMIT);
+  let resnapshot = !summary.snapshot;
   for (;;) {
     if (o.shouldStop?.()) throw new SyncStopped();
     const before = stateOf(o.sqlite, partition);
-    const page = await o.credentials.authorized((token) => o.client.pull(token, partition, before.cursor, limit));
+    let page: PullAnswer;
+    try {
+      page = await o.credentials.authorized((token) => o.client.pull(token, partition, before.cursor, limit));
+    } catch (e) {
+      // 409 conflict: the cursor is ahead of the server (it was restored from a backup). Take a snapshot again.
+      if (!(e instanceof SyncError) || e.details.code !== 'conflict' || !resnapshot) throw e;
+      resnapshot = false;
+      forgetVersions(o.sqlite, partition);
+      summary.snapshot = true;
+      await snapshotPartition(o, partition, summary);
+      continue;
+    }
     if (page.partition !== partition) throw new SyncError('malformed', `asked for ${partition}, got ${page.partition}`);
-    if (page.rows.some((r) => r.version > page.version)) throw new SyncError('malformed', 'a page row above its version');
-    const stats = o.sqlite.transaction(() => {
-      const now = o.now();
-      const applied = o.applier.applyRows(partition, page.rows, page.version, before.version ?? 0);
-      o.sqlite
-        .prepare('UPDATE sync_state SET cursor = ?, version = max(coalesce(version, 0), ?), last_pull_at = ? WHERE partition = ?')
-        .run(page.cursor, page.version, now, partition);
-      if (page.rows.length > 0) addStats(applied, o.applier.releaseDeferred());
-      return applied;
-    }).immediate();
+    if (page.rows.some((r) => r.version > page.version))
+      throw new SyncError('malformed', 'a page row above its version');
+    const stats = o.sqlite
+      .transaction(() => {
+        const now = o.now();
+        const applied = o.applier.applyRows(partition, page.rows, page.version, before.version ?? 0);
+        o.sqlite
+          .prepare(
+            'UPDATE sync_state SET cursor = ?, version = max(coalesce(version, 0), ?), last_pull_at = ? WHERE partition = ?',
+          )
+          .run(page.cursor, page.version, now, partition);
+        if (page.rows.length > 0) addStats(applied, o.applier.releaseDeferred());
+        return applied;
+      })
+      .immediate();
     summary.pages += 1;
     summary.rows += page.rows.length;
     addStats(summary.stats, stats);
@@ -95,6 +115,37 @@ export async function pullPartition(o: PullOptions, partition: string): Promise<
     if (!page.hasMore || page.rows.length === 0) break;
   }
   return summary;
+}
+
+/**
+ * The server's versions of a partition as this workstation knows them, all
+ * dropped (one transaction): its numbering went back (a restore), so a local
+ * version must not make the server's next rows look stale, and a sent change
+ * must not hold rows back for a version that means something else now.
+ */
+export function forgetVersions(sqlite: Database.Database, partition: string): void {
+  sqlite.transaction(() => {
+    sqlite.prepare('UPDATE sync_state SET cursor = NULL, version = NULL WHERE partition = ?').run(partition);
+    if (partition.startsWith('provider:')) {
+      const provider = partition.slice('provider:'.length);
+      sqlite.prepare('UPDATE applications SET server_version = NULL WHERE provider_id = ?').run(provider);
+      sqlite
+        .prepare(
+          'UPDATE server_events SET server_version = 0 WHERE application_id IN (SELECT id FROM applications WHERE provider_id = ?)',
+        )
+        .run(provider);
+      sqlite
+        .prepare(
+          `UPDATE outbox SET server_version = NULL WHERE state <> 'pending' AND (entity = 'signature'
+             OR (entity = 'application' AND entity_id IN (SELECT id FROM applications WHERE provider_id = ?)))`,
+        )
+        .run(provider);
+    } else {
+      sqlite.prepare('UPDATE sync_calendars SET server_version = 0').run();
+      sqlite.prepare('UPDATE sync_crls SET server_version = 0').run();
+      sqlite.prepare("UPDATE outbox SET server_version = NULL WHERE state <> 'pending' AND entity = 'user'").run();
+    }
+  })();
 }
 
 /**
@@ -110,6 +161,7 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
   let received = 0;
   let total: number | null = null;
   let bulk = false;
+  let cacheBefore: number | null = null;
   const stats = emptyStats();
 
   const flush = (end: { cursor: string; version: number } | null) => {
@@ -121,7 +173,9 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
         if (end) {
           if (bulk) resumeJournalTriggers(o.sqlite);
           o.sqlite
-            .prepare('UPDATE sync_state SET cursor = ?, version = ?, snapshot_at = ?, last_pull_at = ? WHERE partition = ?')
+            .prepare(
+              'UPDATE sync_state SET cursor = ?, version = ?, snapshot_at = ?, last_pull_at = ? WHERE partition = ?',
+            )
             .run(end.cursor, end.version, o.now(), o.now(), partition);
           addStats(stats, o.applier.releaseDeferred());
         }
@@ -136,13 +190,17 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
         if (o.shouldStop?.()) throw new SyncStopped();
         switch (line.kind) {
           case 'header':
-            if (line.partition !== partition) throw new SyncError('malformed', `asked for ${partition}, got ${line.partition}`);
+            if (line.partition !== partition)
+              throw new SyncError('malformed', `asked for ${partition}, got ${line.partition}`);
             total = line.rows;
             received = 0;
             batch = [];
             if (total >= threshold && !bulk) {
               suspendJournalTriggers(o.sqlite, o.now);
               bulk = true;
+              // A larger page cache while the indexes of many new rows are written (restored after).
+              cacheBefore = o.sqlite.pragma('cache_size', { simple: true }) as number;
+              o.sqlite.pragma(`cache_size = ${BULK_CACHE_KIB}`);
             }
             o.onProgress?.({ phase: 'snapshot', partition, done: 0, total });
             return;
@@ -165,6 +223,7 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
   } finally {
     // A cut snapshot: the triggers come back now (with the rebuild), not only at the next start.
     if (bulk) resumeJournalTriggers(o.sqlite);
+    if (cacheBefore !== null) o.sqlite.pragma(`cache_size = ${cacheBefore}`);
   }
   if (summary) {
     summary.rows += received;
@@ -174,6 +233,8 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
 }
 
 const SUSPENDED = 'sync.suspendedJournalTriggers';
+/** SQLite's page cache during a bulk snapshot: 16 MiB (negative: KiB). */
+const BULK_CACHE_KIB = -16_384;
 
 /** Drops the journal's triggers on `applications`, keeping their SQL in the settings (one transaction). */
 export function suspendJournalTriggers(sqlite: Database.Database, now: () => number = Date.now): void {
@@ -201,7 +262,8 @@ export function suspendJournalTriggers(sqlite: Database.Database, now: () => num
  */
 export function resumeJournalTriggers(sqlite: Database.Database): boolean {
   return sqlite.transaction(() => {
-    const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(SUSPENDED) as string | undefined;
+    const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(SUSPENDED) as
+      string | undefined;
     if (kept === undefined) return false;
     const triggers = JSON.parse(kept) as { name: string; sql: string }[];
     rebuildJournalIndex(sqlite);

@@ -7,11 +7,12 @@
  * The seq the server sees (`device_seq`) is not the outbox's own `seq`:
  * rows written before enrolment, or changes the server already counted
  * under an earlier numbering, must still reach it as 1, 2, 3… without gaps.
- * So a row gets its device_seq when it is first put in a batch, in the same
- * transaction that counts the attempt, as the next number of the current
- * numbering epoch (sync_device.epoch; the first is seq_base + 1). A crash
- * after that transaction sends the same numbers again: the server answers
- * what it has as duplicates, never a gap, never twice.
+ * So a row gets its device_seq when it is first put in a batch (one
+ * transaction), as the next number of the current numbering epoch
+ * (sync_device.epoch; the first is seq_base + 1), and keeps it. A crash
+ * after that sends the same numbers again: the server answers what it has
+ * as duplicates, never a gap, never twice. Each sending is counted
+ * (`attempts`) before the request leaves.
  *
  * When the server's count and ours part:
  * - 409 gap with expectedSeq below the batch: the server lost changes it had
@@ -29,7 +30,13 @@
  *   (answer lost) is always on a later attempt.
  */
 import type Database from 'better-sqlite3';
-import { change as changeSchema, MAX_PUSH_BATCH, PROTOCOL_VERSION, type Change, type PushAnswer } from '../../server/src/protocol.js';
+import {
+  change as changeSchema,
+  MAX_PUSH_BATCH,
+  PROTOCOL_VERSION,
+  type Change,
+  type PushAnswer,
+} from '../../server/src/protocol.js';
 import type { FeedApplier } from './apply.js';
 import { SyncError, type SyncClient } from './client.js';
 import type { DeviceCredentials, Enrolment } from './credentials.js';
@@ -98,7 +105,9 @@ export async function pushPending(o: PushOptions): Promise<PushSummary> {
     let answer: PushAnswer;
     try {
       answer = await o.credentials.authorized((token) =>
-        o.client.push(token, { deviceId: device.deviceId, protocolVersion: PROTOCOL_VERSION, changes: batch }),
+        o.client.push(token, { deviceId: device.deviceId, protocolVersion: PROTOCOL_VERSION, changes: batch }, () =>
+          countAttempt(o.sqlite, device.epoch, batch),
+        ),
       );
     } catch (e) {
       if (!(e instanceof SyncError) || e.kind !== 'gap' || recoveries >= 3) throw e;
@@ -117,22 +126,24 @@ export async function pushPending(o: PushOptions): Promise<PushSummary> {
       throw new SyncError('malformed', `the push answer settled none of seq ${batch[0]!.seq}…${batch.at(-1)!.seq}`);
     }
     // Resending after a gap: on past what this answer covered while earlier rows remain.
-    resendFrom = resendFrom !== null && hasRowsFrom(o.sqlite, device.epoch, answer.lastSeq + 1) ? answer.lastSeq + 1 : null;
+    resendFrom =
+      resendFrom !== null && hasRowsFrom(o.sqlite, device.epoch, answer.lastSeq + 1) ? answer.lastSeq + 1 : null;
   }
   return summary;
 }
 
 function hasRowsFrom(sqlite: Database.Database, epoch: number, from: number): boolean {
   return (
-    sqlite.prepare("SELECT 1 FROM outbox WHERE epoch = ? AND device_seq >= ? AND state <> 'pending' LIMIT 1").get(epoch, from) !==
-    undefined
+    sqlite
+      .prepare("SELECT 1 FROM outbox WHERE epoch = ? AND device_seq >= ? AND state <> 'pending' LIMIT 1")
+      .get(epoch, from) !== undefined
   );
 }
 
 /**
  * The next batch, in one transaction: rows already numbered and not yet
  * acknowledged (or, after a gap, every row from `resendFrom`), then pending
- * rows numbered now. Each row's attempt is counted before it leaves. A row
+ * rows numbered now. A row
  * that cannot go as a protocol change (its JSON broken, over the size limit)
  * is marked rejected here, before it takes a number.
  */
@@ -176,7 +187,9 @@ export function prepareBatch(
         if (changes.length === 0 || changes.at(-1)!.seq === top) {
           let next = top + 1;
           const fresh = sqlite
-            .prepare(`SELECT ${COLUMNS} FROM outbox WHERE state = 'pending' AND device_seq IS NULL ORDER BY seq LIMIT ?`)
+            .prepare(
+              `SELECT ${COLUMNS} FROM outbox WHERE state = 'pending' AND device_seq IS NULL ORDER BY seq LIMIT ?`,
+            )
             .all(limit - changes.length) as OutboxRow[];
           const number = sqlite.prepare('UPDATE outbox SET device_seq = ?, epoch = ? WHERE seq = ?');
           const refuse = sqlite.prepare(
@@ -197,14 +210,21 @@ export function prepareBatch(
           }
         }
       }
-      if (changes.length > 0) {
-        sqlite
-          .prepare('UPDATE outbox SET attempts = attempts + 1 WHERE epoch = ? AND device_seq BETWEEN ? AND ?')
-          .run(device.epoch, changes[0]!.seq, changes.at(-1)!.seq);
-      }
       return changes;
     })
     .immediate();
+}
+
+/**
+ * Counts one more sending of the batch's rows, committed before the request
+ * leaves (every sending: after a 401, and the client's once-more after a
+ * dropped connection, too): a row answered 'duplicate' on its first sending
+ * cannot have reached the server before.
+ */
+function countAttempt(sqlite: Database.Database, epoch: number, batch: readonly Change[]): void {
+  sqlite
+    .prepare('UPDATE outbox SET attempts = attempts + 1 WHERE epoch = ? AND device_seq BETWEEN ? AND ?')
+    .run(epoch, batch[0]!.seq, batch.at(-1)!.seq);
 }
 
 type Converted = { ok: true; change: Change; bytes: number } | { ok: false; problem: string };
@@ -229,7 +249,10 @@ function toChange(row: OutboxRow, seq: number): Converted {
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, problem: `local: the change does not fit the protocol (${issue?.path.join('.')}: ${issue?.message})` };
+    return {
+      ok: false,
+      problem: `local: the change does not fit the protocol (${issue?.path.join('.')}: ${issue?.message})`,
+    };
   }
   const bytes = Buffer.byteLength(row.payload) + (row.signature?.length ?? 0) + 300;
   if (bytes > MAX_PUSH_BYTES) return { ok: false, problem: `local: the change is ${bytes} bytes, over the limit` };
@@ -295,7 +318,9 @@ function applyAnswer(o: PushOptions, device: Enrolment, batch: readonly Change[]
       if (conflict) {
         renumber(o.sqlite, device, answer.lastSeq);
         out.renumbered = true;
-        o.log?.(`push: the server's seq ${answer.lastSeq} is past this device's numbering; pending changes numbered again`);
+        o.log?.(
+          `push: the server's seq ${answer.lastSeq} is past this device's numbering; pending changes numbered again`,
+        );
       }
       o.sqlite.prepare('UPDATE sync_state SET last_push_at = ?').run(now);
       o.applier.releaseDeferred();
@@ -319,7 +344,9 @@ function onGap(o: PushOptions, device: Enrolment, first: number, expected: numbe
       .get(device.epoch, expected, first) as { n: number }
   ).n;
   if (have === first - expected) {
-    o.log?.(`push: the server expects seq ${expected} (lost ${first - expected} acknowledged changes): sending them again`);
+    o.log?.(
+      `push: the server expects seq ${expected} (lost ${first - expected} acknowledged changes): sending them again`,
+    );
     return expected;
   }
   o.sqlite.transaction(() => renumber(o.sqlite, device, expected - 1)).immediate();

@@ -45,7 +45,12 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     sqlite: database.sqlite,
     dataDir: dir,
   });
-  const service = new WorkflowService({ sqlite: database.sqlite, services: SERVICES, calendar: weekendOnlyCalendar(), now });
+  const service = new WorkflowService({
+    sqlite: database.sqlite,
+    services: SERVICES,
+    calendar: weekendOnlyCalendar(),
+    now,
+  });
   return {
     dir,
     database,
@@ -126,7 +131,8 @@ export function applicationOf(
       `SELECT status, responsible_user_id AS responsible, version, server_version AS serverVersion
          FROM applications WHERE id = ?`,
     )
-    .get(id) as { status: string; responsible: string | null; version: number; serverVersion: number | null } | undefined;
+    .get(id) as
+    { status: string; responsible: string | null; version: number; serverVersion: number | null } | undefined;
 }
 
 /** Polls `check` until it is true or `ms` pass. */

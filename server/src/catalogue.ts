@@ -44,7 +44,9 @@ export async function syncReference(sql: Sql, resourcesDir = RESOURCES_DIR): Pro
     )) {
       stored.set(`service:${r.code}`, canonicalJson({ version: r.version, definition: r.definition }));
     }
-    for (const r of await tx.query<{ year: number; definition: unknown }>('SELECT year, definition FROM calendars FOR UPDATE')) {
+    for (const r of await tx.query<{ year: number; definition: unknown }>(
+      'SELECT year, definition FROM calendars FOR UPDATE',
+    )) {
       stored.set(`calendar:${r.year}`, canonicalJson(r.definition));
     }
     const rows: FeedWrite[] = [];
@@ -57,7 +59,12 @@ export async function syncReference(sql: Sql, resourcesDir = RESOURCES_DIR): Pro
          ON CONFLICT (code) DO UPDATE SET version = EXCLUDED.version, definition = EXCLUDED.definition`,
         [s.code, s.version, JSON.stringify(definition)],
       );
-      rows.push({ entity: 'service', id: s.code, op: 'upsert', data: { code: s.code, version: s.version, definition } });
+      rows.push({
+        entity: 'service',
+        id: s.code,
+        op: 'upsert',
+        data: { code: s.code, version: s.version, definition },
+      });
     }
     for (const { data } of calendars.files) {
       const definition: unknown = JSON.parse(JSON.stringify(data));

@@ -33,7 +33,10 @@ export function partitionsOf(providerId: string): string[] {
 /** The token key of this database: created by the first instance that needs it, read by every other. */
 export async function tokenKey(sql: Sql, now: number): Promise<Buffer> {
   const db = orm(sql);
-  await db.insert(serverKeys).values({ id: TOKEN_KEY_ID, secret: randomBytes(32), createdAt: now }).onConflictDoNothing();
+  await db
+    .insert(serverKeys)
+    .values({ id: TOKEN_KEY_ID, secret: randomBytes(32), createdAt: now })
+    .onConflictDoNothing();
   const [row] = await db.select({ secret: serverKeys.secret }).from(serverKeys).where(eq(serverKeys.id, TOKEN_KEY_ID));
   if (!row) throw new Error('no token key');
   return row.secret;
@@ -172,9 +175,9 @@ export async function authenticate(
 
 /** Revokes a device: its tokens and its secret stop working at once. Returns whether it was enrolled and not yet revoked. */
 export async function revokeDevice(sql: Sql, deviceId: string, now: number): Promise<boolean> {
-  const rows = await sql.query(
-    'UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-    [deviceId, now],
-  );
+  const rows = await sql.query('UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [
+    deviceId,
+    now,
+  ]);
   return rows.length > 0;
 }

@@ -34,10 +34,10 @@ export async function upsertStaff(sql: Sql, p: StaffPosition): Promise<number> {
 /** Removes a position from the staff list; its feed row becomes a tombstone. Null when there was none. */
 export async function removeStaff(sql: Sql, providerId: string, userId: string): Promise<number | null> {
   return sql.tx(async (tx) => {
-    const removed = await tx.query('DELETE FROM provider_staff WHERE provider_id = $1 AND user_id = $2 RETURNING user_id', [
-      providerId,
-      userId,
-    ]);
+    const removed = await tx.query(
+      'DELETE FROM provider_staff WHERE provider_id = $1 AND user_id = $2 RETURNING user_id',
+      [providerId, userId],
+    );
     if (removed.length === 0) return null;
     const version = await bump(tx, GLOBAL_PARTITION);
     await writeFeed(tx, GLOBAL_PARTITION, 'staff', staffFeedId(providerId, userId), 'delete', null, version);

@@ -128,3 +128,89 @@ export async function partitionVersion(sql: Sql, partition: string): Promise<num
   ]);
   return row ? Number(row.version) : 0;
 }
+
+interface Buffered extends FeedWrite {
+  partition: string;
+  ticket: number;
+}
+
+/**
+ * Feed rows of one transaction, written at its end: what a push of many
+ * changes writes. Each row gets a ticket when queued (the order of the
+ * writes); `flush` takes the versions, one `bump` per partition just before
+ * the commit (so the partition's lock is held only for the flush), gives
+ * them in ticket order, writes the rows in one statement and sets the
+ * `server_version` of the applications written.
+ *
+ * A row written twice in the transaction is written once, in its latest
+ * state: the version of an earlier ticket for it is the later one's (it
+ * holds that earlier state too).
+ */
+export class FeedBuffer {
+  private readonly rows = new Map<string, Buffered>();
+  private readonly keyOf: string[] = [];
+  private readonly applications = new Map<string, number>();
+  private versions: Map<string, number> | null = null;
+
+  /** Queues a row; its ticket. */
+  write(partition: string, row: FeedWrite): number {
+    if (this.versions) throw new Error('FeedBuffer: written after flush');
+    const key = `${partition}\0${row.entity}\0${row.id}`;
+    const ticket = this.keyOf.length;
+    this.keyOf.push(key);
+    this.rows.delete(key); // re-inserted last: Map order is ticket order
+    this.rows.set(key, { ...row, partition, ticket });
+    return ticket;
+  }
+
+  /** The next ticket `write` will give (tickets from here on belong to what is written next). */
+  get mark(): number {
+    return this.keyOf.length;
+  }
+
+  /** Sets the application's `server_version` to the version of `ticket` at flush. */
+  applicationAt(applicationId: string, ticket: number): void {
+    this.applications.set(applicationId, ticket);
+  }
+
+  /** Versions taken, rows and application versions written. */
+  async flush(sql: Sql): Promise<void> {
+    mustBeInTransaction(sql, 'FeedBuffer.flush');
+    const rows = [...this.rows.values()];
+    const counts = new Map<string, number>();
+    for (const r of rows) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
+    const last = await bumpAll(sql, counts);
+    const next = new Map([...last].map(([p, v]) => [p, v - counts.get(p)! + 1]));
+    const versions = new Map<string, number>();
+    const written = rows.map((r) => {
+      const version = next.get(r.partition)!;
+      next.set(r.partition, version + 1);
+      versions.set(`${r.partition}\0${r.entity}\0${r.id}`, version);
+      return { ...r, version };
+    });
+    await writeFeedRows(sql, written);
+    this.versions = versions;
+    if (this.applications.size > 0) {
+      await sql.query(
+        `UPDATE applications a SET server_version = r.v
+           FROM jsonb_to_recordset($1::jsonb) AS r(id text, v bigint) WHERE a.id = r.id`,
+        [JSON.stringify([...this.applications].map(([id, ticket]) => ({ id, v: this.version(ticket) })))],
+      );
+    }
+  }
+
+  /** The version that holds what `ticket` wrote (after flush). */
+  version(ticket: number): number {
+    const key = this.keyOf[ticket];
+    const v = key === undefined ? undefined : this.versions?.get(key);
+    if (v === undefined) throw new Error(`FeedBuffer: no version for ticket ${ticket}`);
+    return v;
+  }
+
+  /** The highest version among tickets `from` … `to - 1`, or null when there are none. */
+  highest(from: number, to: number): number | null {
+    let out: number | null = null;
+    for (let t = from; t < to; t++) out = Math.max(out ?? 0, this.version(t));
+    return out;
+  }
+}

@@ -81,7 +81,11 @@ export async function readJson<T>(req: IncomingMessage, schema: ZodType<T>, limi
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new HttpError(400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new HttpError(
+      400,
+      'bad_request',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   }
   return parsed.data;
 }

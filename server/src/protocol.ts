@@ -38,7 +38,10 @@ export const providerPartition = (providerId: string) => `provider:${providerId}
 
 const id = z.string().min(1).max(200);
 const time = z.number().int().nonnegative();
-const base64 = z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const base64 = z
+  .string()
+  .max(64 * 1024 * 1024)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/);
 const json: z.ZodType<unknown> = z.unknown();
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -98,7 +101,11 @@ export const enrolAnswer = z.strictObject({
 
 /** POST /v1/devices/token: a short-lived access token for the device's calls. */
 export const tokenRequest = z.strictObject({ deviceId: z.uuid(), deviceSecret: z.string().min(32).max(200) });
-export const tokenAnswer = z.strictObject({ accessToken: z.string().min(16).max(2000), expiresAt: time, serverTime: time });
+export const tokenAnswer = z.strictObject({
+  accessToken: z.string().min(16).max(2000),
+  expiresAt: time,
+  serverTime: time,
+});
 
 // ---------------------------------------------------------------------------
 // Login (main/auth/online.ts is the workstation's side)
@@ -138,7 +145,10 @@ export const directoryUser = z.strictObject({
   blocked: z.boolean(),
   mustChangePassword: z.boolean(),
   roles: z.array(
-    z.strictObject({ role: z.enum(['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin']), providerId: z.string() }),
+    z.strictObject({
+      role: z.enum(['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin']),
+      providerId: z.string(),
+    }),
   ),
 });
 export type DirectoryUserWire = z.infer<typeof directoryUser>;
@@ -147,7 +157,14 @@ export const checkAnswer = z.discriminatedUnion('ok', [
   z.strictObject({ ok: z.literal(true), user: directoryUser, serverTime: time }),
   z.strictObject({
     ok: z.literal(false),
-    reason: z.enum(['wrongLoginOrPassword', 'userNotFound', 'userBlocked', 'challengeExpired', 'signatureInvalid', 'certificateRejected']),
+    reason: z.enum([
+      'wrongLoginOrPassword',
+      'userNotFound',
+      'userBlocked',
+      'challengeExpired',
+      'signatureInvalid',
+      'certificateRejected',
+    ]),
     /** For certificateRejected: the signer's error code (expired, revoked, notAuthKey, untrusted…). */
     detail: z.string().optional(),
     serverTime: time,
@@ -293,7 +310,12 @@ export type PullAnswer = z.infer<typeof pullAnswer>;
  * an incomplete snapshot: the workstation starts it again.
  */
 export const snapshotLine = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('header'), partition: z.string(), rows: z.number().int().nonnegative(), serverTime: time }),
+  z.strictObject({
+    kind: z.literal('header'),
+    partition: z.string(),
+    rows: z.number().int().nonnegative(),
+    serverTime: time,
+  }),
   z.strictObject({ kind: z.literal('row'), row: feedRow }),
   z.strictObject({
     kind: z.literal('end'),
@@ -307,7 +329,14 @@ export type SnapshotLine = z.infer<typeof snapshotLine>;
 // ---------------------------------------------------------------------------
 // Row shapes of the feed's `data` (the workstation validates each before it writes)
 
-const status = z.enum(['received', 'in_processing', 'on_signing', 'completed', 'external_processing', 'completed_with_error']);
+const status = z.enum([
+  'received',
+  'in_processing',
+  'on_signing',
+  'completed',
+  'external_processing',
+  'completed_with_error',
+]);
 const decision = z.enum(['none', 'positive', 'negative']);
 
 export const applicationData = z.strictObject({
@@ -380,7 +409,12 @@ export const providerData = z.strictObject({
   localityRu: z.string(),
   localityEn: z.string(),
 });
-export const regionData = z.strictObject({ kato: z.string(), nameKk: z.string(), nameRu: z.string(), nameEn: z.string() });
+export const regionData = z.strictObject({
+  kato: z.string(),
+  nameKk: z.string(),
+  nameRu: z.string(),
+  nameEn: z.string(),
+});
 export const staffData = z.strictObject({
   providerId: id,
   userId: id,
@@ -512,7 +546,11 @@ export const userProfilePayload = z.looseObject({
 });
 
 /** user.passwordChange: main/auth/service.ts (the scrypt hash, never the password). */
-export const passwordChangePayload = z.looseObject({ userId: id, passwordHash: z.string().max(400), changedAt: time.optional() });
+export const passwordChangePayload = z.looseObject({
+  userId: id,
+  passwordHash: z.string().max(400),
+  changedAt: time.optional(),
+});
 
 /** user.setRoles: main/auth/admin.ts (the user's whole set of roles after the change). */
 export const setRolesPayload = z.looseObject({
@@ -543,7 +581,14 @@ export const blockPayload = z.looseObject({ userId: id, by: id });
 //                                         a mismatch is 422 digest_mismatch and the upload starts over
 // GET  /v1/attachments/:sha256/content -> the bytes (Range: bytes=a-b honoured), once complete
 
-export const attachmentStart = z.strictObject({ size: z.number().int().positive().max(512 * 1024 * 1024), mime: z.string().min(1).max(200) });
+export const attachmentStart = z.strictObject({
+  size: z
+    .number()
+    .int()
+    .positive()
+    .max(512 * 1024 * 1024),
+  mime: z.string().min(1).max(200),
+});
 export const attachmentStatus = z.strictObject({
   sha256: sha256Hex,
   size: z.number().int().nonnegative(),

@@ -44,7 +44,8 @@ export function decodeCursor(cursor: string, partition: string): number {
 /** The partition asked for, if the device may read it (403 otherwise). */
 export function readablePartition(device: DeviceIdentity, partition: string | null): string {
   if (!partition) throw new HttpError(400, 'bad_request', 'partition is required');
-  if (!device.partitions.includes(partition)) throw new HttpError(403, 'forbidden', `partition ${partition} is not this device's`);
+  if (!device.partitions.includes(partition))
+    throw new HttpError(403, 'forbidden', `partition ${partition} is not this device's`);
   return partition;
 }
 
@@ -141,7 +142,10 @@ export async function snapshot(
     if (rows.length === 0) break;
     let text = '';
     for (const r of rows) {
-      text += line({ kind: 'row', row: { version: Number(r.version), entity: r.entity, id: r.id, op: 'upsert', data: r.data } });
+      text += line({
+        kind: 'row',
+        row: { version: Number(r.version), entity: r.entity, id: r.id, op: 'upsert', data: r.data },
+      });
     }
     count += rows.length;
     after = Number(rows[rows.length - 1]!.version);

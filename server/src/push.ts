@@ -1,9 +1,10 @@
 /**
  * Push: a device's changes applied exactly once, in its `seq` order.
  *
- * Each change runs in its own transaction that first locks the device's
- * row (SELECT … FOR UPDATE), so two deliveries of the same changes (a
- * retry, or the same batch sent to two server instances at once) take turns:
+ * The changes of a request are applied in one transaction that first locks
+ * the device's row (SELECT … FOR UPDATE), so two deliveries of the same
+ * changes (a retry, or the same batch sent to two server instances at once)
+ * take turns, and the second finds them done:
  *
  * - seq <= last_seq: done before, skipped ('duplicate'; the answer repeats
  *   what was recorded then);
@@ -14,16 +15,22 @@
  *
  * A business rejection (the application was reassigned meanwhile, the
  * status no longer allows the action…) is recorded the same way, with its
- * reason: last_seq moves on and the rest of the batch goes on. The effect of
- * a rejected change is undone to a savepoint first, so a rejection leaves
- * nothing behind but its record.
+ * reason: last_seq moves on and the rest of the batch goes on. Handlers
+ * check before they write (apply/common.ts OpHandler), so a rejected change
+ * has written nothing.
+ *
+ * When the batch's transaction fails (the database refuses a change's data,
+ * a deadlock with another writer), the request goes again one change per
+ * transaction: a change the database refuses is then rolled back alone and
+ * recorded as rejected `invalid` in the next transaction, so no change can
+ * wedge the queue.
  */
+import { sqlState, type Sql } from './db/sql.js';
+import { FeedBuffer } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
-import type { Sql } from './db/sql.js';
-import { sqlState } from './db/sql.js';
 import type { Change, PushAnswer, PushRequest, PushResult } from './protocol.js';
 import { addSignature, create, transition } from './apply/applications.js';
-import { Rejection, ServiceDefinitions, type ApplyContext, type OpHandler } from './apply/common.js';
+import { ApplyCache, Rejection, type OpHandler, type ServiceDefinitions } from './apply/common.js';
 import { block, passwordChange, passwordReset, profile, setRoles, unblock } from './apply/users.js';
 
 export interface PushConfig {
@@ -45,10 +52,10 @@ const OPS: Readonly<Record<string, OpHandler>> = {
   'user.block': block,
   'user.unblock': unblock,
   // A person discarded a change the server had rejected: recorded, nothing else.
-  'change.discard': () => Promise.resolve(null),
+  'change.discard': () => Promise.resolve(() => Promise.resolve()),
 };
 
-/** SQLSTATEs worth another try of the whole change: serialization failure, deadlock. */
+/** SQLSTATEs worth another try: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 3;
 
@@ -59,7 +66,10 @@ function dataError(err: unknown): boolean {
 }
 
 /** Checks a request's protocol: 426 protocol_unsupported when this server does not speak it. */
-export function checkProtocol(versions: { protocolVersion: number; minProtocolVersion: number }, version: number): void {
+export function checkProtocol(
+  versions: { protocolVersion: number; minProtocolVersion: number },
+  version: number,
+): void {
   if (version > versions.protocolVersion || version < versions.minProtocolVersion) {
     throw new HttpError(
       426,
@@ -70,91 +80,196 @@ export function checkProtocol(versions: { protocolVersion: number; minProtocolVe
   }
 }
 
-async function applyOne(ctx: ApplyContext, config: PushConfig): Promise<{ version: number | null } | Rejection> {
-  const { change } = ctx;
+/** The handler of a change, or the rejection that it has none here. */
+function handlerOf(change: Change, config: PushConfig): OpHandler {
   if (change.protocolVersion < config.minProtocolVersion || change.protocolVersion > config.protocolVersion) {
-    return new Rejection(
+    throw new Rejection(
       'schemaUnsupported',
       `the change is in protocol ${change.protocolVersion}; this server reads ${config.minProtocolVersion}–${config.protocolVersion}`,
     );
   }
   const handler = Object.hasOwn(OPS, change.op) ? OPS[change.op] : undefined;
-  if (!handler) return new Rejection('unknownOp', `unknown op ${change.op}`);
-  await ctx.sql.query('SAVEPOINT change_effect');
-  try {
-    const version = await handler(ctx);
-    await ctx.sql.query('RELEASE SAVEPOINT change_effect');
-    return { version };
-  } catch (err) {
-    if (!(err instanceof Rejection) && !dataError(err)) throw err;
-    await ctx.sql.query('ROLLBACK TO SAVEPOINT change_effect');
-    if (err instanceof Rejection) return err;
-    return new Rejection('invalid', `the change's data cannot be stored (${err instanceof Error ? err.message : 'error'})`);
-  }
+  if (!handler) throw new Rejection('unknownOp', `unknown op ${change.op}`);
+  return handler;
 }
 
-/** One change in its own transaction; a gap throws 409 `gap`. */
-async function pushOne(sql: Sql, device: DeviceIdentity, change: Change, config: PushConfig): Promise<PushResult> {
-  return sql.tx(async (tx) => {
-    const [d] = await tx.query<{ lastSeq: number; revokedAt: number | null }>(
-      'SELECT last_seq AS "lastSeq", revoked_at AS "revokedAt" FROM devices WHERE id = $1 FOR UPDATE',
-      [device.deviceId],
-    );
-    if (!d) throw new HttpError(401, 'unauthorized', 'unknown device');
-    if (d.revokedAt !== null) throw new HttpError(401, 'device_revoked', 'the device was revoked: enrol it again');
-    if (change.seq <= d.lastSeq) {
-      const [before] = await tx.query<{ serverVersion: number | null; reason: string | null; message: string | null }>(
-        `SELECT server_version AS "serverVersion", reason, message FROM device_changes WHERE device_id = $1 AND seq = $2`,
-        [device.deviceId, change.seq],
-      );
-      return {
-        seq: change.seq,
+/** Locks the device's row; its last seq. */
+async function lockDevice(tx: Sql, device: DeviceIdentity): Promise<number> {
+  const [d] = await tx.query<{ lastSeq: number; revokedAt: number | null }>(
+    'SELECT last_seq AS "lastSeq", revoked_at AS "revokedAt" FROM devices WHERE id = $1 FOR UPDATE',
+    [device.deviceId],
+  );
+  if (!d) throw new HttpError(401, 'unauthorized', 'unknown device');
+  if (d.revokedAt !== null) throw new HttpError(401, 'device_revoked', 'the device was revoked: enrol it again');
+  return d.lastSeq;
+}
+
+/** What was recorded for the device's seqs `from`…`to` (answers to duplicates). */
+async function recorded(tx: Sql, device: DeviceIdentity, from: number, to: number): Promise<Map<number, PushResult>> {
+  if (to < from) return new Map();
+  const rows = await tx.query<{
+    seq: number;
+    serverVersion: number | null;
+    reason: string | null;
+    message: string | null;
+  }>(
+    `SELECT seq, server_version AS "serverVersion", reason, message FROM device_changes
+      WHERE device_id = $1 AND seq BETWEEN $2 AND $3`,
+    [device.deviceId, from, to],
+  );
+  return new Map(
+    rows.map((r) => [
+      Number(r.seq),
+      {
+        seq: Number(r.seq),
         outcome: 'duplicate',
-        serverVersion: before?.serverVersion ?? null,
-        reason: before?.reason ?? null,
-        message: before?.message ?? null,
+        serverVersion: r.serverVersion,
+        reason: r.reason,
+        message: r.message,
+      },
+    ]),
+  );
+}
+
+/** A change's outcome before the feed's versions are known: tickets of its feed rows, or its rejection. */
+type Outcome = { change: Change; tickets: [number, number] } | { change: Change; rejected: Rejection };
+
+/** Records the outcomes and moves the device's last seq, in one statement; the answers. */
+async function record(
+  tx: Sql,
+  device: DeviceIdentity,
+  outcomes: Outcome[],
+  feed: FeedBuffer,
+  now: number,
+): Promise<PushResult[]> {
+  const results = outcomes.map((o): PushResult => {
+    if ('rejected' in o) {
+      return {
+        seq: o.change.seq,
+        outcome: 'rejected',
+        serverVersion: null,
+        reason: o.rejected.reason,
+        message: o.rejected.message,
       };
     }
-    if (change.seq > d.lastSeq + 1) {
-      throw new HttpError(409, 'gap', `expected seq ${d.lastSeq + 1}, got ${change.seq}`, { expectedSeq: d.lastSeq + 1 });
+    return {
+      seq: o.change.seq,
+      outcome: 'applied',
+      serverVersion: feed.highest(...o.tickets),
+      reason: null,
+      message: null,
+    };
+  });
+  const last = outcomes.at(-1);
+  if (!last) return results;
+  const rows = outcomes.map((o, i) => ({
+    seq: o.change.seq,
+    op: o.change.op,
+    entity: o.change.entity,
+    entity_id: o.change.entityId,
+    outcome: results[i]!.outcome,
+    reason: results[i]!.reason,
+    message: results[i]!.message,
+    server_version: results[i]!.serverVersion,
+    protocol_version: o.change.protocolVersion,
+    schema_version: o.change.schemaVersion,
+    created_at: o.change.createdAt,
+    // What the device sent, kept for the audit.
+    payload: storable(o.change.payload),
+  }));
+  await tx.query(
+    `WITH moved AS (UPDATE devices SET last_seq = $2, last_seen_at = $3 WHERE id = $1)
+     INSERT INTO device_changes (device_id, seq, op, entity, entity_id, outcome, reason, message, server_version,
+       protocol_version, schema_version, created_at, received_at, payload)
+     SELECT $1, seq, op, entity, entity_id, outcome, reason, message, server_version, protocol_version, schema_version,
+            created_at, $3, payload
+       FROM jsonb_to_recordset($4::jsonb) AS r(seq bigint, op text, entity text, entity_id text, outcome text,
+            reason text, message text, server_version bigint, protocol_version integer, schema_version integer,
+            created_at bigint, payload jsonb)`,
+    [device.deviceId, last.change.seq, now, JSON.stringify(rows)],
+  );
+  return results;
+}
+
+/**
+ * Applies `changes` (ascending, no gaps) in one transaction: duplicates
+ * answered as recorded, the rest applied or rejected, the feed written, the
+ * outcomes recorded. Any failure throws and nothing of the batch is kept.
+ */
+async function applyBatch(
+  sql: Sql,
+  device: DeviceIdentity,
+  changes: Change[],
+  config: PushConfig,
+): Promise<PushResult[]> {
+  return sql.tx(async (tx) => {
+    const lastSeq = await lockDevice(tx, device);
+    const first = changes[0]!.seq;
+    if (first > lastSeq + 1) {
+      throw new HttpError(409, 'gap', `expected seq ${lastSeq + 1}, got ${first}`, { expectedSeq: lastSeq + 1 });
     }
+    const duplicates = await recorded(tx, device, first, Math.min(lastSeq, changes.at(-1)!.seq));
     const now = config.now();
-    const outcome = await applyOne({ sql: tx, device, change, now, services: config.services }, config);
-    const rejected = outcome instanceof Rejection;
-    const version = rejected ? null : outcome.version;
-    await tx.query(
-      `INSERT INTO device_changes (device_id, seq, op, entity, entity_id, outcome, reason, message, server_version,
-         protocol_version, schema_version, created_at, received_at, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)`,
-      [
-        device.deviceId,
-        change.seq,
-        change.op,
-        change.entity,
-        change.entityId,
-        rejected ? 'rejected' : 'applied',
-        rejected ? outcome.reason : null,
-        rejected ? outcome.message : null,
-        version,
-        change.protocolVersion,
-        change.schemaVersion,
-        change.createdAt,
-        now,
-        // What the device sent, kept for the audit (a payload jsonb cannot hold is kept as its text).
-        storable(change.payload),
-      ],
-    );
-    await tx.query('UPDATE devices SET last_seq = $2, last_seen_at = $3 WHERE id = $1', [device.deviceId, change.seq, now]);
-    return rejected
-      ? { seq: change.seq, outcome: 'rejected', serverVersion: null, reason: outcome.reason, message: outcome.message }
-      : { seq: change.seq, outcome: 'applied', serverVersion: version, reason: null, message: null };
+    const feed = new FeedBuffer();
+    const cache = new ApplyCache(config.services);
+    const outcomes: Outcome[] = [];
+    for (const change of changes) {
+      if (change.seq <= lastSeq) continue;
+      let write;
+      try {
+        write = await handlerOf(change, config)({ sql: tx, device, change, now, feed, cache });
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        outcomes.push({ change, rejected: err });
+        continue;
+      }
+      const from = feed.mark;
+      await write();
+      outcomes.push({ change, tickets: [from, feed.mark] });
+    }
+    await feed.flush(tx);
+    const applied = new Map((await record(tx, device, outcomes, feed, now)).map((r) => [r.seq, r]));
+    const unrecorded = (seq: number): PushResult => ({
+      seq,
+      outcome: 'duplicate',
+      serverVersion: null,
+      reason: null,
+      message: null,
+    });
+    return changes.map((c) => duplicates.get(c.seq) ?? applied.get(c.seq) ?? unrecorded(c.seq));
   });
 }
 
-function storable(payload: unknown): string {
+/** One change in its own transaction; data the database refuses is recorded as rejected in the next one. */
+async function applyAlone(sql: Sql, device: DeviceIdentity, change: Change, config: PushConfig): Promise<PushResult> {
+  let refused: Rejection;
+  try {
+    const [result] = await applyBatch(sql, device, [change], config);
+    return result!;
+  } catch (err) {
+    if (!dataError(err)) throw err;
+    refused = new Rejection(
+      'invalid',
+      `the change's data cannot be stored (${err instanceof Error ? err.message : 'error'})`,
+    );
+  }
+  return sql.tx(async (tx) => {
+    // Locked again: meanwhile another delivery of the same change may have been recorded.
+    const lastSeq = await lockDevice(tx, device);
+    if (change.seq <= lastSeq) return (await recorded(tx, device, change.seq, change.seq)).get(change.seq)!;
+    if (change.seq > lastSeq + 1) {
+      throw new HttpError(409, 'gap', `expected seq ${lastSeq + 1}, got ${change.seq}`, { expectedSeq: lastSeq + 1 });
+    }
+    const feed = new FeedBuffer();
+    const [result] = await record(tx, device, [{ change, rejected: refused }], feed, config.now());
+    return result!;
+  });
+}
+
+/** A payload as jsonb can hold it: jsonb has no NUL character, so one with a NUL is kept as its text without them. */
+function storable(payload: unknown): unknown {
   const text = JSON.stringify(payload ?? null);
-  // jsonb holds no NUL character: such a payload is recorded as a JSON string of its text.
-  return text.includes('\\u0000') ? JSON.stringify(text.replace(/\\u0000/g, '')) : text;
+  return text.includes('\\u0000') ? text.replace(/\\u0000/g, '') : (payload ?? null);
 }
 
 async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -169,16 +284,27 @@ async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** POST /v1/push: the request's changes in order; 409 gap, 426 protocol_unsupported, 403 for another device's changes. */
-export async function push(sql: Sql, device: DeviceIdentity, req: PushRequest, config: PushConfig): Promise<PushAnswer> {
+export async function push(
+  sql: Sql,
+  device: DeviceIdentity,
+  req: PushRequest,
+  config: PushConfig,
+): Promise<PushAnswer> {
   checkProtocol(config, req.protocolVersion);
   if (req.deviceId !== device.deviceId) throw new HttpError(403, 'forbidden', 'changes of another device');
-  req.changes.forEach((c, i) => {
-    const first = req.changes[0]!.seq;
-    if (c.seq !== first + i) throw new HttpError(400, 'bad_request', 'changes must be in ascending seq without gaps');
-  });
-  const results: PushResult[] = [];
-  for (const change of req.changes) {
-    results.push(await withRetry(() => pushOne(sql, device, change, config)));
+  const first = req.changes[0]!.seq;
+  if (req.changes.some((c, i) => c.seq !== first + i)) {
+    throw new HttpError(400, 'bad_request', 'changes must be in ascending seq without gaps');
+  }
+  let results: PushResult[];
+  try {
+    results = await applyBatch(sql, device, req.changes, config);
+  } catch (err) {
+    const state = sqlState(err);
+    if (state === null || !(dataError(err) || RETRYABLE.has(state))) throw err;
+    // One change per transaction: the one the database refuses is rejected alone.
+    results = [];
+    for (const change of req.changes) results.push(await withRetry(() => applyAlone(sql, device, change, config)));
   }
   const [d] = await sql.query<{ lastSeq: number }>('SELECT last_seq AS "lastSeq" FROM devices WHERE id = $1', [
     device.deviceId,

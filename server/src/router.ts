@@ -19,7 +19,14 @@ export interface RouterOptions {
   log(line: string): void;
 }
 
-function errorAnswer(res: ServerResponse, status: number, code: string, now: number, message?: string, extra = {}): void {
+function errorAnswer(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  now: number,
+  message?: string,
+  extra = {},
+): void {
   if (res.headersSent) {
     // A streamed answer already started: cutting it is the only way to say it failed.
     res.destroy();
@@ -28,7 +35,11 @@ function errorAnswer(res: ServerResponse, status: number, code: string, now: num
   sendJson(res, status, { error: code, ...(message ? { message } : {}), ...extra, serverTime: now });
 }
 
-function find(routes: readonly Route[], method: string, path: string): { route: Route; params: Record<string, string> } | 'wrongMethod' | null {
+function find(
+  routes: readonly Route[],
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | 'wrongMethod' | null {
   let pathMatched = false;
   for (const route of routes) {
     const params = matchPattern(route.pattern, path);
@@ -64,9 +75,17 @@ export function createRouter(routes: readonly Route[], options: RouterOptions): 
       if (err instanceof HttpError) {
         errorAnswer(res, err.status, err.code, now, err.message === err.code ? undefined : err.message, err.extra);
       } else if (err instanceof z.ZodError) {
-        errorAnswer(res, 400, 'bad_request', now, err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        errorAnswer(
+          res,
+          400,
+          'bad_request',
+          now,
+          err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        );
       } else {
-        options.log(`${req.method} ${req.url?.split('?')[0]} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        options.log(
+          `${req.method} ${req.url?.split('?')[0]} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
         errorAnswer(res, 500, 'internal', now);
       }
       // The rest of an unread body is not wanted: let the socket go once the answer is out.

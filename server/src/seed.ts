@@ -47,7 +47,12 @@ const SEED_LOCK = 0x71797a73656564;
 type Row = Record<string, unknown>;
 
 /** `INSERT INTO table (cols) SELECT cols FROM jsonb_to_recordset($1)`: one statement for many rows. */
-async function insertRows(sql: Sql, table: string, columns: Record<string, string>, rows: readonly Row[]): Promise<void> {
+async function insertRows(
+  sql: Sql,
+  table: string,
+  columns: Record<string, string>,
+  rows: readonly Row[],
+): Promise<void> {
   if (rows.length === 0) return;
   const names = Object.keys(columns);
   const list = names.join(', ');
@@ -113,7 +118,12 @@ function generate(options: DemoSeedOptions, resourcesDir: string, now: number): 
 }
 
 /** Regions, providers, users with roles, staff: one transaction, their feed rows in the global partition. */
-async function copyDirectory(tx: Sql, sqlite: Database.Database, passwordHash: string, now: number): Promise<{ users: number; providers: number }> {
+async function copyDirectory(
+  tx: Sql,
+  sqlite: Database.Database,
+  passwordHash: string,
+  now: number,
+): Promise<{ users: number; providers: number }> {
   const regions = sqlite.prepare('SELECT kato, name_kk, name_ru, name_en FROM regions ORDER BY kato').all() as Row[];
   const providers = sqlite
     .prepare(
@@ -134,10 +144,14 @@ async function copyDirectory(tx: Sql, sqlite: Database.Database, passwordHash: s
     password_hash: passwordHash,
     updated_at: now,
   }));
-  const roles = sqlite.prepare('SELECT user_id, role, provider_id FROM user_roles ORDER BY user_id, role, provider_id').all() as Row[];
+  const roles = sqlite
+    .prepare('SELECT user_id, role, provider_id FROM user_roles ORDER BY user_id, role, provider_id')
+    .all() as Row[];
   const staff = (
     sqlite
-      .prepare('SELECT provider_id, user_id, position_kk, position_ru, active FROM provider_staff ORDER BY provider_id, user_id')
+      .prepare(
+        'SELECT provider_id, user_id, position_kk, position_ru, active FROM provider_staff ORDER BY provider_id, user_id',
+      )
       .all() as Row[]
   ).map((s): Row => ({ ...s, active: s.active === 1 }));
 
@@ -161,7 +175,12 @@ async function copyDirectory(tx: Sql, sqlite: Database.Database, passwordHash: s
     users,
   );
   await insertRows(tx, 'user_roles', text(['user_id', 'role', 'provider_id']), roles);
-  await insertRows(tx, 'provider_staff', { ...text(['provider_id', 'user_id', 'position_kk', 'position_ru']), active: 'boolean' }, staff);
+  await insertRows(
+    tx,
+    'provider_staff',
+    { ...text(['provider_id', 'user_id', 'position_kk', 'position_ru']), active: 'boolean' },
+    staff,
+  );
 
   const rolesOf = new Map<string, { role: string; providerId: string }[]>();
   for (const r of roles) {
@@ -232,9 +251,11 @@ async function copyDirectory(tx: Sql, sqlite: Database.Database, passwordHash: s
 }
 
 /**
- * One batch of applications with their events: each application's feed row
- * and its event's take consecutive versions of its provider's partition, the
- * application's `server_version` the event's (the higher).
+ * One batch of applications with their events: an application's events take
+ * consecutive versions of its provider's partition and the application the
+ * next one, which is its `server_version`. Each table is written with its
+ * feed rows in one statement: the feed's data is what the insert returns, in
+ * the wire shape (rows.ts columns).
  */
 async function copyApplications(tx: Sql, apps: Row[], events: Map<string, Row[]>): Promise<void> {
   const counts = new Map<string, number>();
@@ -246,40 +267,46 @@ async function copyApplications(tx: Sql, apps: Row[], events: Map<string, Row[]>
   const next = new Map([...last].map(([p, v]) => [p, v - counts.get(p)! + 1]));
   const appRows: Row[] = [];
   const eventRows: Row[] = [];
-  const versions: { partition: string; id: string; app: number; events: number[] }[] = [];
   for (const a of apps) {
     const partition = providerPartition(a.provider_id as string);
     let v = next.get(partition)!;
-    const own = events.get(a.id as string) ?? [];
-    const app = v++;
-    const evs = own.map(() => v++);
+    for (const e of events.get(a.id as string) ?? []) {
+      const payload = e.payload === null ? null : (JSON.parse(e.payload as string) as unknown);
+      eventRows.push({ ...e, payload, feed_partition: partition, feed_version: v++ });
+    }
+    appRows.push({ ...a, form_data: JSON.parse(a.form_data as string) as unknown, server_version: v++ });
     next.set(partition, v);
-    versions.push({ partition, id: a.id as string, app, events: evs });
-    appRows.push({ ...a, form_data: JSON.parse(a.form_data as string) as unknown, server_version: evs.at(-1) ?? app });
-    for (const e of own) eventRows.push({ ...e, payload: e.payload === null ? null : (JSON.parse(e.payload as string) as unknown) });
   }
-  await insertRows(tx, 'applications', APPLICATION_TYPES, appRows);
-  await insertRows(tx, 'application_events', EVENT_TYPES, eventRows);
-  // The feed's data is read back from the rows just written, in the wire shape (rows.ts columns).
-  const feed = versions.flatMap((x) => [
-    { p: x.partition, e: 'application', i: x.id, v: x.app, s: 0 },
-    ...x.events.map((v, k) => ({ p: x.partition, e: 'event', i: x.id, v, s: k + 1 })),
-  ]);
+  const recordset = (types: Record<string, string>) =>
+    Object.entries(types)
+      .map(([n, t]) => `${n} ${t}`)
+      .join(', ');
+  const appColumns = Object.keys(APPLICATION_TYPES).join(', ');
   await tx.query(
-    `INSERT INTO feed (partition, entity, id, version, op, data)
-     SELECT f.p, 'application', f.i, f.v, 'upsert', to_jsonb(a)
-       FROM jsonb_to_recordset($1::jsonb) AS f(p text, e text, i text, v bigint, s int)
-       JOIN (SELECT ${APPLICATION_COLUMNS} FROM applications) a ON a.id = f.i
-      WHERE f.e = 'application'`,
-    [JSON.stringify(feed.filter((f) => f.e === 'application'))],
+    `WITH ins AS (
+       INSERT INTO applications (${appColumns})
+       SELECT ${appColumns} FROM jsonb_to_recordset($1::jsonb) AS r(${recordset(APPLICATION_TYPES)})
+       RETURNING ${APPLICATION_COLUMNS}, server_version AS "feedVersion"
+     )
+     INSERT INTO feed (partition, entity, id, version, op, data)
+     SELECT 'provider:' || ins."providerId", 'application', ins.id, ins."feedVersion", 'upsert', to_jsonb(ins) - 'feedVersion'
+       FROM ins`,
+    [JSON.stringify(appRows)],
   );
+  if (eventRows.length === 0) return;
+  const eventColumns = Object.keys(EVENT_TYPES).join(', ');
   await tx.query(
-    `INSERT INTO feed (partition, entity, id, version, op, data)
-     SELECT f.p, 'event', f.i || ':' || f.s, f.v, 'upsert', to_jsonb(ev)
-       FROM jsonb_to_recordset($1::jsonb) AS f(p text, e text, i text, v bigint, s int)
-       JOIN (SELECT ${EVENT_COLUMNS} FROM application_events) ev ON ev."applicationId" = f.i AND ev.seq = f.s
-      WHERE f.e = 'event'`,
-    [JSON.stringify(feed.filter((f) => f.e === 'event'))],
+    `WITH src AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS r(${recordset(EVENT_TYPES)}, feed_partition text, feed_version bigint)
+     ), ins AS (
+       INSERT INTO application_events (${eventColumns}) SELECT ${eventColumns} FROM src
+       RETURNING ${EVENT_COLUMNS}
+     )
+     INSERT INTO feed (partition, entity, id, version, op, data)
+     SELECT src.feed_partition, 'event', ins."applicationId" || ':' || ins.seq, src.feed_version, 'upsert', to_jsonb(ins)
+       FROM ins JOIN src ON src.application_id = ins."applicationId" AND src.seq = ins.seq`,
+    [JSON.stringify(eventRows)],
   );
 }
 
@@ -314,7 +341,7 @@ export async function seedDemo(sql: Sql, options: DemoSeedOptions): Promise<Demo
         WHERE a.rowid > ? AND a.rowid <= ? ORDER BY e.application_id, e.seq`,
     );
     let done = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const from = after;
       const apps = (selectApps.all(from, batch) as Row[]).map(({ rid, ...a }) => {
         after = rid as number;

@@ -24,7 +24,7 @@ import { revokeDevice } from './devices.js';
 import { removeStaff } from './directory.js';
 import { bump, writeFeed } from './feed.js';
 import { decodeCursor, encodeCursor, snapshot } from './pull.js';
-import { type Change, type FeedRow, type PushResult, providerPartition, snapshotLine } from './protocol.js';
+import { type Change, FEED_DATA, type FeedRow, type PushResult, providerPartition, snapshotLine } from './protocol.js';
 import { startServer, type RunningServer } from './server.js';
 import { call, ok, TestClient, type EnrolledDevice } from './testing/client.js';
 import { requirePostgres, startPostgres, type TestPostgres } from './testing/postgres.js';
@@ -133,7 +133,14 @@ describe.each(backends)('the central server on $name', (backend) => {
 
   beforeAll(async () => {
     sql = await backend.open();
-    server = await startServer({ sql, seed: 'demo', demoApplications: APPLICATIONS, now: () => NOW, snapshotBatchRows: 7, log: () => {} });
+    server = await startServer({
+      sql,
+      seed: 'demo',
+      demoApplications: APPLICATIONS,
+      now: () => NOW,
+      snapshotBatchRows: 7,
+      log: () => {},
+    });
     client = new TestClient(server.url);
     [office, desk] = await Promise.all([
       openWorkstation({ applications: APPLICATIONS, now: NOW }),
@@ -239,17 +246,33 @@ describe.each(backends)('the central server on $name', (backend) => {
     expect(profile[0]?.outcome).toBe('applied');
     expect(await revokeDevice(sql, c.enrolled.deviceId, NOW)).toBe(true);
     expect((await client.pull(c.token, 'global')).body).toMatchObject({ error: 'device_revoked' });
-    expect((await client.token(c.enrolled.deviceId, c.enrolled.secret)).body).toMatchObject({ error: 'device_revoked' });
+    expect((await client.token(c.enrolled.deviceId, c.enrolled.secret)).body).toMatchObject({
+      error: 'device_revoked',
+    });
 
     const again = ok(
       await call(server.url, 'POST', '/v1/devices/enrol', enrolAnswer, {
-        body: { deviceId: c.enrolled.deviceId, name: 'again', providerId: EMPLOYMENT, login: 'admin.demo', password: 'Qyzmet2026', protocolVersion: 1 },
+        body: {
+          deviceId: c.enrolled.deviceId,
+          name: 'again',
+          providerId: EMPLOYMENT,
+          login: 'admin.demo',
+          password: 'Qyzmet2026',
+          protocolVersion: 1,
+        },
       }),
     );
     const token = ok(await client.token(c.enrolled.deviceId, again.deviceSecret)).accessToken;
     // The server kept its seq: the change sent before the revocation is a duplicate now.
-    const answer = ok(await client.push({ deviceId: c.enrolled.deviceId, token }, [{ ...userChange('change.discard', EXECUTOR_3, {}), seq: 1 }]));
-    expect(answer).toMatchObject({ lastSeq: 1, results: [{ seq: 1, outcome: 'duplicate', serverVersion: profile[0]!.serverVersion }] });
+    const answer = ok(
+      await client.push({ deviceId: c.enrolled.deviceId, token }, [
+        { ...userChange('change.discard', EXECUTOR_3, {}), seq: 1 },
+      ]),
+    );
+    expect(answer).toMatchObject({
+      lastSeq: 1,
+      results: [{ seq: 1, outcome: 'duplicate', serverVersion: profile[0]!.serverVersion }],
+    });
   }, 30_000);
 
   // --------------------------------------------------------------- push ---
@@ -263,11 +286,30 @@ describe.each(backends)('the central server on $name', (backend) => {
 
     const first = await a.push(changes);
     expect(first.map((r) => r.outcome)).toEqual(['applied', 'applied']);
-    expect(first[1]!.serverVersion).toBeGreaterThan(first[0]!.serverVersion!);
-    expect(await serverRow(id)).toMatchObject({ status: 'received', responsible: EXECUTOR, version: first[1]!.serverVersion });
+    // Both in one batch: the application's feed row is written once, in its state after both.
+    expect(first[0]!.serverVersion).toBeGreaterThan(0);
+    expect(first[1]!.serverVersion).toBeGreaterThanOrEqual(first[0]!.serverVersion!);
+    expect(await serverRow(id)).toMatchObject({
+      status: 'received',
+      responsible: EXECUTOR,
+      version: first[1]!.serverVersion,
+    });
 
     // The server's log of the application: its own hash chain, with the device and seq of each event.
-    const events = await sql.query<{ seq: number; at: number; actorUserId: string | null; action: string; fromStatus: null; toStatus: null; decision: null; comment: null; payload: null; prevHash: string; hash: string; deviceSeq: number }>(
+    const events = await sql.query<{
+      seq: number;
+      at: number;
+      actorUserId: string | null;
+      action: string;
+      fromStatus: null;
+      toStatus: null;
+      decision: null;
+      comment: null;
+      payload: null;
+      prevHash: string;
+      hash: string;
+      deviceSeq: number;
+    }>(
       `SELECT seq, at, actor_user_id AS "actorUserId", action, from_status AS "fromStatus", to_status AS "toStatus",
               decision, comment, payload, prev_hash AS "prevHash", hash, device_seq AS "deviceSeq"
          FROM application_events WHERE application_id = $1 ORDER BY seq`,
@@ -382,10 +424,32 @@ describe.each(backends)('the central server on $name', (backend) => {
       [id],
     );
     expect(events.map((e) => e.action)).toEqual(['received', 'assign', 'accept', ...Array(8).fill('save')]);
-    const [row] = await sql.query<{ comment: string }>(`SELECT form_data->>'executorComment' AS comment FROM applications WHERE id = $1`, [id]);
+    const [row] = await sql.query<{ comment: string }>(
+      `SELECT form_data->>'executorComment' AS comment FROM applications WHERE id = $1`,
+      [id],
+    );
     expect(row?.comment).toBe('note 8');
     const recorded = await deviceChanges(b.enrolled.deviceId);
     expect(recorded.filter((r) => r.seq >= changes[0]!.seq)).toHaveLength(9);
+  });
+
+  it('rejects alone a change whose data the database refuses, and applies the rest of its batch', async () => {
+    const good = office.intake({ providerId: EMPLOYMENT, serviceCode: SERVICE, clerkId: CLERK });
+    const bad = office.intake({ providerId: EMPLOYMENT, serviceCode: SERVICE, clerkId: CLERK });
+    const changes = a.next(office, sentA.at);
+    sentA.at = office.lastOutboxSeq();
+    // A NUL character: valid JSON, valid for the schema, but no PostgreSQL text column takes it.
+    const poisoned = changes.map((c) =>
+      c.entityId === bad ? { ...c, payload: { ...(c.payload as object), applicantName: 'Nul\u0000Name' } } : c,
+    );
+    const results = await a.push(poisoned);
+    expect(results.map((x) => [x.outcome, x.reason])).toEqual([
+      ['applied', null],
+      ['rejected', 'invalid'],
+    ]);
+    expect(await serverRow(good)).toMatchObject({ status: 'received' });
+    expect(await serverRow(bad)).toBeUndefined();
+    expect((await deviceChanges(a.enrolled.deviceId)).at(-1)).toMatchObject({ seq: a.seq, outcome: 'rejected' });
   });
 
   it('signs an application only with a signature it verifies, by the head who holds the certificate', async () => {
@@ -393,13 +457,32 @@ describe.each(backends)('the central server on $name', (backend) => {
     try {
       const pki = new TestPki(pkiDir);
       const [surname, firstName, patronymic] = DEMO_HEAD.fullName.toUpperCase().split(' ');
-      const cert = pki.issue({ name: 'head', surname: surname!, firstName: firstName!, patronymic: patronymic!, iin: DEMO_HEAD.iin, purpose: 'sign', roles: ['legalEntity', 'head'] });
+      const cert = pki.issue({
+        name: 'head',
+        surname: surname!,
+        firstName: firstName!,
+        patronymic: patronymic!,
+        iin: DEMO_HEAD.iin,
+        purpose: 'sign',
+        roles: ['legalEntity', 'head'],
+      });
       const key = softwareKey({ key: cert.keyPem, certificate: cert.certDer, label: DEMO_HEAD.fullName });
       const id = await assigned(EXECUTOR);
       let v = office.workflow.accept(id, 2, { id: EXECUTOR }).version;
-      v = office.workflow.save(id, v, { documentsCheck: 'complete', resultNumber: 'R-1', resultDate: '2026-05-20' }, { id: EXECUTOR }).version;
+      v = office.workflow.save(
+        id,
+        v,
+        { documentsCheck: 'complete', resultNumber: 'R-1', resultDate: '2026-05-20' },
+        { id: EXECUTOR },
+      ).version;
       v = office.workflow.decide(id, v, { decision: 'positive' }, { id: EXECUTOR }).version;
       v = office.workflow.send(id, v, { id: EXECUTOR }).version;
+      expect((await sync(a, office, sentA)).map((x) => x.outcome)).toEqual([
+        'applied',
+        'applied',
+        'applied',
+        'applied',
+      ]);
       const mark = office.lastOutboxSeq();
       const signatureId = await office.sign(id, HEAD, key);
       office.workflow.sign(id, v, { id: HEAD }, signatureId);
@@ -407,7 +490,9 @@ describe.each(backends)('the central server on $name', (backend) => {
 
       // A signature whose bytes were changed does not verify: rejected, and the signing after it too.
       const payload = signatureChange!.payload as { signed: string };
-      const tampered = Buffer.from(payload.signed, 'base64').toString('utf8').replace('<Status>on_signing', '<Status>completed');
+      const tampered = Buffer.from(payload.signed, 'base64')
+        .toString('utf8')
+        .replace('<Status>on_signing', '<Status>completed');
       const bad = await a.push(
         a.number([
           { ...signatureChange!, payload: { ...payload, signed: Buffer.from(tampered).toString('base64') } },
@@ -438,7 +523,11 @@ describe.each(backends)('the central server on $name', (backend) => {
     const results = await a.push(
       a.number([
         userChange('user.passwordChange', EXECUTOR_3, { userId: EXECUTOR_3, passwordHash: hash, changedAt: NOW }),
-        userChange('user.passwordChange', EXECUTOR_3, { userId: EXECUTOR_3, passwordHash: 'plain text', changedAt: NOW }),
+        userChange('user.passwordChange', EXECUTOR_3, {
+          userId: EXECUTOR_3,
+          passwordHash: 'plain text',
+          changedAt: NOW,
+        }),
         // head.demo administers the employment office: she cannot make anyone a head of another office.
         userChange('user.setRoles', EXECUTOR_3, {
           userId: EXECUTOR_3,
@@ -465,7 +554,9 @@ describe.each(backends)('the central server on $name', (backend) => {
       ['rejected', 'forbidden'],
       ['rejected', 'unknownOp'],
     ]);
-    const [user] = await sql.query<{ hash: string }>('SELECT password_hash AS hash FROM users WHERE id = $1', [EXECUTOR_3]);
+    const [user] = await sql.query<{ hash: string }>('SELECT password_hash AS hash FROM users WHERE id = $1', [
+      EXECUTOR_3,
+    ]);
     expect(user?.hash).toBe(hash);
     // The user's feed row has the new roles and never a password hash.
     const [row] = await sql.query<{ data: { roles: unknown; passwordHash?: unknown } }>(
@@ -496,7 +587,9 @@ describe.each(backends)('the central server on $name', (backend) => {
     const removed = await removeStaff(sql, EMPLOYMENT, FORMER);
     expect(removed).toBeGreaterThan(all.version);
     const after = await client.pullAll(a.token, 'global', all.cursor);
-    expect(after.rows).toEqual([{ version: removed, entity: 'staff', id: `${EMPLOYMENT}:${FORMER}`, op: 'delete', data: null }]);
+    expect(after.rows).toEqual([
+      { version: removed, entity: 'staff', id: `${EMPLOYMENT}:${FORMER}`, op: 'delete', data: null },
+    ]);
     expect(after.version).toBe(removed);
     // Nothing new: the same cursor back, an empty page.
     const quiet = ok(await client.pull(a.token, 'global', after.cursor));
@@ -507,9 +600,14 @@ describe.each(backends)('the central server on $name', (backend) => {
     expect((await client.pull(a.token, 'global', 'not a cursor!')).status).toBe(400);
     expect((await client.pull(a.token, 'global', Buffer.from('c1\nglobal\nx').toString('base64url'))).status).toBe(400);
     const other = await client.pull(a.token, 'global', encodeCursor(providerPartition(EMPLOYMENT), 1));
-    expect(other.body).toMatchObject({ error: 'bad_request', message: 'bad cursor: the cursor is of another partition' });
+    expect(other.body).toMatchObject({
+      error: 'bad_request',
+      message: 'bad cursor: the cursor is of another partition',
+    });
     expect((await client.pull(a.token, providerPartition(OTHER_PROVIDER))).body).toMatchObject({ error: 'forbidden' });
-    expect((await client.pull(a.token, 'global', encodeCursor('global', 10 ** 9))).body).toMatchObject({ error: 'conflict' });
+    expect((await client.pull(a.token, 'global', encodeCursor('global', 10 ** 9))).body).toMatchObject({
+      error: 'conflict',
+    });
   });
 
   it('streams a snapshot with its header and trailer, after which a pull finds nothing new', async () => {
@@ -546,7 +644,14 @@ describe.each(backends)('the central server on $name', (backend) => {
     }
     const res = new Stalled();
     const device = { deviceId: a.enrolled.deviceId, providerId: EMPLOYMENT, partitions: ['global', partition] };
-    const streaming = snapshot(sql, device, new URLSearchParams({ partition }), res as unknown as ServerResponse, () => NOW, 5);
+    const streaming = snapshot(
+      sql,
+      device,
+      new URLSearchParams({ partition }),
+      res as unknown as ServerResponse,
+      () => NOW,
+      5,
+    );
     const waitForWrite = async (n: number) => {
       while (res.writes < n) await new Promise((r) => setTimeout(r, 5));
     };
@@ -565,7 +670,15 @@ describe.each(backends)('the central server on $name', (backend) => {
         `SELECT data FROM feed WHERE partition = $1 AND entity = 'application' AND id = $2`,
         [partition, oldest!.id],
       );
-      await writeFeed(tx, partition, 'application', oldest!.id, 'upsert', { ...row!.data, locality: 'changed meanwhile' }, v);
+      await writeFeed(
+        tx,
+        partition,
+        'application',
+        oldest!.id,
+        'upsert',
+        { ...row!.data, locality: 'changed meanwhile' },
+        v,
+      );
     });
     for (;;) {
       res.emit('drain');
@@ -597,6 +710,30 @@ describe.each(backends)('the central server on $name', (backend) => {
     expect(state.has(`application:${fresh}`)).toBe(true);
   });
 
+  it('writes every feed row in the shape protocol.ts gives its entity (what a workstation validates)', async () => {
+    const seen = new Set<string>();
+    for (const partition of ['global', providerPartition(EMPLOYMENT)]) {
+      const { rows } = await client.pullAll(a.token, partition, undefined, 5000);
+      for (const r of rows) {
+        seen.add(r.entity);
+        if (r.op === 'delete') continue;
+        const parsed = FEED_DATA[r.entity].safeParse(r.data);
+        if (!parsed.success) throw new Error(`${r.entity} ${r.id}: ${parsed.error.message}`);
+      }
+    }
+    expect([...seen].sort()).toEqual([
+      'application',
+      'calendar',
+      'event',
+      'provider',
+      'region',
+      'service',
+      'signature',
+      'staff',
+      'user',
+    ]);
+  });
+
   // ----------------------------------------------------------- requests ---
 
   it('answers malformed requests with 400 and an error body, unknown paths with 404', async () => {
@@ -609,11 +746,16 @@ describe.each(backends)('the central server on $name', (backend) => {
     expect(await raw.json()).toMatchObject({ error: 'bad_request', message: 'body is not JSON', serverTime: NOW });
     const noChanges = await client.push(a.enrolled, []);
     expect(noChanges.status).toBe(400);
-    expect(noChanges.body.message).toContain('changes');
-    const unordered = await client.push(a.enrolled, a.number([userChange('change.discard', HEAD, {}), userChange('change.discard', HEAD, {})]).reverse());
+    expect(noChanges.body).toMatchObject({ error: 'bad_request', message: expect.stringContaining('changes') });
+    const unordered = await client.push(
+      a.enrolled,
+      a.number([userChange('change.discard', HEAD, {}), userChange('change.discard', HEAD, {})]).reverse(),
+    );
     a.seq -= 2;
     expect(unordered.body).toMatchObject({ error: 'bad_request' });
-    expect((await client.pull(a.token, 'global', undefined, 0)).status).toBe(400);
+    expect(
+      (await call(server.url, 'GET', '/v1/pull?partition=global&limit=0', healthAnswer, { token: a.token })).status,
+    ).toBe(400);
     expect((await call(server.url, 'GET', '/v1/nothing', healthAnswer)).body).toMatchObject({ error: 'not_found' });
     expect((await call(server.url, 'DELETE', '/v1/push', healthAnswer, { token: a.token })).status).toBe(405);
     // A change whose payload does not fit is the change's fault, not the request's: rejected, the queue goes on.
@@ -633,7 +775,10 @@ describe.each(backends)('the central server on $name', (backend) => {
     const v2 = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 1, now: () => NOW, log: () => {} });
     const v2only = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 2, now: () => NOW, log: () => {} });
     try {
-      expect(ok(await call(v2.url, 'GET', '/health', healthAnswer))).toMatchObject({ protocolVersion: 2, minProtocolVersion: 1 });
+      expect(ok(await call(v2.url, 'GET', '/health', healthAnswer))).toMatchObject({
+        protocolVersion: 2,
+        minProtocolVersion: 1,
+      });
       const id = office.intake({ providerId: EMPLOYMENT, serviceCode: SERVICE, clerkId: CLERK });
       office.workflow.assignOne(id, null, EXECUTOR, { id: HEAD });
       const queue = a.next(office, sentA.at);

@@ -202,12 +202,46 @@ export async function runAndKill(
 
 // ------------------------------------------------------------- the proof ---
 
-/** PRAGMA integrity_check of the local database ('ok' when sound). */
+/** PRAGMA integrity_check of the local database: 'ok' when sound, else what it found (or why it could not look). */
 export function integrityCheck(dbPath: string): string {
-  const db = new Database(dbPath);
+  let db: Database.Database | null = null;
   try {
+    db = new Database(dbPath);
     const rows = db.pragma('integrity_check') as { integrity_check: string }[];
     return rows.map((r) => r.integrity_check).join('; ');
+  } catch (e) {
+    return `cannot check: ${(e as Error).message}`;
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * The journal's derived index agrees with the applications (a snapshot killed
+ * while it loaded with the triggers off must have put them back and rebuilt):
+ * its triggers are there, the counts add up, every application is searchable.
+ */
+export function journalProblems(dbPath: string): string[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const problems: string[] = [];
+    const triggers = db
+      .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'")
+      .pluck()
+      .get() as number;
+    if (triggers !== 3) problems.push(`${triggers} journal triggers on applications, expected 3`);
+    const apps = db.prepare('SELECT count(*) FROM applications').pluck().get() as number;
+    const counted = (db.prepare('SELECT coalesce(sum(n), 0) FROM journal_counts').pluck().get() as number) ?? 0;
+    if (counted !== apps) problems.push(`journal_counts adds up to ${counted}, ${apps} applications`);
+    const wrong = db
+      .prepare(
+        `SELECT count(*) FROM (SELECT service_code, status, decision, count(*) AS n FROM applications GROUP BY 1, 2, 3) a
+           LEFT JOIN journal_counts c USING (service_code, status, decision) WHERE c.n IS NOT a.n`,
+      )
+      .pluck()
+      .get() as number;
+    if (wrong > 0) problems.push(`${wrong} journal_counts rows differ from the applications`);
+    return problems;
   } finally {
     db.close();
   }

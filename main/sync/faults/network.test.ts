@@ -23,6 +23,8 @@ import { weekendOnlyCalendar } from '../../workflow/calendar.js';
 import { WorkflowService } from '../../workflow/service.js';
 import { pgliteSql, type Sql } from '../../../server/src/db/sql.js';
 import { DeviceClient } from '../../../server/src/load/device-client.js';
+import { discoverOffices, type Directory } from '../../../server/src/load/offices.js';
+import { buildQueue, type Office } from '../../../server/src/load/workload.js';
 import { startServer, type RunningServer } from '../../../server/src/server.js';
 import {
   notJson,
@@ -61,6 +63,8 @@ interface Desk {
 let sql: Sql;
 let server: RunningServer;
 let proxy: FaultProxy;
+let directory: Directory;
+let office: Office;
 const random = mulberry32(SEED);
 
 async function openDesk(options: { clockOffsetMs?: number; timeoutMs?: number } = {}): Promise<Desk> {
@@ -79,7 +83,12 @@ async function openDesk(options: { clockOffsetMs?: number; timeoutMs?: number } 
     pullPageSize: 50,
     snapshotBatchRows: 50,
   });
-  const workflow = new WorkflowService({ sqlite: database.sqlite, services: SERVICES, calendar: weekendOnlyCalendar(), now });
+  const workflow = new WorkflowService({
+    sqlite: database.sqlite,
+    services: SERVICES,
+    calendar: weekendOnlyCalendar(),
+    now,
+  });
   const reported = new Set<string>();
   const pending = () =>
     (database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
@@ -103,7 +112,9 @@ async function openDesk(options: { clockOffsetMs?: number; timeoutMs?: number } 
         if (failure) failures.push(failure.message);
         else if (pending() === 0) return failures;
       }
-      throw new Error(`not drained after ${rounds} runs: ${pending()} pending; failures: ${failures.slice(-3).join(' | ')}`);
+      throw new Error(
+        `not drained after ${rounds} runs: ${pending()} pending; failures: ${failures.slice(-3).join(' | ')}`,
+      );
     },
     close: () => {
       database.close();
@@ -130,6 +141,24 @@ beforeAll(async () => {
   sql = await pgliteSql(null);
   server = await startServer({ sql, seed: 'demo', demoApplications: 120, log: () => undefined });
   proxy = await startFaultProxy(server.url);
+  // The office's counter takes applications in: some accepted by an executor, some waiting for the head.
+  const intake = new DeviceClient({ serverUrl: server.url });
+  await intake.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'intake desk' });
+  directory = await discoverOffices(intake);
+  office = directory.offices.find((o) => o.providerId === PROVIDER)!;
+  const start = Date.now() - DAY;
+  const accepted = buildQueue({ office, services: directory.services, count: 60, tag: `N${SEED}a`, seed: SEED, start });
+  const waiting = buildQueue({
+    office,
+    services: directory.services,
+    count: 20,
+    tag: `N${SEED}b`,
+    seed: SEED + 1,
+    start,
+    steps: 1,
+    firstSeq: accepted.length + 1,
+  });
+  await intake.pushAll([...accepted, ...waiting], { batch: 100 });
 }, 120_000);
 
 afterAll(async () => {
@@ -149,7 +178,11 @@ describe('push through faults', () => {
     { name: '503 before the server saw it', fault: serverError(503), applied: false },
     { name: '500 after the server applied it', fault: serverError(500, true), applied: true },
     { name: 'connection dropped before forwarding', fault: { kind: 'dropBeforeForward' }, applied: false },
-    { name: 'connection dropped after the server applied it (duplicate delivery)', fault: { kind: 'dropAfterForward' }, applied: true },
+    {
+      name: 'connection dropped after the server applied it (duplicate delivery)',
+      fault: { kind: 'dropAfterForward' },
+      applied: true,
+    },
     { name: 'answer truncated after 30 bytes', fault: { kind: 'truncate', bytes: 30 }, applied: true },
     { name: 'answer truncated to its headers', fault: { kind: 'truncate', bytes: 0 }, applied: true },
     { name: 'answer not JSON', fault: notJson(true), applied: true },
@@ -161,22 +194,32 @@ describe('push through faults', () => {
   for (const c of cases) {
     it(`${c.name}: kept, retried, applied once`, async () => {
       const before = Number(
-        (await sql.query<{ n: number }>('SELECT count(*) AS n FROM device_changes WHERE device_id = $1', [desk.engine.deviceId()]))[0]!.n,
+        (
+          await sql.query<{ n: number }>('SELECT count(*) AS n FROM device_changes WHERE device_id = $1', [
+            desk.engine.deviceId(),
+          ])
+        )[0]!.n,
       );
       const hashes = desk.change(5);
       expect(hashes.length).toBeGreaterThan(0);
       proxy.add({ path: '/v1/push', fault: c.fault, times: 1 });
       await desk.engine.runOnce();
       expect(desk.engine.lastFailure(), 'the faulty push is a failure of the run').not.toBeNull();
-      const state = desk.database.sqlite
-        .prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`)
-        .get() as { n: number };
+      const state = desk.database.sqlite.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get() as {
+        n: number;
+      };
       expect(state.n, 'nothing left the queue on a failed push').toBe(hashes.length);
       if (c.fault.kind === 'delay') await new Promise((r) => setTimeout(r, 3_000));
       const after = Number(
-        (await sql.query<{ n: number }>('SELECT count(*) AS n FROM device_changes WHERE device_id = $1', [desk.engine.deviceId()]))[0]!.n,
+        (
+          await sql.query<{ n: number }>('SELECT count(*) AS n FROM device_changes WHERE device_id = $1', [
+            desk.engine.deviceId(),
+          ])
+        )[0]!.n,
       );
-      expect(after - before, c.applied ? 'the server applied the lost push' : 'the server never saw it').toBe(c.applied ? hashes.length : 0);
+      expect(after - before, c.applied ? 'the server applied the lost push' : 'the server never saw it').toBe(
+        c.applied ? hashes.length : 0,
+      );
       await proveExactlyOnce(desk);
     }, 30_000);
   }
@@ -289,21 +332,35 @@ describe('a rejection whose answer was lost', () => {
   it('comes back with the resend as the rejection it was, shown to the person', async () => {
     const desk = await openDesk();
     try {
-      // An application received, with the demo executor responsible, here and on the server.
-      const app = desk.database.sqlite
-        .prepare(
-          `SELECT id, version FROM applications WHERE provider_id = ? AND status = 'received' AND responsible_user_id = ? LIMIT 1`,
-        )
-        .get(PROVIDER, EXECUTOR) as { id: string; version: number } | undefined;
-      expect(app, 'the demo has a received application of the demo executor').toBeDefined();
-      // Meanwhile the head reassigns it on the server (another desk)…
+      // An application waiting for the head; the head assigns it to the demo executor, and this desk learns it.
       const other = new DeviceClient({ serverUrl: server.url });
       await other.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'head desk' });
+      const [created] = buildQueue({
+        office,
+        services: directory.services,
+        count: 1,
+        tag: `R${SEED}`,
+        seed: SEED + 2,
+        start: Date.now(),
+        steps: 1,
+      });
+      const made = await other.push([created!]);
+      expect(made.results[0], JSON.stringify(made.results[0])).toMatchObject({ outcome: 'applied' });
+      const assigned = await other.push([assignChange(2, created!.entityId, EXECUTOR)]);
+      expect(assigned.results[0], JSON.stringify(assigned.results[0])).toMatchObject({ outcome: 'applied' });
+      await desk.drain();
+      const app = desk.database.sqlite
+        .prepare('SELECT id, version FROM applications WHERE id = ?')
+        .get(created!.entityId) as {
+        id: string;
+        version: number;
+      };
+      // Meanwhile the head reassigns it on the server…
       const executor2 = executorsOf(desk.database.sqlite, PROVIDER).find((e) => e !== EXECUTOR)!;
-      const answer = await other.push([assignChange(1, app!.id, executor2)]);
+      const answer = await other.push([assignChange(3, app.id, executor2)]);
       expect(answer.results[0]!.outcome).toBe('applied');
       // …while the executor, offline, accepts it here.
-      desk.workflow.accept(app!.id, app!.version, { id: EXECUTOR });
+      desk.workflow.accept(app.id, app.version, { id: EXECUTOR });
       proxy.add({ path: '/v1/push', fault: { kind: 'dropAfterForward' }, times: 1 });
       await desk.engine.runOnce();
       expect(desk.engine.lastFailure()).not.toBeNull();
@@ -315,12 +372,14 @@ describe('a rejection whose answer was lost', () => {
 
       await desk.drain();
       const rejected = desk.engine.details().rejected;
-      expect(rejected.map((r) => ({ entityId: r.entityId, reason: r.reason }))).toEqual([{ entityId: app!.id, reason: 'reassigned' }]);
+      expect(rejected.map((r) => ({ entityId: r.entityId, reason: r.reason }))).toEqual([
+        { entityId: app.id, reason: 'reassigned' },
+      ]);
       await proveExactlyOnce(desk);
       // The server's state is back here: received, the other executor responsible.
       const local = desk.database.sqlite
         .prepare('SELECT status, responsible_user_id AS responsible FROM applications WHERE id = ?')
-        .get(app!.id);
+        .get(app.id);
       expect(local).toEqual({ status: 'received', responsible: executor2 });
     } finally {
       desk.close();
@@ -340,19 +399,27 @@ describe('a workstation clock a day off', () => {
       const [hash] = ahead.change(1);
       expect(hash).toBeDefined();
       const id = (
-        ahead.database.sqlite.prepare("SELECT entity_id AS id FROM outbox WHERE state = 'pending' ORDER BY seq DESC LIMIT 1").get() as {
+        ahead.database.sqlite
+          .prepare("SELECT entity_id AS id FROM outbox WHERE state = 'pending' ORDER BY seq DESC LIMIT 1")
+          .get() as {
           id: string;
         }
       ).id;
       await ahead.drain();
       const right = new DeviceClient({ serverUrl: server.url });
       await right.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'right clock' });
-      const local = ahead.database.sqlite.prepare('SELECT responsible_user_id AS r FROM applications WHERE id = ?').pluck().get(id);
+      const local = ahead.database.sqlite
+        .prepare('SELECT responsible_user_id AS r FROM applications WHERE id = ?')
+        .pluck()
+        .get(id);
       const later = executorsOf(ahead.database.sqlite, PROVIDER).find((e) => e !== local)!;
       await right.push([assignChange(1, id, later)]);
 
       // The server keeps arrival order: the later change wins though the other says it was made a day later.
-      const [row] = await sql.query<{ responsible: string }>('SELECT responsible_user_id AS responsible FROM applications WHERE id = $1', [id]);
+      const [row] = await sql.query<{ responsible: string }>(
+        'SELECT responsible_user_id AS responsible FROM applications WHERE id = $1',
+        [id],
+      );
       expect(row!.responsible).toBe(later);
       const events = await sql.query<{ device_id: string | null }>(
         "SELECT device_id::text AS device_id FROM application_events WHERE application_id = $1 AND action = 'assign' ORDER BY seq DESC LIMIT 2",
@@ -360,7 +427,9 @@ describe('a workstation clock a day off', () => {
       );
       expect(events.map((e) => e.device_id)).toEqual([right.deviceId, ahead.engine.deviceId()]);
       await proveExactlyOnce(ahead);
-      expect(ahead.database.sqlite.prepare('SELECT responsible_user_id FROM applications WHERE id = ?').pluck().get(id)).toBe(later);
+      expect(
+        ahead.database.sqlite.prepare('SELECT responsible_user_id FROM applications WHERE id = ?').pluck().get(id),
+      ).toBe(later);
     } finally {
       ahead.close();
     }

@@ -15,7 +15,11 @@
  * without it the test is skipped locally with the reason printed, and fails
  * in CI.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type OpenedDatabase } from '../../../db/connection.js';
 import { mulberry32 } from '../../../db/demo/generate.js';
 import { DEMO_PASSWORD } from '../../auth/passwords.js';
 import { postgresSql, type Sql } from '../../../server/src/db/sql.js';
@@ -23,12 +27,20 @@ import { DeviceCallError, DeviceClient } from '../../../server/src/load/device-c
 import { discoverOffices } from '../../../server/src/load/offices.js';
 import { startServerProcess, type ServerProcess } from '../../../server/src/load/server-process.js';
 import { buildQueue, type Office } from '../../../server/src/load/workload.js';
+import { loadCatalogue } from '../../catalogue/loader.js';
 import type { ServiceDefinition } from '../../catalogue/schema.js';
+import { weekendOnlyCalendar } from '../../workflow/calendar.js';
+import { WorkflowService } from '../../workflow/service.js';
+import { SyncEngine } from '../engine.js';
+import { makeChanges } from './changes.js';
+import { checkExactlyOnce } from './harness.js';
 import type { Change, PushAnswer } from '../../../server/src/protocol.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '../../../server/src/testing/postgres.js';
 
 const SEED = Number(process.env.QYZMET_FAULT_SEED ?? Date.now() % 1_000_000_000);
 const PROVIDER = 'prov-astana-employment';
+const HEAD = 'user-head-demo';
+const SERVICES = loadCatalogue(join(import.meta.dirname, '..', '..', '..', 'resources', 'services')).services;
 const havePostgres = requirePostgres();
 
 let cluster: TestPostgres;

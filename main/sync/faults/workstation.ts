@@ -45,6 +45,9 @@ export interface WorkstationPlan {
   clockOffsetMs?: number;
   /** Per request, ms. */
   timeoutMs?: number;
+  /** Snapshot rows per SQLite transaction, and the size from which a snapshot loads with the journal's triggers off. */
+  snapshotBatchRows?: number;
+  bulkThreshold?: number;
 }
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -95,6 +98,8 @@ async function main(plan: WorkstationPlan): Promise<void> {
     fetch: tracingFetch(),
     backoff: { baseMs: 50, capMs: 500 },
     watchOutboxMs: 0,
+    ...(plan.snapshotBatchRows ? { snapshotBatchRows: plan.snapshotBatchRows } : {}),
+    ...(plan.bulkThreshold ? { bulkThreshold: plan.bulkThreshold } : {}),
     ...(plan.timeoutMs ? { requestTimeoutMs: plan.timeoutMs } : {}),
   });
   if (!engine.enrolled()) {

@@ -5,9 +5,10 @@
  * actor's roles in the server's user_roles, and the responsible executor),
  * and a signature (verified, its signer read from its own certificate).
  *
- * Each writes the application row, appends to the server's hash-chained log
- * of the application (main/workflow/chain.ts hashing) and writes the feed
- * rows of the provider's partition, in the change's transaction.
+ * Each checks first, then writes the application row and the next event of
+ * the server's hash-chained log of the application (main/workflow/chain.ts
+ * hashing) in one statement, and queues the feed rows of the provider's
+ * partition (written with their versions when the transaction ends).
  */
 import { createHash } from 'node:crypto';
 import type { ServiceDefinition } from '../../../main/catalogue/schema.js';
@@ -32,18 +33,15 @@ import {
 } from '../../../main/workflow/machine.js';
 import type { Decision, Status } from '../../../db/schema.js';
 import type { Sql } from '../db/sql.js';
-import { bump, providerPartition, writeFeed } from '../feed.js';
+import { providerPartition } from '../feed.js';
+import { applicationCreatePayload, signatureAddPayload, transitionPayload } from '../protocol.js';
 import {
-  applicationCreatePayload,
-  signatureAddPayload,
-  transitionPayload,
-} from '../protocol.js';
-import {
+  APPLICATION_COLUMNS,
   eventFeedId,
   readApplication,
-  readSignature,
   type ApplicationData,
   type EventData,
+  type SignatureData,
 } from '../rows.js';
 import { activeActor, payloadOf, Rejection, rolesAt, type ApplyContext, type OpHandler } from './common.js';
 import type { z } from 'zod';
@@ -68,14 +66,13 @@ export interface NewServerEvent {
   deviceSeq: number | null;
 }
 
-/** Appends to the application's log on the server: the next seq, the previous hash, its own hash. The row must be locked. */
-export async function appendServerEvent(sql: Sql, e: NewServerEvent): Promise<EventData> {
-  const [last] = await sql.query<{ seq: number; hash: string }>(
-    'SELECT seq, hash FROM application_events WHERE application_id = $1 ORDER BY seq DESC LIMIT 1',
-    [e.applicationId],
-  );
+type LastEvent = { seq: number; hash: string } | null;
+
+/** The server's next event of an application after `last` (null: its first): seq, previous hash, own hash. */
+function nextEvent(e: NewServerEvent, last: LastEvent): EventData {
   // What is hashed is what is read back: the payload after a JSON round trip.
-  const payload = e.payload === null || e.payload === undefined ? null : (JSON.parse(JSON.stringify(e.payload)) as JsonValue);
+  const payload =
+    e.payload === null || e.payload === undefined ? null : (JSON.parse(JSON.stringify(e.payload)) as JsonValue);
   const fields: EventFields = {
     applicationId: e.applicationId,
     seq: (last?.seq ?? 0) + 1,
@@ -89,34 +86,46 @@ export async function appendServerEvent(sql: Sql, e: NewServerEvent): Promise<Ev
     payload,
     prevHash: last?.hash ?? GENESIS_HASH,
   };
-  const hash = eventHash(fields);
-  await sql.query(
-    `INSERT INTO application_events (application_id, seq, at, actor_user_id, action, from_status, to_status, decision,
-       comment, payload, device_id, device_seq, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14)`,
-    [
-      fields.applicationId,
-      fields.seq,
-      fields.at,
-      fields.actorUserId,
-      fields.action,
-      fields.fromStatus,
-      fields.toStatus,
-      fields.decision,
-      fields.comment,
-      payload === null ? null : JSON.stringify(payload),
-      e.deviceId,
-      e.deviceSeq,
-      fields.prevHash,
-      hash,
-    ],
-  );
-  return { ...fields, hash, deviceId: e.deviceId, deviceSeq: e.deviceSeq };
+  return { ...fields, hash: eventHash(fields), deviceId: e.deviceId, deviceSeq: e.deviceSeq };
 }
 
-const UPDATE_APPLICATION = `UPDATE applications SET status = $2, decision = $3, responsible_user_id = $4,
-  current_step = $5, due_at = $6, form_data = $7::jsonb, refusal_reason_code = $8, refusal_text = $9,
-  rework_comment = $10, status_changed_at = $11, server_version = $12 WHERE id = $1`;
+/** `INSERT INTO application_events … VALUES` with placeholders from $`from` on, and its parameters. */
+function insertEvent(ev: EventData, from: number): { text: string; params: unknown[] } {
+  const params = [
+    ev.applicationId,
+    ev.seq,
+    ev.at,
+    ev.actorUserId,
+    ev.action,
+    ev.fromStatus,
+    ev.toStatus,
+    ev.decision,
+    ev.comment,
+    ev.payload === null ? null : JSON.stringify(ev.payload),
+    ev.deviceId,
+    ev.deviceSeq,
+    ev.prevHash,
+    ev.hash,
+  ];
+  const marks = params.map((_, i) => `$${from + i}${i === 9 ? '::jsonb' : ''}`).join(', ');
+  return {
+    text: `INSERT INTO application_events (application_id, seq, at, actor_user_id, action, from_status, to_status,
+             decision, comment, payload, device_id, device_seq, prev_hash, hash) VALUES (${marks})`,
+    params,
+  };
+}
+
+/** The application row with its last event, locked for the change. */
+async function lockApplication(sql: Sql, id: string): Promise<(ApplicationData & { lastEvent: LastEvent }) | null> {
+  const [row] = await sql.query<ApplicationData & { lastEvent: LastEvent }>(
+    `SELECT ${APPLICATION_COLUMNS},
+            (SELECT jsonb_build_object('seq', e.seq, 'hash', e.hash) FROM application_events e
+              WHERE e.application_id = a.id ORDER BY e.seq DESC LIMIT 1) AS "lastEvent"
+       FROM applications a WHERE a.id = $1 FOR UPDATE OF a`,
+    [id],
+  );
+  return row ?? null;
+}
 
 // ---------------------------------------------------------- transition ---
 
@@ -126,7 +135,14 @@ type Transition = z.infer<typeof transitionPayload>;
 type Changes = Partial<
   Pick<
     ApplicationData,
-    'decision' | 'responsibleUserId' | 'currentStep' | 'dueAt' | 'formData' | 'refusalReasonCode' | 'refusalText' | 'reworkComment'
+    | 'decision'
+    | 'responsibleUserId'
+    | 'currentStep'
+    | 'dueAt'
+    | 'formData'
+    | 'refusalReasonCode'
+    | 'refusalText'
+    | 'reworkComment'
   >
 >;
 
@@ -192,7 +208,8 @@ const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Cha
     if (!i.def.refusalReasons.some((r) => r.code === code)) {
       throw new Rejection('invalid', `refusal reason "${code}" is not one of the service's`);
     }
-    if (!text || text.length > MAX_TEXT) throw new Rejection('invalid', 'a refusal needs a text (at most 4000 characters)');
+    if (!text || text.length > MAX_TEXT)
+      throw new Rejection('invalid', 'a refusal needs a text (at most 4000 characters)');
     return { decision, refusalReasonCode: code, refusalText: text };
   },
   refer(i) {
@@ -224,7 +241,10 @@ const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Cha
   async sign(i) {
     const signatureId = i.event.payload?.signatureId;
     if (typeof signatureId !== 'string') throw new Rejection('invalid', 'the signing names no signature');
-    const signature = await readSignature(i.sql, signatureId);
+    const [signature] = await i.sql.query<{ applicationId: string }>(
+      'SELECT application_id AS "applicationId" FROM signatures WHERE id = $1',
+      [signatureId],
+    );
     if (!signature || signature.applicationId !== i.row.id) {
       throw new Rejection('invalid', `signature ${signatureId} of this application is not on the server`);
     }
@@ -245,14 +265,17 @@ async function wasResponsible(sql: Sql, applicationId: string, userId: string): 
 export const transition: OpHandler = async (c) => {
   const { event, application: next } = payloadOf(transitionPayload, c.change.payload);
   const id = c.change.entityId;
-  if (event.applicationId !== id || next.id !== id) throw new Rejection('invalid', 'the change names another application');
+  if (event.applicationId !== id || next.id !== id) {
+    throw new Rejection('invalid', 'the change names another application');
+  }
   if (!isAction(event.action)) throw new Rejection('invalid', `unknown action ${event.action}`);
   const action = event.action;
   const t = TRANSITIONS[action];
 
-  const row = await readApplication(c.sql, id, true);
-  if (!row) throw new Rejection('notFound', `no application ${id}`);
-  const actor = await activeActor(c.sql, event.actorUserId);
+  const locked = await lockApplication(c.sql, id);
+  if (!locked) throw new Rejection('notFound', `no application ${id}`);
+  const { lastEvent, ...row } = locked;
+  const actor = await activeActor(c, event.actorUserId);
   const roles = rolesAt(actor, row.providerId);
   if (!roles.has(t.role)) throw new Rejection('forbidden', `${actor.id} is not ${t.role} at ${row.providerId}`);
   if (t.responsibleOnly && row.responsibleUserId !== actor.id) {
@@ -261,54 +284,67 @@ export const transition: OpHandler = async (c) => {
     }
     throw new Rejection('forbidden', `${actor.id} is not the responsible executor`);
   }
-  if (!t.from.includes(row.status)) throw new Rejection('notAllowed', `${action} is not allowed in status ${row.status}`);
-  const def = await c.services.get(c.sql, row.serviceCode);
+  if (!t.from.includes(row.status)) {
+    throw new Rejection('notAllowed', `${action} is not allowed in status ${row.status}`);
+  }
+  const def = await c.cache.service(c.sql, row.serviceCode);
   const plan = def ? planSteps(def, row.channel) : null;
   if (!def || !plan) throw new Rejection('invalid', `service ${row.serviceCode} has no steps for ${row.channel}`);
-  const ctx = { ...row, userId: actor.id, roles, plan };
-  if (!allows(action, ctx)) throw new Rejection('notAllowed', `${action} is not allowed now`);
-
+  if (!allows(action, { ...row, userId: actor.id, roles, plan })) {
+    throw new Rejection('notAllowed', `${action} is not allowed now`);
+  }
   const set = await ACTIONS[action]({ sql: c.sql, row, def, plan, event, next });
-  const status = t.to ?? row.status;
-  const after: ApplicationData = {
-    ...row,
-    ...set,
-    status,
-    statusChangedAt: status !== row.status ? event.at : row.statusChangedAt,
-  };
 
-  const partition = providerPartition(row.providerId);
-  const version = await bump(c.sql, partition, 2);
-  await c.sql.query(UPDATE_APPLICATION, [
-    id,
-    after.status,
-    after.decision,
-    after.responsibleUserId,
-    after.currentStep,
-    after.dueAt,
-    JSON.stringify(after.formData),
-    after.refusalReasonCode,
-    after.refusalText,
-    after.reworkComment,
-    after.statusChangedAt,
-    version,
-  ]);
-  const logged = await appendServerEvent(c.sql, {
-    applicationId: id,
-    at: event.at,
-    actorUserId: actor.id,
-    action,
-    fromStatus: row.status,
-    toStatus: status,
-    decision: DECISION_ACTIONS.has(action) ? after.decision : null,
-    comment: event.comment,
-    payload: event.payload,
-    deviceId: c.device.deviceId,
-    deviceSeq: c.change.seq,
-  });
-  await writeFeed(c.sql, partition, 'application', id, 'upsert', after, version - 1);
-  await writeFeed(c.sql, partition, 'event', eventFeedId(id, logged.seq), 'upsert', logged, version);
-  return version;
+  return async () => {
+    const status = t.to ?? row.status;
+    const after: ApplicationData = {
+      ...row,
+      ...set,
+      status,
+      statusChangedAt: status !== row.status ? event.at : row.statusChangedAt,
+    };
+    const logged = nextEvent(
+      {
+        applicationId: id,
+        at: event.at,
+        actorUserId: actor.id,
+        action,
+        fromStatus: row.status,
+        toStatus: status,
+        decision: DECISION_ACTIONS.has(action) ? after.decision : null,
+        comment: event.comment,
+        payload: event.payload,
+        deviceId: c.device.deviceId,
+        deviceSeq: c.change.seq,
+      },
+      lastEvent,
+    );
+    const log = insertEvent(logged, 12);
+    await c.sql.query(
+      `WITH updated AS (
+         UPDATE applications SET status = $2, decision = $3, responsible_user_id = $4, current_step = $5, due_at = $6,
+           form_data = $7::jsonb, refusal_reason_code = $8, refusal_text = $9, rework_comment = $10,
+           status_changed_at = $11 WHERE id = $1
+       ) ${log.text}`,
+      [
+        id,
+        after.status,
+        after.decision,
+        after.responsibleUserId,
+        after.currentStep,
+        after.dueAt,
+        JSON.stringify(after.formData),
+        after.refusalReasonCode,
+        after.refusalText,
+        after.reworkComment,
+        after.statusChangedAt,
+        ...log.params,
+      ],
+    );
+    const partition = providerPartition(row.providerId);
+    c.feed.write(partition, { entity: 'event', id: eventFeedId(id, logged.seq), op: 'upsert', data: logged });
+    c.feed.applicationAt(id, c.feed.write(partition, { entity: 'application', id, op: 'upsert', data: after }));
+  };
 };
 
 // -------------------------------------------------------------- create ---
@@ -316,81 +352,94 @@ export const transition: OpHandler = async (c) => {
 export const create: OpHandler = async (c) => {
   const { actorUserId, ...app } = payloadOf(applicationCreatePayload, c.change.payload);
   if (app.id !== c.change.entityId) throw new Rejection('invalid', 'the change names another application');
-  const actor = await activeActor(c.sql, actorUserId);
+  const actor = await activeActor(c, actorUserId);
   const mayTakeIn = actor.grants.some(
     (g) =>
       (g.role === 'operator' && (g.providerId === '' || g.providerId === app.providerId)) ||
       (g.role === 'clerk' && g.providerId === app.providerId),
   );
   if (!mayTakeIn) throw new Rejection('forbidden', `${actor.id} takes in no applications for ${app.providerId}`);
-  const [provider] = await c.sql.query('SELECT 1 FROM providers WHERE id = $1', [app.providerId]);
-  if (!provider) throw new Rejection('notFound', `no provider ${app.providerId}`);
-  const def = await c.services.get(c.sql, app.serviceCode);
+  const [known] = await c.sql.query<{ provider: boolean; taken: string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1) AS provider,
+            (SELECT id FROM applications WHERE id = $2 OR (provider_id = $1 AND number = $3) LIMIT 1) AS taken`,
+    [app.providerId, app.id, app.number],
+  );
+  if (!known?.provider) throw new Rejection('notFound', `no provider ${app.providerId}`);
+  const def = await c.cache.service(c.sql, app.serviceCode);
   const plan = def ? planSteps(def, app.channel) : null;
   if (!plan) throw new Rejection('invalid', `service ${app.serviceCode} takes no applications by ${app.channel}`);
   if (app.status !== 'received' || app.decision !== 'none' || app.responsibleUserId !== null) {
     throw new Rejection('invalid', 'a new application is received, undecided, with nobody responsible');
   }
   step(plan, app.currentStep);
-  const [taken] = await c.sql.query<{ id: string }>(
-    'SELECT id FROM applications WHERE id = $1 OR (provider_id = $2 AND number = $3) LIMIT 1',
-    [app.id, app.providerId, app.number],
-  );
-  if (taken) {
-    throw new Rejection('invalid', taken.id === app.id ? `application ${app.id} exists` : `number ${app.number} is taken`);
+  if (known.taken) {
+    throw new Rejection(
+      'invalid',
+      known.taken === app.id ? `application ${app.id} exists` : `number ${app.number} is taken`,
+    );
   }
 
-  const partition = providerPartition(app.providerId);
-  const version = await bump(c.sql, partition, 2);
-  await c.sql.query(
-    `INSERT INTO applications (id, number, portal_number, provider_id, service_code, channel, applicant_iin,
-       applicant_bin, applicant_name, region_kato, locality, status, decision, responsible_user_id, current_step,
-       submitted_at, status_changed_at, due_at, form_data, refusal_reason_code, refusal_text, rework_comment,
-       server_version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::jsonb, $20, $21, $22, $23)`,
-    [
+  return async () => {
+    const logged = nextEvent(
+      {
+        applicationId: app.id,
+        at: app.submittedAt,
+        actorUserId: actor.id,
+        action: 'received',
+        fromStatus: null,
+        toStatus: 'received',
+        decision: null,
+        comment: null,
+        payload: null,
+        deviceId: c.device.deviceId,
+        deviceSeq: c.change.seq,
+      },
+      null,
+    );
+    const log = insertEvent(logged, 23);
+    // server_version is set when the transaction's feed rows take their versions (FeedBuffer.flush).
+    await c.sql.query(
+      `WITH created AS (
+         INSERT INTO applications (id, number, portal_number, provider_id, service_code, channel, applicant_iin,
+           applicant_bin, applicant_name, region_kato, locality, status, decision, responsible_user_id, current_step,
+           submitted_at, status_changed_at, due_at, form_data, refusal_reason_code, refusal_text, rework_comment,
+           server_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::jsonb, $20, $21,
+           $22, 0)
+       ) ${log.text}`,
+      [
+        app.id,
+        app.number,
+        app.portalNumber,
+        app.providerId,
+        app.serviceCode,
+        app.channel,
+        app.applicantIin,
+        app.applicantBin,
+        app.applicantName,
+        app.regionKato,
+        app.locality,
+        app.status,
+        app.decision,
+        app.responsibleUserId,
+        app.currentStep,
+        app.submittedAt,
+        app.statusChangedAt,
+        app.dueAt,
+        JSON.stringify(app.formData),
+        app.refusalReasonCode,
+        app.refusalText,
+        app.reworkComment,
+        ...log.params,
+      ],
+    );
+    const partition = providerPartition(app.providerId);
+    c.feed.write(partition, { entity: 'event', id: eventFeedId(app.id, logged.seq), op: 'upsert', data: logged });
+    c.feed.applicationAt(
       app.id,
-      app.number,
-      app.portalNumber,
-      app.providerId,
-      app.serviceCode,
-      app.channel,
-      app.applicantIin,
-      app.applicantBin,
-      app.applicantName,
-      app.regionKato,
-      app.locality,
-      app.status,
-      app.decision,
-      app.responsibleUserId,
-      app.currentStep,
-      app.submittedAt,
-      app.statusChangedAt,
-      app.dueAt,
-      JSON.stringify(app.formData),
-      app.refusalReasonCode,
-      app.refusalText,
-      app.reworkComment,
-      version,
-    ],
-  );
-  const logged = await appendServerEvent(c.sql, {
-    applicationId: app.id,
-    at: app.submittedAt,
-    actorUserId: actor.id,
-    action: 'received',
-    fromStatus: null,
-    toStatus: 'received',
-    decision: null,
-    comment: null,
-    payload: null,
-    deviceId: c.device.deviceId,
-    deviceSeq: c.change.seq,
-  });
-  const stored = await readApplication(c.sql, app.id);
-  await writeFeed(c.sql, partition, 'application', app.id, 'upsert', stored, version - 1);
-  await writeFeed(c.sql, partition, 'event', eventFeedId(app.id, logged.seq), 'upsert', logged, version);
-  return version;
+      c.feed.write(partition, { entity: 'application', id: app.id, op: 'upsert', data: app }),
+    );
+  };
 };
 
 // ----------------------------------------------------------- signature ---
@@ -414,7 +463,10 @@ function verifiedSigner(format: 'xmldsig' | 'cms', signed: Buffer, documentSha25
     return first.certificate;
   } catch (err) {
     if (err instanceof Rejection) throw err;
-    throw new Rejection('invalid', `the signature cannot be read (${err instanceof Error ? err.message : String(err)})`);
+    throw new Rejection(
+      'invalid',
+      `the signature cannot be read (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 
@@ -436,36 +488,52 @@ export const addSignature: OpHandler = async (c) => {
     [facts.iin, p.userId ?? null, app.providerId],
   );
   if (!holder) throw new Rejection('forbidden', 'the certificate is not a registered user’s');
-  const actor = await activeActor(c.sql, holder.id);
-  const mayAdd = actor.grants.some((g) => (g.role === 'head' && g.providerId === app.providerId) || g.role === 'operator');
+  const actor = await activeActor(c, holder.id);
+  const mayAdd = actor.grants.some(
+    (g) => (g.role === 'head' && g.providerId === app.providerId) || g.role === 'operator',
+  );
   if (!mayAdd) throw new Rejection('forbidden', `${actor.id} does not sign for ${app.providerId}`);
   const [exists] = await c.sql.query('SELECT 1 FROM signatures WHERE id = $1', [p.id]);
   if (exists) throw new Rejection('invalid', `signature ${p.id} exists`);
 
-  const partition = providerPartition(app.providerId);
-  const version = await bump(c.sql, partition);
-  await c.sql.query(
-    `INSERT INTO signatures (id, application_id, format, signed, document_sha256, signer_iin, signer_bin, signer_name,
-       certificate_sha256, key_source, user_id, signed_at, timestamped_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      p.id,
-      app.id,
-      p.format,
-      signed,
-      p.documentSha256,
-      facts.iin,
-      facts.bin,
-      facts.commonName,
-      facts.sha256,
-      p.keySource ?? 'unknown',
-      actor.id,
-      p.signedAt,
-      p.timestampedAt ?? null,
-    ],
-  );
-  await writeFeed(c.sql, partition, 'signature', p.id, 'upsert', await readSignature(c.sql, p.id), version);
-  return version;
+  return async () => {
+    const data: SignatureData = {
+      id: p.id,
+      applicationId: app.id,
+      format: p.format,
+      signed: signed.toString('base64'),
+      documentSha256: p.documentSha256,
+      signerIin: facts.iin,
+      signerBin: facts.bin,
+      signerName: facts.commonName,
+      certificateSha256: facts.sha256,
+      keySource: p.keySource ?? 'unknown',
+      userId: actor.id,
+      signedAt: p.signedAt,
+      timestampedAt: p.timestampedAt ?? null,
+    };
+    await c.sql.query(
+      `INSERT INTO signatures (id, application_id, format, signed, document_sha256, signer_iin, signer_bin, signer_name,
+         certificate_sha256, key_source, user_id, signed_at, timestamped_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        data.id,
+        data.applicationId,
+        data.format,
+        signed,
+        data.documentSha256,
+        data.signerIin,
+        data.signerBin,
+        data.signerName,
+        data.certificateSha256,
+        data.keySource,
+        data.userId,
+        data.signedAt,
+        data.timestampedAt,
+      ],
+    );
+    c.feed.write(providerPartition(app.providerId), { entity: 'signature', id: p.id, op: 'upsert', data });
+  };
 };
 
 export type { ApplyContext };

@@ -2,13 +2,14 @@
  * What every op's handler shares: the context it runs in (the open
  * transaction of its change), business rejections, the acting user with
  * their roles read from the server's own tables, and the service
- * definitions (parsed once per version).
+ * definitions (parsed once per stored version).
  */
 import type { z } from 'zod';
 import { serviceDefinition, type ServiceDefinition } from '../../../main/catalogue/schema.js';
 import type { Role } from '../../../db/schema.js';
 import type { Sql } from '../db/sql.js';
 import type { DeviceIdentity } from '../http.js';
+import type { FeedBuffer } from '../feed.js';
 import type { Change } from '../protocol.js';
 
 /** The reasons a change is rejected with (protocol.ts pushResult.reason). */
@@ -35,16 +36,56 @@ export class Rejection extends Error {
 }
 
 export interface ApplyContext {
-  /** The change's transaction (its device row is locked). */
+  /** The transaction the change runs in (its device row is locked). */
   sql: Sql;
   device: DeviceIdentity;
   change: Change;
   now: number;
-  services: ServiceDefinitions;
+  /** Where the change's feed rows go (written with their versions when the transaction ends). */
+  feed: FeedBuffer;
+  /** Service definitions and acting users, read once per transaction. */
+  cache: ApplyCache;
 }
 
-/** Applies one change; returns the highest feed version it wrote, or null when it wrote none. */
-export type OpHandler = (c: ApplyContext) => Promise<number | null>;
+/**
+ * What the server does for an op, in two steps: the handler checks the
+ * change against the server's state (reading, never writing) and throws a
+ * Rejection when it does not hold; then the write it returns makes the
+ * change. So a rejected change has written nothing.
+ */
+export type Write = () => Promise<void>;
+export type OpHandler = (c: ApplyContext) => Promise<Write>;
+
+/** Reads shared by the changes of one transaction. */
+export class ApplyCache {
+  private readonly services = new Map<string, Promise<ServiceDefinition | null>>();
+  private readonly actors = new Map<string, Promise<Actor | null>>();
+
+  constructor(private readonly definitions: ServiceDefinitions) {}
+
+  service(sql: Sql, code: string): Promise<ServiceDefinition | null> {
+    let hit = this.services.get(code);
+    if (!hit) {
+      hit = this.definitions.get(sql, code);
+      this.services.set(code, hit);
+    }
+    return hit;
+  }
+
+  actor(sql: Sql, userId: string): Promise<Actor | null> {
+    let hit = this.actors.get(userId);
+    if (!hit) {
+      hit = loadActor(sql, userId);
+      this.actors.set(userId, hit);
+    }
+    return hit;
+  }
+
+  /** A user changed (roles, blocked…): read again when next asked. */
+  forget(userId: string): void {
+    this.actors.delete(userId);
+  }
+}
 
 /** The payload as `schema` reads it, or the rejection `invalid` naming what does not fit. */
 export function payloadOf<T>(schema: z.ZodType<T>, payload: unknown): T {
@@ -69,21 +110,19 @@ export interface Actor {
 
 /** A user with all their role grants, or null. `lock` takes the user's row lock (for changes to the user). */
 export async function loadActor(sql: Sql, userId: string, lock = false): Promise<Actor | null> {
-  const [user] = await sql.query<{ id: string; blocked: boolean }>(
-    `SELECT id, blocked FROM users WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+  const [user] = await sql.query<{ id: string; blocked: boolean; grants: Grant[] | null }>(
+    `SELECT u.id, u.blocked,
+            (SELECT jsonb_agg(jsonb_build_object('role', r.role, 'providerId', r.provider_id) ORDER BY r.role, r.provider_id)
+               FROM user_roles r WHERE r.user_id = u.id) AS grants
+       FROM users u WHERE u.id = $1${lock ? ' FOR UPDATE OF u' : ''}`,
     [userId],
   );
-  if (!user) return null;
-  const grants = await sql.query<{ role: Role; providerId: string }>(
-    'SELECT role, provider_id AS "providerId" FROM user_roles WHERE user_id = $1 ORDER BY role, provider_id',
-    [userId],
-  );
-  return { id: user.id, blocked: user.blocked, grants };
+  return user ? { id: user.id, blocked: user.blocked, grants: user.grants ?? [] } : null;
 }
 
 /** The acting user, refused when unknown (forbidden) or blocked (userBlocked). */
-export async function activeActor(sql: Sql, userId: string): Promise<Actor> {
-  const actor = await loadActor(sql, userId);
+export async function activeActor(c: Pick<ApplyContext, 'sql' | 'cache'>, userId: string): Promise<Actor> {
+  const actor = await c.cache.actor(c.sql, userId);
   if (!actor) throw new Rejection('forbidden', `no user ${userId}`);
   if (actor.blocked) throw new Rejection('userBlocked', `user ${userId} is blocked`);
   return actor;
@@ -96,21 +135,19 @@ export function rolesAt(actor: Actor, providerId: string): Set<Role> {
 
 /**
  * Service definitions from the `services` table, parsed with the
- * catalogue's schema once per content (an md5 of the stored definition) and
- * kept for the life of the server; a changed definition is read again.
+ * catalogue's schema once per stored row version (its `xmin`, which every
+ * update of the row changes) and kept for the life of the server.
  */
 export class ServiceDefinitions {
   private readonly cache = new Map<string, { tag: string; def: ServiceDefinition }>();
 
   async get(sql: Sql, code: string): Promise<ServiceDefinition | null> {
-    const [row] = await sql.query<{ tag: string }>('SELECT md5(definition::text) AS tag FROM services WHERE code = $1', [
-      code,
-    ]);
+    const [row] = await sql.query<{ tag: string }>('SELECT xmin::text AS tag FROM services WHERE code = $1', [code]);
     if (!row) return null;
     const hit = this.cache.get(code);
     if (hit && hit.tag === row.tag) return hit.def;
     const [full] = await sql.query<{ tag: string; definition: unknown }>(
-      'SELECT md5(definition::text) AS tag, definition FROM services WHERE code = $1',
+      'SELECT xmin::text AS tag, definition FROM services WHERE code = $1',
       [code],
     );
     if (!full) return null;

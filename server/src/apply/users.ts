@@ -6,13 +6,14 @@
  * (bound to none) manages everyone; nobody changes themselves this way (the
  * rules of main/auth/admin.ts, enforced again here on the server's data).
  *
- * Each rewrites the user's feed row in the global partition (without the
- * password hash: the feed goes to every workstation).
+ * Each checks first, then writes, and rewrites the user's feed row in the
+ * global partition (without the password hash: the feed goes to every
+ * workstation).
  */
 import { parseHash } from '../../../main/auth/passwords.js';
 import type { Role } from '../../../db/schema.js';
 import type { Sql } from '../db/sql.js';
-import { bump, GLOBAL_PARTITION, writeFeed } from '../feed.js';
+import { GLOBAL_PARTITION } from '../feed.js';
 import {
   blockPayload,
   passwordChangePayload,
@@ -21,16 +22,24 @@ import {
   userProfilePayload,
 } from '../protocol.js';
 import { readUser } from '../rows.js';
-import { activeActor, loadActor, payloadOf, Rejection, type Actor, type Grant, type OpHandler } from './common.js';
+import {
+  activeActor,
+  loadActor,
+  payloadOf,
+  Rejection,
+  type Actor,
+  type ApplyContext,
+  type Grant,
+  type OpHandler,
+} from './common.js';
 
 /** Roles bound to a provider; an operator is bound to none; the others may be either (main/auth/admin.ts). */
 const PROVIDER_ROLES: readonly Role[] = ['clerk', 'executor', 'head'];
 
-/** Rewrites the user's feed row; returns its version. */
-export async function publishUser(sql: Sql, userId: string): Promise<number> {
-  const version = await bump(sql, GLOBAL_PARTITION);
-  await writeFeed(sql, GLOBAL_PARTITION, 'user', userId, 'upsert', await readUser(sql, userId), version);
-  return version;
+/** After a change to the user: their feed row rewritten, and the transaction's cached copy dropped. */
+async function changed(c: ApplyContext, userId: string): Promise<void> {
+  c.cache.forget(userId);
+  c.feed.write(GLOBAL_PARTITION, { entity: 'user', id: userId, op: 'upsert', data: await readUser(c.sql, userId) });
 }
 
 /** The user the change is about, locked; refused when the change names someone else or nobody. */
@@ -52,23 +61,28 @@ export const profile: OpHandler = async (c) => {
   const p = payloadOf(userProfilePayload, c.change.payload);
   const user = await target(c.sql, c.change.entityId, p.id);
   if (user.blocked) throw new Rejection('userBlocked', `user ${user.id} is blocked`);
-  await c.sql.query(
-    `UPDATE users SET full_name = $2, email = $3, phone = $4, position_kk = $5, position_ru = $6, updated_at = $7
-      WHERE id = $1`,
-    [user.id, p.fullName.trim(), p.email, p.phone, p.positionKk, p.positionRu, c.now],
-  );
-  return publishUser(c.sql, user.id);
+  return async () => {
+    await c.sql.query(
+      `UPDATE users SET full_name = $2, email = $3, phone = $4, position_kk = $5, position_ru = $6, updated_at = $7
+        WHERE id = $1`,
+      [user.id, p.fullName.trim(), p.email, p.phone, p.positionKk, p.positionRu, c.now],
+    );
+    await changed(c, user.id);
+  };
 };
 
 export const passwordChange: OpHandler = async (c) => {
   const p = payloadOf(passwordChangePayload, c.change.payload);
   const user = await target(c.sql, c.change.entityId, p.userId);
   if (user.blocked) throw new Rejection('userBlocked', `user ${user.id} is blocked`);
-  await c.sql.query(
-    'UPDATE users SET password_hash = $2, must_change_password = false, updated_at = $3 WHERE id = $1',
-    [user.id, validHash(p.passwordHash), c.now],
-  );
-  return publishUser(c.sql, user.id);
+  const hash = validHash(p.passwordHash);
+  return async () => {
+    await c.sql.query(
+      'UPDATE users SET password_hash = $2, must_change_password = false, updated_at = $3 WHERE id = $1',
+      [user.id, hash, c.now],
+    );
+    await changed(c, user.id);
+  };
 };
 
 // ----------------------------------------------------- administrator ---
@@ -80,8 +94,8 @@ interface AdminScope {
 }
 
 /** The administrator acting, with what they administer; refused when they administer nothing. */
-async function adminScope(sql: Sql, adminId: string): Promise<AdminScope> {
-  const admin = await activeActor(sql, adminId);
+async function adminScope(c: ApplyContext, adminId: string): Promise<AdminScope> {
+  const admin = await activeActor(c, adminId);
   const providerIds = new Set<string>();
   let systemWide = false;
   for (const g of admin.grants) {
@@ -110,11 +124,9 @@ async function managed(sql: Sql, scope: AdminScope, entityId: string, userId: st
 
 export const setRoles: OpHandler = async (c) => {
   const p = payloadOf(setRolesPayload, c.change.payload);
-  const scope = await adminScope(c.sql, p.by);
+  const scope = await adminScope(c, p.by);
   const user = await managed(c.sql, scope, c.change.entityId, p.userId);
-  const known = new Set(
-    (await c.sql.query<{ id: string }>('SELECT id FROM providers')).map((r) => r.id),
-  );
+  const known = new Set((await c.sql.query<{ id: string }>('SELECT id FROM providers')).map((r) => r.id));
   const inScope = (g: Grant) => scope.systemWide || (g.providerId !== '' && scope.providerIds.has(g.providerId));
   for (const g of p.roles) {
     const bound = g.providerId !== '';
@@ -128,9 +140,14 @@ export const setRoles: OpHandler = async (c) => {
   }
   // The roles the administrator cannot reach stay as they are, whatever the change says about them.
   const requested = p.roles.filter(inScope);
-  const outOfScope = p.roles.filter((g) => !inScope(g) && !user.grants.some((h) => h.role === g.role && h.providerId === g.providerId));
+  const outOfScope = p.roles.filter(
+    (g) => !inScope(g) && !user.grants.some((h) => h.role === g.role && h.providerId === g.providerId),
+  );
   if (outOfScope.length > 0) {
-    throw new Rejection('forbidden', `${scope.admin.id} cannot grant ${outOfScope.map((g) => g.role).join(', ')} there`);
+    throw new Rejection(
+      'forbidden',
+      `${scope.admin.id} cannot grant ${outOfScope.map((g) => g.role).join(', ')} there`,
+    );
   }
   const kept = user.grants.filter((g) => !inScope(g));
   const seen = new Set<string>();
@@ -140,36 +157,45 @@ export const setRoles: OpHandler = async (c) => {
     seen.add(key);
     return true;
   });
-  await c.sql.query('DELETE FROM user_roles WHERE user_id = $1', [user.id]);
-  if (next.length > 0) {
-    await c.sql.query(
-      `INSERT INTO user_roles (user_id, role, provider_id)
-       SELECT $1, r.role, r.provider_id FROM jsonb_to_recordset($2::jsonb) AS r(role text, provider_id text)`,
-      [user.id, JSON.stringify(next.map((g) => ({ role: g.role, provider_id: g.providerId })))],
-    );
-  }
-  await c.sql.query('UPDATE users SET updated_at = $2 WHERE id = $1', [user.id, c.now]);
-  return publishUser(c.sql, user.id);
+  return async () => {
+    await c.sql.query('DELETE FROM user_roles WHERE user_id = $1', [user.id]);
+    if (next.length > 0) {
+      await c.sql.query(
+        `INSERT INTO user_roles (user_id, role, provider_id)
+         SELECT $1, r.role, r.provider_id FROM jsonb_to_recordset($2::jsonb) AS r(role text, provider_id text)`,
+        [user.id, JSON.stringify(next.map((g) => ({ role: g.role, provider_id: g.providerId })))],
+      );
+    }
+    await c.sql.query('UPDATE users SET updated_at = $2 WHERE id = $1', [user.id, c.now]);
+    await changed(c, user.id);
+  };
 };
 
 export const passwordReset: OpHandler = async (c) => {
   const p = payloadOf(passwordResetPayload, c.change.payload);
-  const scope = await adminScope(c.sql, p.by);
+  const scope = await adminScope(c, p.by);
   const user = await managed(c.sql, scope, c.change.entityId, p.userId);
-  await c.sql.query(
-    'UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1',
-    [user.id, validHash(p.passwordHash), p.mustChangePassword, c.now],
-  );
-  return publishUser(c.sql, user.id);
+  const hash = validHash(p.passwordHash);
+  return async () => {
+    await c.sql.query('UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1', [
+      user.id,
+      hash,
+      p.mustChangePassword,
+      c.now,
+    ]);
+    await changed(c, user.id);
+  };
 };
 
 function blocking(blocked: boolean): OpHandler {
   return async (c) => {
     const p = payloadOf(blockPayload, c.change.payload);
-    const scope = await adminScope(c.sql, p.by);
+    const scope = await adminScope(c, p.by);
     const user = await managed(c.sql, scope, c.change.entityId, p.userId);
-    await c.sql.query('UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1', [user.id, blocked, c.now]);
-    return publishUser(c.sql, user.id);
+    return async () => {
+      await c.sql.query('UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1', [user.id, blocked, c.now]);
+      await changed(c, user.id);
+    };
   };
 }
 

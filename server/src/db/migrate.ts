@@ -31,14 +31,16 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 }
 
 /** Applies the migrations this database has not applied yet; returns their names. */
-export async function migrate(sql: Sql, migrations: readonly Migration[] = readMigrations(), now = Date.now): Promise<string[]> {
+export async function migrate(
+  sql: Sql,
+  migrations: readonly Migration[] = readMigrations(),
+  now = Date.now,
+): Promise<string[]> {
   const applied: string[] = [];
   for (const m of migrations) {
     const done = await sql.tx(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await tx.exec(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at bigint NOT NULL)',
-      );
+      await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at bigint NOT NULL)');
       const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [m.name]);
       if (seen.length > 0) return false;
       await tx.exec(m.sql);

@@ -48,7 +48,13 @@ interface Client {
   exec(text: string): Promise<void>;
 }
 
-function handle(kind: Sql['kind'], client: Client, tx: Sql['tx'], inTransaction: boolean, close: () => Promise<void>): Sql {
+function handle(
+  kind: Sql['kind'],
+  client: Client,
+  tx: Sql['tx'],
+  inTransaction: boolean,
+  close: () => Promise<void>,
+): Sql {
   return {
     kind,
     inTransaction,

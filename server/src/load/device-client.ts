@@ -86,7 +86,12 @@ export class DeviceClient {
       });
       text = await res.text();
     } catch (e) {
-      throw new DeviceCallError(0, 'network', `${method} ${path}: ${(e as Error).message}`);
+      const cause = (e as Error).cause as Error | undefined;
+      throw new DeviceCallError(
+        0,
+        'network',
+        `${method} ${path}: ${(e as Error).message}${cause ? ` (${cause.message})` : ''}`,
+      );
     }
     let json: unknown;
     try {

@@ -38,6 +38,10 @@ export interface WorkloadOptions {
   seed: number;
   /** The workstation's clock when work starts; each change a few seconds later. */
   start: number;
+  /** How far each application goes: 1 created, 2 and assigned, 3 and accepted (default). */
+  steps?: 1 | 2 | 3;
+  /** The seq of the first change (default 1). */
+  firstSeq?: number;
   protocolVersion?: number;
 }
 
@@ -74,7 +78,7 @@ function transitionState(app: ApplicationData, version: number) {
   };
 }
 
-/** The queue, seq 1…count. */
+/** The queue, seq firstSeq…firstSeq + count − 1. */
 export function buildQueue(o: WorkloadOptions): Change[] {
   const random = mulberry32(o.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -87,7 +91,7 @@ export function buildQueue(o: WorkloadOptions): Change[] {
   };
   const push = (op: Change['op'], entityId: string, payload: unknown) => {
     changes.push({
-      seq: changes.length + 1,
+      seq: (o.firstSeq ?? 1) + changes.length,
       op,
       entity: 'application',
       entityId,
@@ -133,6 +137,7 @@ export function buildQueue(o: WorkloadOptions): Change[] {
       reworkComment: null,
     };
     push('application.create', app.id, { ...app, actorUserId: o.office.clerkId });
+    const steps = o.steps ?? 3;
     let event: StoredEvent | null = nextEvent(null, {
       applicationId: app.id,
       at: clock,
@@ -145,6 +150,7 @@ export function buildQueue(o: WorkloadOptions): Change[] {
       payload: null,
     });
     if (changes.length >= o.count) break;
+    if (steps < 2) continue;
 
     // The head assigns an executor: from the head's step the executor's first step starts now.
     tick();
@@ -173,6 +179,7 @@ export function buildQueue(o: WorkloadOptions): Change[] {
     });
     push('application.transition', app.id, { event, application: transitionState(app, 2) });
     if (changes.length >= o.count) break;
+    if (steps < 3) continue;
 
     // The executor accepts it: in processing, the step and deadline the assignment set.
     tick();

@@ -87,7 +87,14 @@ export function coreRoutes(config: CoreConfig): Route[] {
       handler: async (req, res, ctx) => {
         const body = await readJson(req, tokenRequest, 64 * 1024);
         const now = ctx.now();
-        const token = await issueToken(ctx.sql, config.tokenKey, body.deviceId, body.deviceSecret, now, config.accessTokenTtlMs);
+        const token = await issueToken(
+          ctx.sql,
+          config.tokenKey,
+          body.deviceId,
+          body.deviceSecret,
+          now,
+          config.accessTokenTtlMs,
+        );
         sendJson(res, 200, tokenAnswer.parse({ ...token, serverTime: now }));
       },
     },

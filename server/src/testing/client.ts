@@ -78,7 +78,11 @@ export class TestClient {
     return call(this.url, 'POST', '/v1/devices/token', tokenAnswer, { body: { deviceId, deviceSecret } });
   }
 
-  push(device: Pick<EnrolledDevice, 'deviceId' | 'token'>, changes: Change[], protocolVersion = 1): Promise<Answer<PushAnswer>> {
+  push(
+    device: Pick<EnrolledDevice, 'deviceId' | 'token'>,
+    changes: Change[],
+    protocolVersion = 1,
+  ): Promise<Answer<PushAnswer>> {
     return call(this.url, 'POST', '/v1/push', pushAnswer, {
       token: device.token,
       body: { deviceId: device.deviceId, protocolVersion, changes },
@@ -93,14 +97,20 @@ export class TestClient {
   }
 
   /** Every page from `cursor` on; the rows in order and the final cursor. */
-  async pullAll(token: string, partition: string, cursor?: string, limit = 1000): Promise<{ rows: PullAnswer['rows']; cursor: string; version: number; pages: PullAnswer[] }> {
+  async pullAll(
+    token: string,
+    partition: string,
+    cursor?: string,
+    limit = 1000,
+  ): Promise<{ rows: PullAnswer['rows']; cursor: string; version: number; pages: PullAnswer[] }> {
     const pages: PullAnswer[] = [];
     let at = cursor;
     for (;;) {
       const page = ok(await this.pull(token, partition, at, limit));
       pages.push(page);
       at = page.cursor;
-      if (!page.hasMore) return { rows: pages.flatMap((p) => p.rows), cursor: page.cursor, version: page.version, pages };
+      if (!page.hasMore)
+        return { rows: pages.flatMap((p) => p.rows), cursor: page.cursor, version: page.version, pages };
     }
   }
 

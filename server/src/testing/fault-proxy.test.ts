@@ -135,6 +135,22 @@ describe('fault proxy', () => {
     await expect(res.text()).rejects.toThrow();
   });
 
+  it('cuts an answer shorter than N one byte short of its end', async () => {
+    proxy.setDefault({ kind: 'truncate', bytes: 1_000_000 });
+    const res = await fetch(proxy.url + '/big');
+    const reader = res.body!.getReader();
+    let got = 0;
+    const read = async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        got += value.length;
+      }
+    };
+    await expect(read()).rejects.toThrow();
+    expect(got).toBe(9_999);
+  });
+
   it('truncates to nothing: headers only, then the connection closes', async () => {
     proxy.setDefault({ kind: 'truncate', bytes: 0 });
     const res = await fetch(proxy.url + '/big');

@@ -10,7 +10,7 @@
  *   it), then the connection closed without a byte to the client: the client
  *   retries what was applied, a duplicate delivery;
  * - truncate: forwarded, the status, headers and the first `bytes` bytes of the
- *   body sent, then the connection closed;
+ *   body sent (all but the last when it is shorter), then the connection closed;
  * - delay: held `ms` before forwarding (`where: 'request'`, the default) or
  *   before answering (`where: 'answer'`); a request whose client gave up
  *   meanwhile still reaches the server, as a late packet would;
@@ -248,27 +248,18 @@ function answer(res: ServerResponse, fault: Extract<Fault, { kind: 'answer' }>):
   res.end(body);
 }
 
-/** Status and headers as the server sent them (its Content-Length kept, so the client sees a short body), `bytes` of the body, then the connection closed. */
-function truncate(answerIn: IncomingMessage, res: ServerResponse, bytes: number): void {
-  const headers = endToEnd(answerIn.headers);
-  res.writeHead(answerIn.statusCode ?? 502, headers);
+/**
+ * Status and headers as the server sent them (its Content-Length kept, so the
+ * client sees a short body), the first `bytes` bytes of the body (or all but
+ * its last byte when it is shorter: the answer is always cut), then the
+ * connection closed. The body is read whole first (test-sized answers).
+ */
+async function truncate(answerIn: IncomingMessage, res: ServerResponse, bytes: number): Promise<void> {
+  const whole = await readAll(answerIn);
+  res.writeHead(answerIn.statusCode ?? 502, endToEnd(answerIn.headers));
   res.flushHeaders();
-  let sent = 0;
-  const cut = () => {
-    answerIn.destroy();
-    // Flush what was written, then close: the client reads `bytes` and then an early end.
-    res.socket?.end(() => res.socket?.destroy());
-  };
-  if (bytes <= 0) return cut();
-  answerIn.on('data', (chunk: Buffer) => {
-    if (sent >= bytes) return;
-    const part = chunk.subarray(0, bytes - sent);
-    sent += part.length;
-    res.write(part);
-    if (sent >= bytes) cut();
-  });
-  answerIn.on('end', () => {
-    // The whole body was shorter than `bytes`: still close without a proper end.
-    if (sent < bytes) cut();
-  });
+  const part = whole.subarray(0, Math.max(0, Math.min(bytes, whole.length - 1)));
+  if (part.length > 0) res.write(part);
+  // Flush what was written, then close: the client reads `part` and then an early end.
+  res.socket?.end(() => res.socket?.destroy());
 }

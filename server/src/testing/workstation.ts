@@ -109,12 +109,19 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Test
             `INSERT INTO outbox (op, entity, entity_id, payload, protocol_version, schema_version, created_at)
              VALUES ('application.create', 'application', ?, ?, 1, 1, ?)`,
           )
-          .run(id, JSON.stringify({ ...row, formData: JSON.parse(row.formData as string) as unknown, actorUserId: a.clerkId }), clock.now);
+          .run(
+            id,
+            JSON.stringify({ ...row, formData: JSON.parse(row.formData as string) as unknown, actorUserId: a.clerkId }),
+            clock.now,
+          );
         return id;
       })();
     },
     copyTo(other, applicationId) {
-      const app = sqlite.prepare('SELECT * FROM applications WHERE id = ?').get(applicationId) as Record<string, unknown>;
+      const app = sqlite.prepare('SELECT * FROM applications WHERE id = ?').get(applicationId) as Record<
+        string,
+        unknown
+      >;
       const events = sqlite
         .prepare('SELECT * FROM application_events WHERE application_id = ? ORDER BY seq')
         .all(applicationId) as Record<string, unknown>[];
