@@ -1,14 +1,16 @@
 /**
  * The central server killed in the middle of a push: the server runs in a
  * child process on a real PostgreSQL cluster and gets SIGKILL while it is
- * applying a batch (the device's last_seq is seen moving and one of its
- * transactions is open in pg_stat_activity). Then:
+ * applying a batch (one of its transactions has been open for a random
+ * while, per pg_stat_activity, and the batch is not all committed). Then:
  *
  * - what it committed is whole: every recorded change has its effect and its
  *   event, last_seq equals the number of records, nothing of a change that
  *   did not commit is left (PostgreSQL rolled the open transaction back);
  * - started again, the client sends the same batch again: the applied
- *   part comes back 'duplicate', the rest is applied, each change once.
+ *   part comes back 'duplicate', the rest is applied, each change once
+ *   (a protocol client that resends by hand, then the workstation's real
+ *   engine with real local changes, retrying by itself).
  *
  * The server's database must outlive the server process, so this needs
  * PostgreSQL (a killed PGlite process is not a database server dying);
@@ -19,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type OpenedDatabase } from '../../../db/connection.js';
+import { openDatabase } from '../../../db/connection.js';
 import { mulberry32 } from '../../../db/demo/generate.js';
 import { DEMO_PASSWORD } from '../../auth/passwords.js';
 import { postgresSql, type Sql } from '../../../server/src/db/sql.js';
@@ -74,24 +76,27 @@ const one = async (text: string, params: unknown[]) =>
   Number(Object.values((await sql.query(text, params))[0] ?? {})[0] ?? 0);
 
 /**
- * Polls the device's last_seq until it passes `from` while one of the
- * server's transactions is open (pg_stat_activity), then SIGKILLs the server.
+ * Waits until one of the server's transactions has been open for `ageMs`
+ * (pg_stat_activity: the push is being applied) while the device's batch is
+ * not all committed, then SIGKILLs the server. Returns the device's last_seq
+ * seen just before.
  */
-async function killMidTransaction(deviceId: string, from: number, to: number): Promise<number> {
+async function killMidTransaction(deviceId: string, to: number, ageMs: number): Promise<number> {
   for (;;) {
     const [row] = await sql.query<{ last: string | number; open: string | number }>(
       `SELECT d.last_seq AS last,
               (SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL) AS open
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+                  AND clock_timestamp() - xact_start >= make_interval(secs => $2::float8 / 1000)) AS open
          FROM devices d WHERE d.id = $1`,
-      [deviceId],
+      [deviceId, ageMs],
     );
     const last = Number(row?.last ?? 0);
-    if (last > from && Number(row?.open ?? 0) > 0) {
+    if (last >= to) throw new Error('the batch finished before the kill');
+    if (Number(row?.open ?? 0) > 0) {
       await server.kill();
       return last;
     }
-    if (last >= to) throw new Error('the batch finished before the kill');
   }
 }
 
@@ -161,17 +166,18 @@ describe.skipIf(!havePostgres)('the server killed mid-transaction', () => {
     const kills: { from: number; killedAt: number; committed: number }[] = [];
     for (let round = 0; round < 3; round++) {
       const batch = queue.slice(sent, sent + 500);
-      const threshold = sent + 20 + Math.floor(random() * 300);
+      const ageMs = 20 + Math.floor(random() * 400);
       const push = client.push(batch).then(
         () => 'answered' as const,
         () => 'failed' as const,
       );
-      const killedAt = await killMidTransaction(client.deviceId, threshold, sent + batch.length);
+      const killedAt = await killMidTransaction(client.deviceId, sent + batch.length, ageMs);
       expect(await push, 'the client never heard an answer').toBe('failed');
       const { lastSeq } = await checkWhole(client.deviceId, createdIds);
-      expect(lastSeq, 'the kill cut the batch: part committed, part not').toBeGreaterThan(sent);
-      expect(lastSeq).toBeLessThan(sent + batch.length);
-      kills.push({ from: sent, killedAt, committed: lastSeq });
+      // What committed before the kill stays (a per-change transaction), what was open is gone.
+      expect(lastSeq, 'the kill cut the batch: not all of it committed').toBeLessThan(sent + batch.length);
+      expect(lastSeq).toBeGreaterThanOrEqual(killedAt);
+      kills.push({ from: sent, ageMs, committed: lastSeq });
 
       await startAgain();
       // The client resends the whole batch, as it never heard an answer.
@@ -190,5 +196,66 @@ describe.skipIf(!havePostgres)('the server killed mid-transaction', () => {
     expect(await one('SELECT count(*) FROM applications WHERE id = ANY($1::text[])', [createdIds])).toBe(
       createdIds.length,
     );
+  }, 180_000);
+
+  it("the workstation's engine, its push cut by the server's death, retries until each change is there once", async () => {
+    const random = mulberry32(SEED + 1);
+    const dir = mkdtempSync(join(tmpdir(), 'qyzmet-server-kill-'));
+    const dbPath = join(dir, 'workstation.db');
+    const database = await openDatabase(dbPath, { backupEveryMs: 0 });
+    const engine = new SyncEngine({
+      sqlite: database.sqlite,
+      serverUrl: server.url,
+      dataDir: dir,
+      backoff: { baseMs: 20, capMs: 200 },
+      watchOutboxMs: 0,
+      requestTimeoutMs: 10_000,
+    });
+    const pending = () =>
+      database.sqlite.prepare("SELECT count(*) FROM outbox WHERE state = 'pending'").pluck().get() as number;
+    try {
+      await engine.enrol({
+        providerId: PROVIDER,
+        login: 'admin.demo',
+        password: DEMO_PASSWORD,
+        name: 'server kill desk',
+      });
+      await engine.runOnce();
+      expect(engine.lastFailure()).toBeNull();
+      const workflow = new WorkflowService({
+        sqlite: database.sqlite,
+        services: SERVICES,
+        calendar: weekendOnlyCalendar(),
+      });
+      const reported = new Set<string>();
+      const deviceId = engine.deviceId()!;
+      for (let round = 0; round < 2; round++) {
+        const before = await one('SELECT last_seq FROM devices WHERE id = $1', [deviceId]);
+        for (const h of makeChanges(database.sqlite, workflow, {
+          providerId: PROVIDER,
+          actorId: HEAD,
+          count: 300,
+          random,
+        })) {
+          reported.add(h);
+        }
+        const run = engine.runOnce();
+        await killMidTransaction(deviceId, before + 300, 20 + Math.floor(random() * 300));
+        await run;
+        expect(engine.lastFailure(), 'the run met the dead server').not.toBeNull();
+        const { lastSeq } = await checkWhole(deviceId, []);
+        expect(lastSeq).toBeLessThan(before + 300);
+        await startAgain();
+        for (let i = 0; i < 20 && pending() > 0; i++) await engine.runOnce();
+        expect(pending()).toBe(0);
+      }
+      const proof = await checkExactlyOnce(dbPath, sql, reported);
+      expect(proof.problems, `seed ${SEED}`).toEqual([]);
+      expect(proof.applied).toBe(600);
+    } finally {
+      await engine.stop();
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 });
