@@ -163,7 +163,7 @@ describe.skipIf(!havePostgres)('the server killed mid-transaction', () => {
     const createdIds = queue.filter((c) => c.op === 'application.create').map((c) => c.entityId);
 
     let sent = 0;
-    const kills: { from: number; killedAt: number; committed: number }[] = [];
+    const kills: { from: number; ageMs: number; committed: number }[] = [];
     for (let round = 0; round < 3; round++) {
       const batch = queue.slice(sent, sent + 500);
       const ageMs = 20 + Math.floor(random() * 400);

@@ -39,7 +39,7 @@ export class DeviceCallError extends Error {
 export interface DeviceClientOptions {
   serverUrl: string;
   fetch?: typeof fetch;
-  /** Per request. Default 30 s. */
+  /** Per request. Default 30 s; 0: none here (the given `fetch` sets its own). */
   timeoutMs?: number;
   protocolVersion?: number;
 }
@@ -82,7 +82,7 @@ export class DeviceClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(this.timeoutMs > 0 ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
       });
       text = await res.text();
     } catch (e) {

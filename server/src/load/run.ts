@@ -26,6 +26,8 @@ export interface LoadOptions {
   /** Changes per push request. */
   batch: number;
   deadlineMs: number;
+  /** Limit of one request, counted from when it gets its slot. Default 60 s. */
+  requestTimeoutMs?: number;
   /** An administrator who may enrol devices in every office (the system administrator). */
   admin: { login: string; password: string };
   seed: number;
@@ -100,12 +102,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const limiter = new Limiter(o.concurrency);
   const latencies: number[] = [];
 
-  // One slot per request, held until its answer has been read whole.
+  // One slot per request, held until its answer has been read whole; its time limit starts with the slot.
   const limitedFetch: typeof fetch = (input, init) =>
     limiter.run(async () => {
       stop.signal.throwIfAborted();
       const t = performance.now();
-      const res = await fetch(input, init);
+      const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(o.requestTimeoutMs ?? 60_000)]);
+      const res = await fetch(input, { ...init, signal });
       const body = await res.arrayBuffer();
       if (String(input instanceof Request ? input.url : input).includes('/v1/push'))
         latencies.push(performance.now() - t);
@@ -117,7 +120,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const health = await fetch(new URL('/health', o.serverUrl));
     if (!health.ok) throw new Error(`server at ${o.serverUrl} is not healthy: ${health.status}`);
     // A device of any office reads the global partition: who works where, the services.
-    const probe = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch });
+    const probe = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch, timeoutMs: 0 });
     await probe.enrol({
       providerId: PROVIDERS[0]!.id,
       login: admin.login,
@@ -133,7 +136,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const stations = await Promise.all(
       Array.from({ length: o.workstations }, async (_, i) => {
         const office = directory.offices[i % directory.offices.length]!;
-        const client = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch });
+        const client = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch, timeoutMs: 0 });
         await client.enrol({
           providerId: office.providerId,
           login: admin.login,
