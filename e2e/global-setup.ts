@@ -149,6 +149,7 @@ export default async function globalSetup() {
   process.env.QYZMET_E2E_OPEN_URL = harness.openUrl;
   process.env.QYZMET_E2E_SECRET = harness.secret;
   process.env.QYZMET_E2E_DATA_DIR = harness.dataDir;
+  if (harness.serverUrl) process.env.QYZMET_E2E_SERVER_URL = harness.serverUrl;
 
   // Today's fresh application at the demo head's office, as intake leaves it: the workflow e2e walks it.
   const db = new Database(join(harness.dataDir, 'qyzmet.db'));

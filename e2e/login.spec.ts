@@ -2,9 +2,12 @@
  * Login through the real login screen: by password (a wrong one first, in the
  * provider guide's own words), lock and unlock, logout; by EDS with a key file
  * (whose certificate shows before signing) and with a SoftHSM2 token; the
- * administrator resets a password and the user must change it.
+ * administrator resets a password and the user must change it. All of it
+ * checked by the central server; then a second workstation whose way to the
+ * server is cut (a fault proxy): by password and by EDS offline, marked so.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { DEMO_HEAD, DEMO_USERS } from '../db/demo/generate';
@@ -12,7 +15,9 @@ import { DEMO_PASSWORD } from '../main/auth/passwords';
 import { certificateDer } from '../main/signing/certificate';
 import { createSoftHsm } from '../main/signing/testing/softhsm';
 import { E2E_KEYFILE_PASSWORD, E2E_PIN } from './global-setup';
-import { ROOT } from './harness';
+import { ROOT, startHarness } from './harness';
+import { startFaultProxy } from '../server/src/testing/fault-proxy';
+import { DEMO_ENROLMENT } from '../main/auth/demo';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -58,7 +63,8 @@ test('by password: a wrong one in the guide’s words, then in; lock, unlock, lo
   await page.getByTestId('login-password').fill(DEMO_PASSWORD);
   await page.getByTestId('login-submit').click();
   await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/);
-  await expect(page.getByTestId('session-offline')).toBeVisible();
+  // Checked by the central server: the session is not marked offline.
+  await expect(page.getByTestId('session-offline')).toHaveCount(0);
 
   await page.getByTestId('session-lock').click();
   await expect(page.getByTestId('lock-screen')).toBeVisible();
@@ -82,6 +88,7 @@ test('by EDS with a key file: whose certificate it is, then Sign', async ({ page
   await expect(page.getByTestId('cert-iin')).toHaveText(DEMO_HEAD.iin);
   await page.getByTestId('eds-sign').click();
   await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/);
+  await expect(page.getByTestId('session-offline')).toHaveCount(0);
 });
 
 test('by EDS with a key file meant for signing: refused with the signer’s message', async ({ page }) => {
@@ -147,4 +154,59 @@ test('the monitoring officer sees no admin screen; the administrator resets a pa
   await page.getByTestId('change-password-repeat').fill(DEMO_PASSWORD);
   await page.getByTestId('change-password-submit').click();
   await expect(page.getByTestId('topbar')).toBeVisible();
+});
+
+test('with the central server out of reach: by password and by EDS, offline and marked so', async ({ page }) => {
+  // A second workstation of the office, reaching the server through a proxy the test cuts.
+  const proxy = await startFaultProxy(env('QYZMET_E2E_SERVER_URL'));
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'qyzmet-e2e-desk-')), 'data');
+  mkdirSync(dataDir, { recursive: true });
+  cpSync(join(env('QYZMET_E2E_DATA_DIR'), 'crl'), join(dataDir, 'crl'), { recursive: true });
+  const desk = await startHarness(['--demo', '0', '--server', proxy.url], dataDir);
+  try {
+    const rpc = async (channel: string, data: unknown) => {
+      const res = await page.request.post(`${desk.url}/rpc/${channel}`, {
+        headers: { Authorization: `Bearer ${desk.secret}` },
+        data,
+      });
+      return (await res.json()) as { ok: boolean; error?: { code: string } };
+    };
+    expect(await rpc('sync.enrol', { ...DEMO_ENROLMENT })).toMatchObject({ ok: true });
+    expect(await rpc('sync.now', {})).toMatchObject({ ok: false, error: { code: 'noSession' } });
+    await page.goto(desk.openUrl);
+    const login = async (password: string) => {
+      await expect(page.getByTestId('login-form')).toBeVisible({ timeout: 30_000 });
+      await page.getByTestId('login-name').fill(DEMO_USERS.head.login);
+      await page.getByTestId('login-password').fill(password);
+      await page.getByTestId('login-submit').click();
+    };
+    // Online first: the server knows her; this workstation keeps her hash for later.
+    await login(DEMO_PASSWORD);
+    await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/, { timeout: 30_000 });
+    await expect(page.getByTestId('session-offline')).toHaveCount(0);
+    await page.getByTestId('session-logout').click();
+
+    // The connection drops: the same password works offline, and the session says so.
+    proxy.setDefault({ kind: 'dropBeforeForward' });
+    await login('not-the-password');
+    await expect(page.getByTestId('login-error')).toContainText(await text(page, 'messages.wrongLoginOrPassword'));
+    await login(DEMO_PASSWORD);
+    await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/);
+    await expect(page.getByTestId('session-offline')).toBeVisible();
+    await page.getByTestId('session-logout').click();
+
+    // By EDS offline: her authentication key file, checked against the synced directory and the cached CRL.
+    await expect(page.getByTestId('login-form')).toBeVisible();
+    await page.getByTestId('login-mode-eds').click();
+    await page.getByTestId('eds-file').setInputFiles(env('QYZMET_E2E_AUTH_KEYFILE'));
+    await page.getByTestId('eds-password').fill(E2E_KEYFILE_PASSWORD);
+    await page.getByTestId('eds-open').click();
+    await expect(page.getByTestId('cert-iin')).toHaveText(DEMO_HEAD.iin);
+    await page.getByTestId('eds-sign').click();
+    await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/);
+    await expect(page.getByTestId('session-offline')).toBeVisible();
+  } finally {
+    await desk.stop();
+    await proxy.close();
+  }
 });

@@ -326,6 +326,11 @@ export class AuthService {
         wipe(bytes);
       }
 
+      // A password set here (an administrator's reset, the user's own change) that has not
+      // reached the server yet: the server still knows the old one; this workstation decides.
+      if (verdict && !verdict.ok && verdict.reason === 'wrongLoginOrPassword' && user && this.passwordUnsent(user.id)) {
+        verdict = null;
+      }
       if (verdict) {
         if (!verdict.ok) {
           if (verdict.reason === 'userBlocked') {
@@ -357,6 +362,18 @@ export class AuthService {
       this.start(user, 'password', verdict === null);
       return this.session();
     });
+  }
+
+  /** A password change or reset of this user waits in the outbox (not yet applied by the server). */
+  private passwordUnsent(userId: string): boolean {
+    return (
+      this.o.sqlite
+        .prepare(
+          `SELECT 1 FROM outbox WHERE entity = 'user' AND entity_id = ?
+             AND op IN ('user.passwordReset', 'user.passwordChange') AND state = 'pending' LIMIT 1`,
+        )
+        .get(userId) !== undefined
+    );
   }
 
   changePassword(current: string, next: string, repeat: string): Promise<AuthSession> {
@@ -670,8 +687,10 @@ export class AuthService {
  * "User not found in the system".
  */
 function edsRefusal(verdict: Extract<OnlineVerdict, { ok: false }>): ServiceError {
-  if (verdict.reason === 'challengeExpired') return new ServiceError('challengeExpired', 'errors.auth.challengeExpired');
-  if (verdict.reason === 'signatureInvalid') return new ServiceError('signatureInvalid', 'errors.signing.signatureInvalid');
+  if (verdict.reason === 'challengeExpired')
+    return new ServiceError('challengeExpired', 'errors.auth.challengeExpired');
+  if (verdict.reason === 'signatureInvalid')
+    return new ServiceError('signatureInvalid', 'errors.signing.signatureInvalid');
   const detail = SIGNING_ERROR_CODES.find((c) => c === verdict.detail);
   if (verdict.reason === 'certificateRejected' && detail) {
     return new ServiceError(detail, `errors.signing.${detail}`);

@@ -187,6 +187,26 @@ describe('FeedApplier', () => {
     expect(local(id)).toMatchObject({ status: 'in_processing', serverVersion: 10 });
   });
 
+  it('takes its own change coming back without moving the local version (an open card stays current)', () => {
+    const id = certificate();
+    apply(
+      [appRow(id, 10, { formData: { lastName: 'Сапарова', firstName: 'Әсел', phone: '+7 701 123 45 67' } })],
+      10,
+      'provider:x',
+    );
+    const before = local(id);
+    // The same content, form data keys in the order the server's jsonb keeps them.
+    apply(
+      [appRow(id, 11, { formData: { phone: '+7 701 123 45 67', firstName: 'Әсел', lastName: 'Сапарова' } })],
+      11,
+      'provider:x',
+    );
+    expect(local(id)).toMatchObject({ serverVersion: 11, version: before.version });
+    // Different content does move it.
+    apply([appRow(id, 12, { status: 'in_processing', responsibleUserId: EMPLOYMENT.executor })], 12, 'provider:x');
+    expect(local(id)).toMatchObject({ status: 'in_processing', serverVersion: 12, version: before.version + 1 });
+  });
+
   it('holds a row while a local change waits, and until the pull has passed the version that holds it', () => {
     const id = certificate();
     apply([appRow(id, 10)], 10, 'provider:x');

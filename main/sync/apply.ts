@@ -25,6 +25,7 @@ import { FEED_DATA, type FeedRow, type PullEntity } from '../../server/src/proto
 import { calendarYear } from '../calendar/schema.js';
 import { serviceDefinition } from '../catalogue/schema.js';
 import { foldForSearch } from '../common/text.js';
+import { canonicalJson } from '../workflow/chain.js';
 
 /** Parents before children; tombstones go the other way. */
 const RANK: Readonly<Record<PullEntity, number>> = {
@@ -165,6 +166,11 @@ export class FeedApplier {
           version = version + 1
         WHERE id = ?`),
       applicationVersion: p('SELECT server_version FROM applications WHERE id = ?').pluck(),
+      applicationContent: p(`SELECT number, portal_number, provider_id, service_code, channel, applicant_iin,
+          applicant_bin, applicant_name, applicant_name_norm, region_kato, locality, status, decision,
+          responsible_user_id, current_step, submitted_at, status_changed_at, due_at, form_data,
+          refusal_reason_code, refusal_text, rework_comment FROM applications WHERE id = ?`).raw(),
+      touchApplication: p('UPDATE applications SET server_version = ? WHERE id = ?'),
       event: p(`INSERT INTO server_events (id, application_id, seq, at, actor_user_id, action, from_status, to_status,
           decision, comment, payload, device_id, device_seq, prev_hash, hash, server_version)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -491,6 +497,10 @@ export class FeedApplier {
           row.version,
         ];
         if (here === undefined) s.insertApplication.run(d.id, ...values, d.submittedAt, now);
+        else if (sameContent(s.applicationContent.get(d.id) as unknown[] | undefined, values.slice(0, -1)))
+          // This workstation's own change coming back: the row already says it. Only the server
+          // version moves; the local version stays, so a card open on it is not made stale.
+          s.touchApplication.run(row.version, d.id);
         else s.updateApplication.run(...values, now, d.id);
         return 'applied';
       }
@@ -628,4 +638,25 @@ function valid<E extends PullEntity>(entity: E, row: FeedRow): Data<E> {
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || '(row)'}: ${issue.message}` : 'invalid';
+}
+
+/**
+ * Whether a local application row (columns as `applicationContent` reads
+ * them) holds what a feed row brings: the same values, form data compared as
+ * data (the server's jsonb orders keys its own way).
+ */
+function sameContent(local: unknown[] | undefined, incoming: unknown[]): boolean {
+  if (!local || local.length !== incoming.length) return false;
+  const formAt = 18;
+  for (let i = 0; i < incoming.length; i++) {
+    if (i === formAt) {
+      try {
+        if (canonicalJson(JSON.parse(String(local[i]))) !== canonicalJson(JSON.parse(String(incoming[i]))))
+          return false;
+      } catch {
+        return false;
+      }
+    } else if (local[i] !== incoming[i]) return false;
+  }
+  return true;
 }
