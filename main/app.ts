@@ -338,11 +338,11 @@ function mayResolve(
   const row = sqlite.prepare('SELECT payload FROM outbox WHERE seq = ?').get(seq) as { payload: string } | undefined;
   if (!row) throw new ServiceError('notFound', 'errors.sync.notFound');
   if (principal.roles.some((r) => r.role === 'head' || r.role === 'admin')) return;
-  let author: unknown = null;
+  let author: unknown;
   try {
     const p = JSON.parse(row.payload) as Record<string, unknown>;
     const event = p.event as Record<string, unknown> | undefined;
-    author = event?.actorUserId ?? p.by ?? p.userId ?? null;
+    author = event?.actorUserId ?? p.actorUserId ?? p.by ?? p.userId ?? null;
   } catch {
     author = null;
   }

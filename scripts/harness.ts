@@ -56,7 +56,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           dataDir: join(options.dataDir, 'server'),
           seed: demo > 0 ? 'demo' : 'none',
           demoApplications: demo,
-          trustDirs: [join(ROOT, 'resources', 'trusted'), join(options.dataDir, 'trusted'), ...(signing.trustDirs ?? [])],
+          trustDirs: [
+            join(ROOT, 'resources', 'trusted'),
+            join(options.dataDir, 'trusted'),
+            ...(signing.trustDirs ?? []),
+          ],
           crlDir: join(options.dataDir, 'crl'),
           ...(options.quiet ? { log: () => {} } : {}),
         });
@@ -71,9 +75,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     // Offline (no server): demo data made here; with a server: the demo comes with the first sync.
     demoApplications: serverUrl ? 0 : demo,
     demoMode: demo > 0,
-    ...(demo > 0 && serverUrl
-      ? { demoEnrolment: { ...DEMO_ENROLMENT } }
-      : {}),
+    ...(demo > 0 && serverUrl ? { demoEnrolment: { ...DEMO_ENROLMENT } } : {}),
     ...(interval ? { syncEngine: { intervalMs: interval } } : {}),
     signing,
     ...(options.quiet ? { log: () => {} } : {}),
