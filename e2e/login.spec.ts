@@ -156,13 +156,18 @@ test('the monitoring officer sees no admin screen; the administrator resets a pa
   await expect(page.getByTestId('topbar')).toBeVisible();
 });
 
-test('with the central server out of reach: by password and by EDS, offline and marked so', async ({ page }) => {
+test('with the central server out of reach: by password, key file and token, offline and marked so', async ({
+  page,
+}) => {
   // A second workstation of the office, reaching the server through a proxy the test cuts.
   const proxy = await startFaultProxy(env('QYZMET_E2E_SERVER_URL'));
   const dataDir = join(mkdtempSync(join(tmpdir(), 'qyzmet-e2e-desk-')), 'data');
   mkdirSync(dataDir, { recursive: true });
   cpSync(join(env('QYZMET_E2E_DATA_DIR'), 'crl'), join(dataDir, 'crl'), { recursive: true });
   const desk = await startHarness(['--demo', '0', '--server', proxy.url], dataDir);
+  const hsm = createSoftHsm(env('QYZMET_E2E_SOFTHSM_DIR'));
+  const pki = env('QYZMET_E2E_PKI_DIR');
+  let tokenMade = false;
   try {
     const rpc = async (channel: string, data: unknown) => {
       const res = await page.request.post(`${desk.url}/rpc/${channel}`, {
@@ -205,7 +210,30 @@ test('with the central server out of reach: by password and by EDS, offline and 
     await page.getByTestId('eds-sign').click();
     await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/);
     await expect(page.getByTestId('session-offline')).toBeVisible();
+    await page.getByTestId('session-logout').click();
+
+    // By EDS offline with a token: the same authentication key on a SoftHSM2 token.
+    hsm.initToken('DESK TOKEN', '11223344', E2E_PIN);
+    tokenMade = true;
+    hsm.importKey('DESK TOKEN', E2E_PIN, {
+      keyPem: readFileSync(join(pki, 'demo-head-auth.key'), 'utf8'),
+      certDer: certificateDer(readFileSync(join(pki, 'demo-head-auth.pem'), 'utf8')),
+      id: 'c5d6',
+      label: 'demo-head-auth',
+    });
+    await expect(page.getByTestId('login-form')).toBeVisible();
+    await page.getByTestId('login-mode-eds').click();
+    await page.getByTestId('eds-mode-token').click();
+    const key = page.getByTestId('eds-key').filter({ hasText: 'DESK TOKEN' });
+    await expect(key).toBeVisible({ timeout: 20_000 });
+    await key.locator('input[type=radio]').check();
+    await page.getByTestId('eds-pin').fill(E2E_PIN);
+    await page.getByTestId('eds-sign').click();
+    await expect(page.getByTestId('user-name')).toHaveText(/Сәрсенбаева/);
+    await expect(page.getByTestId('session-offline')).toBeVisible();
   } finally {
+    // Only when the test got as far as making it (a failure before would be hidden otherwise).
+    if (tokenMade) hsm.deleteToken('DESK TOKEN');
     await desk.stop();
     await proxy.close();
   }

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { Report, timeMedian } from '../bench/report.js';
 import { benchJournal } from '../bench/journal.js';
 import { benchSigning } from '../bench/signing.js';
+import { benchSync } from './bench-sync.js';
 import { openDatabase } from '../db/connection.js';
 import { generateDemo } from '../db/demo/generate.js';
 import { loadCatalogue } from '../main/catalogue/loader.js';
@@ -94,6 +95,7 @@ try {
 
   await benchSigning(report, dir, runs);
   await benchJournal(report, dir, runs);
+  await benchSync(report, dir);
 
   report.write(join(ROOT, 'bench-results.json'));
 } finally {
