@@ -135,4 +135,22 @@ test('one application through every role: assign, accept, negative, return, posi
   await expect(page.getByTestId('card-events')).toContainText('Шешімді қайта қараңыз');
   await page.locator('#main').evaluate((el) => el.scrollTo(0, 0));
   await page.screenshot({ path: 'docs/screenshots/card.png' });
+
+  // Every step reached the central server, which took each one (it checks roles and states itself):
+  // after a sync nothing of this application waits or was rejected.
+  const details = await page.request.post(`${process.env.QYZMET_E2E_URL}/rpc/sync.now`, {
+    headers: { Authorization: `Bearer ${process.env.QYZMET_E2E_SECRET}` },
+    data: {},
+  });
+  const body = (await details.json()) as {
+    ok: boolean;
+    value: { rejected: { applicationNumber: string | null }[] };
+  };
+  expect(body.ok).toBe(true);
+  expect(body.value.rejected.filter((r) => r.applicationNumber === number())).toEqual([]);
+  const status = await page.request.post(`${process.env.QYZMET_E2E_URL}/rpc/sync.status`, {
+    headers: { Authorization: `Bearer ${process.env.QYZMET_E2E_SECRET}` },
+    data: {},
+  });
+  expect(((await status.json()) as { value: { queueDepth: number } }).value.queueDepth).toBe(0);
 });
