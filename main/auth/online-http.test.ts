@@ -323,4 +323,42 @@ describe('the workstation’s login through it', () => {
     });
     expect(await cut.loginPassword('admin', PASSWORD)).toMatchObject({ offline: true, user: { id: 'srv-admin' } });
   });
+
+  it('logs out a user the server blocked while the session was offline, and keeps what they queued', async () => {
+    proxy.setDefault({ kind: 'dropBeforeForward' });
+    const service = new AuthService({
+      sqlite: db.sqlite,
+      signer: null,
+      online: client({ baseUrl: proxy.url }).auth,
+      isOnline: () => true,
+      deviceId,
+      scrypt: TEST_SCRYPT,
+      now: db.clock.now,
+    });
+    expect(await service.loginPassword('admin', PASSWORD)).toMatchObject({ offline: true });
+    // Work done offline, waiting for the server.
+    db.sqlite
+      .prepare(
+        `INSERT INTO outbox (op, entity, entity_id, payload, protocol_version, schema_version, created_at)
+         VALUES ('user.profile', 'user', 'srv-admin', '{}', 1, 1, ?)`,
+      )
+      .run(db.clock.now());
+    const queued = (
+      db.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }
+    ).n;
+    // Meanwhile an administrator blocks the user on the server; then the connection comes back.
+    await server.sql.query('UPDATE users SET blocked = true WHERE id = $1', ['srv-admin']);
+    try {
+      proxy.reset();
+      expect(await service.recheck()).toBe('loggedOut');
+      expect(service.session()).toMatchObject({ user: null, notice: 'blocked' });
+      expect(service.directory.byId('srv-admin')?.blocked).toBe(true);
+      const after = (
+        db.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }
+      ).n;
+      expect(after).toBe(queued);
+    } finally {
+      await server.sql.query('UPDATE users SET blocked = false WHERE id = $1', ['srv-admin']);
+    }
+  });
 });
