@@ -11,7 +11,7 @@ import {
 } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/i18n';
-import { IconSync } from '../sync/icons';
+import { IconSync } from '../components/Icons';
 
 interface Section {
   id: string;

@@ -7,7 +7,7 @@
 import type { SyncStatus } from '../../../preload/api';
 import { useI18n } from '../i18n/I18nProvider';
 import { shownError } from '../lib/errors';
-import { IconClock } from '../sync/icons';
+import { IconClock } from '../components/Icons';
 import { useOpenSyncPanel } from '../sync/opener';
 import { ageText, phaseText, splitSyncError, syncErrorText } from '../sync/words';
 import '../sync/sync.css';

@@ -137,3 +137,20 @@ export const IconUsers = () => (
     <path d="M16 4.5a3.5 3.5 0 0 1 0 7M18 14.7c2.4.6 4 2.4 4 5.3" />
   </Svg>
 );
+
+/** Two arrows chasing each other: the sync panel in the navigation. */
+export const IconSync = () => (
+  <Svg size={18}>
+    <path d="M21 4v6h-6" />
+    <path d="M3 20v-6h6" />
+    <path d="M5 9a8 8 0 0 1 13.2-3L21 10" />
+    <path d="M3 14l2.8 4A8 8 0 0 0 19 15" />
+  </Svg>
+);
+
+export const IconClock = () => (
+  <Svg size={14}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M12 7v5l3 2" />
+  </Svg>
+);

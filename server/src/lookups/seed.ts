@@ -12,6 +12,7 @@
  * a million).
  */
 import { isValidBin, parseBin, parseIin } from '../../../main/common/iin.js';
+import { mulberry32 } from '../../../db/demo/generate.js';
 import type { Sql } from '../db/sql.js';
 
 export interface SeedLookupsOptions {
@@ -233,18 +234,6 @@ async function seedLegalEntities(sql: Sql, now: number): Promise<number> {
   return count;
 }
 
-/** mulberry32: small, fast, the same numbers for a seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SCOPES = [
   'Представление интересов в государственных органах и получение государственных услуг',
   'Подача заявлений и получение документов по государственным услугам от имени доверителя',
@@ -269,7 +258,7 @@ async function seedPowersOfAttorney(sql: Sql, now: number, seed: number, wanted:
     ])
   ).map((r) => r.iin);
   if (people.length < 2) return 0;
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   let count = 0;
   for (let i = 0; i < Math.max(2, wanted); i++) {
