@@ -154,6 +154,8 @@ test('the desk is enrolled in the office; the panel shows it; "Sync now" syncs',
   await expect(page.getByTestId('sync-enrolment').locator('[data-enrolled]')).toHaveAttribute('data-enrolled', 'true');
   await expect(page.getByTestId('sync-enrol-form')).toHaveCount(0);
   await expect(page.getByTestId('sync-office')).toContainText(OFFICE);
+  // Named as the synced directory names it, in the interface's language.
+  await expect(page.getByTestId('sync-office')).toContainText(/[А-Яа-яӘәҚқ]{3,}/);
   await expect(page.getByTestId('sync-not-enrolled')).toHaveCount(0, { timeout: 15_000 });
 
   // The first sync brought both partitions: the global one and the office's.

@@ -271,7 +271,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       'sync.status': () => syncStatus(),
       'sync.details': () => engine.details(),
       'sync.now': async () => {
-        await engine.runOnce();
+        await engine.runNow();
         return engine.details();
       },
       'sync.retry': (input, ctx) => {

@@ -168,6 +168,15 @@ export class SyncEngine {
     return this.running;
   }
 
+  /**
+   * "Sync now": a run that starts now. A run already under way may have begun
+   * before the connection came back, so it is waited for and another follows.
+   */
+  async runNow(): Promise<void> {
+    if (this.running) await this.running;
+    await this.runOnce();
+  }
+
   /** A local change was written: push soon (unless a backoff is waiting). */
   changed(): void {
     this.lastOutboxSeq = this.maxOutboxSeq();
@@ -277,10 +286,17 @@ export class SyncEngine {
       lastPushAt: number | null;
     };
     const pushed = db.prepare('SELECT max(last_push_at) AS at FROM sync_state').get() as { at: number | null };
+    const providerId = enrolment?.providerId ?? null;
+    const office = providerId
+      ? (db
+          .prepare('SELECT name_kk AS kk, name_ru AS ru, name_en AS en FROM providers WHERE id = ?')
+          .get(providerId) as { kk: string; ru: string; en: string } | undefined)
+      : undefined;
     return {
       enrolled: this.enrolled(),
       deviceId: this.credentials?.deviceId() ?? '',
-      providerId: enrolment?.providerId ?? null,
+      providerId,
+      providerName: office ?? null,
       activity: { ...this.activity },
       clockSkewMs: this.clockSkewMs,
       clockOff: this.clockOff(),

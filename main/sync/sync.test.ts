@@ -98,12 +98,43 @@ async function createElsewhere(n: number): Promise<string[]> {
   return ids;
 }
 
+describe('"Sync now"', { timeout: 120_000 }, () => {
+  it('runs again after a run that began while the connection was down, and pushes in that call', async () => {
+    // The network as the engine sees it: while `down`, a request hangs a moment and then fails.
+    let down = false;
+    const net: typeof fetch = async (input, init) => {
+      if (down) {
+        await new Promise((r) => setTimeout(r, 400));
+        throw new TypeError('fetch failed');
+      }
+      return fetch(input, init);
+    };
+    const w = await synced({ fetch: net });
+    takeIn(w.sqlite, Date.now());
+    down = true;
+    // A run under way while the connection is down, as the timer would have started it.
+    const inFlight = w.engine.runOnce();
+    // Past its first attempt and into its immediate second one, both begun while down.
+    await new Promise((r) => setTimeout(r, 550));
+    // The connection is back; the user presses "Sync now" while that doomed run still goes on.
+    down = false;
+    await w.engine.runNow();
+    expect(outboxRows(w.sqlite).every((r) => r.state === 'sent')).toBe(true);
+    await inFlight;
+  });
+});
+
 describe('SyncEngine with the central server', { timeout: 120_000 }, () => {
   it('enrols, takes the snapshot, pulls pages and pushes a change the server applies', async () => {
     const a = await synced({ pullPageSize: 5 });
     const details = a.engine.details();
     expect(details.enrolled).toBe(true);
     expect(details.providerId).toBe(EMPLOYMENT.provider);
+    // The office's names come with the directory of the first sync.
+    const [office] = await server.sql.query<{ ru: string }>('SELECT name_ru AS ru FROM providers WHERE id = $1', [
+      EMPLOYMENT.provider,
+    ]);
+    expect(details.providerName?.ru).toBe(office?.ru);
     expect(details.partitions.map((p) => p.partition)).toEqual(['global', PARTITION]);
     expect(details.partitions.every((p) => (p.version ?? 0) > 0)).toBe(true);
     const [serverCounts] = await server.sql.query<{ apps: string | number; users: string | number }>(

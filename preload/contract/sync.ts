@@ -46,6 +46,8 @@ export const syncDetails = z.strictObject({
   deviceId: z.string(),
   /** The office this workstation is enrolled in (provider id), null before enrolment. */
   providerId: z.string().nullable(),
+  /** That office's name in the three languages, once the directory has come with the first sync. */
+  providerName: z.strictObject({ kk: z.string(), ru: z.string(), en: z.string() }).nullable(),
   activity: syncActivity,
   /** Estimated offset of this workstation's clock from the server's (ms, + = ahead); null before the first answer. */
   clockSkewMs: z.int().nullable(),

@@ -90,10 +90,8 @@ function Enrolment({
         </Fact>
         {details.providerId ? (
           <Fact label={t('sync.panel.office')} testId="sync-office">
-            {officeName(offices, details.providerId, language)}
-            {officeName(offices, details.providerId, language) !== details.providerId ? (
-              <span className="sync-id"> {details.providerId}</span>
-            ) : null}
+            {details.providerName?.[language] ?? officeName(offices, details.providerId, language)}
+            <span className="sync-id"> {details.providerId}</span>
           </Fact>
         ) : null}
         <Fact label={t('sync.panel.server')} testId="sync-server">
