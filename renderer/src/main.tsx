@@ -7,6 +7,7 @@ import './styles/frame.css';
 import './styles/journal.css';
 import './styles/signing.css';
 import './auth/auth.css';
+import './sync/sync.css';
 
 const root = document.getElementById('root');
 if (root) {

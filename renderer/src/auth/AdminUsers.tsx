@@ -210,8 +210,8 @@ export function AdminUsers({ selfId }: { selfId: string }) {
       </div>
       {listing && listing.users.length === 0 ? <p className="muted">{t('admin.users.empty')}</p> : null}
       {listing && listing.users.length > 0 ? (
-        <div className="admin-table-wrap">
-          <table className="admin-table">
+        <div className="data-table-wrap">
+          <table className="data-table">
             <thead>
               <tr>
                 <th>{t('admin.users.columns.name')}</th>

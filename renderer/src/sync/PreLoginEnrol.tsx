@@ -9,7 +9,6 @@ import { call } from '../api/client';
 import { useSyncStatus } from '../app/hooks';
 import { useI18n } from '../i18n/I18nProvider';
 import { EnrolForm } from './EnrolForm';
-import './sync.css';
 
 export function PreLoginEnrol() {
   const { t } = useI18n();

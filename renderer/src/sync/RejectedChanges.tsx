@@ -85,8 +85,8 @@ export function RejectedChanges({ rejected, busySeq, onRetry, onDiscard, onOpenA
   }
 
   return (
-    <div className="sync-table-wrap">
-      <table className="sync-table sync-rejected" data-testid="sync-rejected">
+    <div className="data-table-wrap">
+      <table className="data-table sync-rejected" data-testid="sync-rejected">
         <thead>
           <tr>
             <th>{t('sync.rejected.columns.change')}</th>

@@ -19,7 +19,6 @@ import { RejectedChanges } from './RejectedChanges';
 import { SyncFailure } from './SyncFailure';
 import { useSyncDetails, type SyncAction } from './useSyncDetails';
 import { durationText, isRunning, partitionText, phaseText, skewText, splitSyncError, syncErrorText } from './words';
-import './sync.css';
 
 /**
  * A moment as dd.mm.yyyy HH:MM and how long ago, with the exact time in
@@ -252,8 +251,8 @@ function Partitions({
   const { t } = i18n;
   if (partitions.length === 0) return <p className="muted">{t('sync.partitions.none')}</p>;
   return (
-    <div className="sync-table-wrap">
-      <table className="sync-table" data-testid="sync-partitions">
+    <div className="data-table-wrap">
+      <table className="data-table" data-testid="sync-partitions">
         <thead>
           <tr>
             <th>{t('sync.partitions.partition')}</th>
