@@ -60,7 +60,7 @@ const DAY = 86_400_000;
  * `target`, with their feed rows in the office's partition, in transactions
  * of 20,000: the office a regional centre has after a few years.
  */
-async function fillOffice(sql: Sql, providerId: string, target: number): Promise<number> {
+export async function fillOffice(sql: Sql, providerId: string, target: number): Promise<number> {
   const partition = providerPartition(providerId);
   const count = async () =>
     Number(
@@ -164,6 +164,8 @@ interface ClientPlan {
 
 interface ClientFigures {
   ms: number;
+  /** The workstation's CPU time in the initial sync (user + system). */
+  cpuMs: number;
   applications: number;
   rssBeforeKb: number;
   peakRssKb: number;
@@ -185,8 +187,11 @@ async function clientMain(plan: ClientPlan): Promise<void> {
   await engine.enrol({ providerId: plan.providerId, login: 'admin.demo', password: DEMO_PASSWORD, name: 'bench' });
   const rssBeforeKb = process.resourceUsage().maxRSS;
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   await engine.runOnce();
   const ms = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const peakRssKb = process.resourceUsage().maxRSS;
   const failure = engine.lastFailure()?.message ?? null;
   const applications = database.sqlite.prepare('SELECT count(*) FROM applications').pluck().get() as number;
@@ -211,13 +216,25 @@ async function clientMain(plan: ClientPlan): Promise<void> {
   const rawMs = performance.now() - r0;
   raw.close();
   database.close();
-  const figures: ClientFigures = { ms, applications, rssBeforeKb, peakRssKb, rawMs, rawRows: rows.length, failure };
+  const figures: ClientFigures = {
+    ms,
+    cpuMs,
+    applications,
+    rssBeforeKb,
+    peakRssKb,
+    rawMs,
+    rawRows: rows.length,
+    failure,
+  };
   process.stdout.write(`figures ${JSON.stringify(figures)}\n`);
 }
 
 function runClient(plan: ClientPlan): Promise<ClientFigures> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--client', JSON.stringify(plan)], {
+    // QYZMET_BENCH_PROFILE=<dir>: the workstation's CPU profile written there (a .cpuprofile for DevTools).
+    const profile = process.env.QYZMET_BENCH_PROFILE;
+    const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', SELF, '--client', JSON.stringify(plan)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -352,31 +369,36 @@ async function snapshotStreamAlone(serverUrl: string): Promise<void> {
 
 // ------------------------------------------------------------ the figures ---
 
+async function benchPull(report: Report, server: BenchServer, dir: string): Promise<void> {
+  await snapshotStreamAlone(server.url);
+  const clientDir = join(dir, 'pull-desk');
+  mkdirSync(clientDir, { recursive: true });
+  const f = await runClient({ dir: clientDir, serverUrl: server.url, providerId: PULL_OFFICE });
+  if (f.failure) throw new Error(`bench: the initial sync failed: ${f.failure}`);
+  if (f.applications < server.applications) {
+    throw new Error(`bench: ${f.applications} applications arrived, ${server.applications} expected`);
+  }
+  console.log(
+    `# initial sync: ${server.initialRows} feed rows (${f.applications} applications) in ${(f.ms / 1000).toFixed(2)} s (the workstation's CPU ${(f.cpuMs / 1000).toFixed(2)} s); raw insert of the applications ${(f.rawMs / 1000).toFixed(2)} s`,
+  );
+  report.add(
+    'sync.initial_pull_rows_per_s',
+    server.initialRows / (f.ms / 1000),
+    'rows/s',
+    f.rawRows / (f.rawMs / 1000),
+  );
+  report.add('sync.client_peak_rss_mb', f.peakRssKb / 1024, 'MB', f.rssBeforeKb / 1024);
+}
+
 export async function benchSync(
   report: Report,
   dir: string = mkdtempSync(join(tmpdir(), 'qyzmet-bench-sync-')),
 ): Promise<void> {
   const server = await startBenchServer(dir);
   try {
-    await snapshotStreamAlone(server.url);
-    const clientDir = join(dir, 'pull-desk');
-    mkdirSync(clientDir, { recursive: true });
-    const f = await runClient({ dir: clientDir, serverUrl: server.url, providerId: PULL_OFFICE });
-    if (f.failure) throw new Error(`bench: the initial sync failed: ${f.failure}`);
-    if (f.applications < server.applications) {
-      throw new Error(`bench: ${f.applications} applications arrived, ${server.applications} expected`);
-    }
-    console.log(
-      `# initial sync: ${server.initialRows} feed rows (${f.applications} applications) in ${(f.ms / 1000).toFixed(2)} s; raw insert of the applications ${(f.rawMs / 1000).toFixed(2)} s`,
-    );
-    report.add(
-      'sync.initial_pull_rows_per_s',
-      server.initialRows / (f.ms / 1000),
-      'rows/s',
-      f.rawRows / (f.rawMs / 1000),
-    );
-    report.add('sync.client_peak_rss_mb', f.peakRssKb / 1024, 'MB', f.rssBeforeKb / 1024);
-    await benchPush(report, server, dir);
+    // QYZMET_BENCH_SKIP_PULL=1 / QYZMET_BENCH_SKIP_PUSH=1: one half of the figures alone (while working on it).
+    if (process.env.QYZMET_BENCH_SKIP_PULL !== '1') await benchPull(report, server, dir);
+    if (process.env.QYZMET_BENCH_SKIP_PUSH !== '1') await benchPush(report, server, dir);
   } finally {
     await server.stop();
   }

@@ -20,7 +20,7 @@ import { SCHEMA_VERSION } from '../../db/schema.js';
 import { FeedApplier } from './apply.js';
 import { SyncClient, SyncError, SyncStopped } from './client.js';
 import { DeviceCredentials, fileSecretBox, type EnrolInput, type Enrolment, type SecretBox } from './credentials.js';
-import { pullPartition, resumeJournalTriggers, type PullProgress } from './pull.js';
+import { pullPartition, resumeJournalIndexing, type PullProgress } from './pull.js';
 import { pendingCount, pushPending } from './push.js';
 
 export { httpHealthProbe, type HealthProbe } from './status.js';
@@ -124,7 +124,7 @@ export class SyncEngine {
         })
       : null;
     // A snapshot cut by a crash left the journal's triggers off: back on (with the rebuild) before anything reads it.
-    if (resumeJournalTriggers(o.sqlite)) this.log('warn', 'sync: journal index rebuilt after an interrupted snapshot');
+    if (resumeJournalIndexing(o.sqlite)) this.log('warn', 'sync: journal index rebuilt after an interrupted snapshot');
     const row = o.sqlite.prepare('SELECT last_error AS e, clock_skew_ms AS skew FROM sync_state LIMIT 1').get() as
       { e: string | null; skew: number | null } | undefined;
     this.lastError = row?.e ?? null;

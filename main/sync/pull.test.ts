@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../auth/passwords.js';
 import type { FeedRow, SnapshotLine } from '../../server/src/protocol.js';
 import { openWorkstation, type Workstation } from './testing.js';
-import { resumeJournalTriggers, suspendJournalTriggers } from './pull.js';
+import { resumeJournalIndexing, suspendJournalIndexing } from './pull.js';
 
 interface Fake {
   url: string;
@@ -250,16 +250,44 @@ describe('snapshot', () => {
     expect(count("SELECT n FROM journal_counts WHERE status = 'completed'")).toBe(11);
   });
 
-  it('gets the journal triggers back at the next start after a process died in a bulk snapshot', () => {
-    suspendJournalTriggers(w.sqlite);
+  it('gets the journal triggers and indexes back at the next start after a process died in a bulk snapshot', () => {
+    const indexes = () =>
+      w.sqlite
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applications' AND sql IS NOT NULL ORDER BY name",
+        )
+        .pluck()
+        .all() as string[];
+    const before = indexes();
+    expect(before).toContain('applications_journal_name_idx');
+    suspendJournalIndexing(w.sqlite);
     expect(
       count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
     ).toBe(0);
+    // Only the unique indexes stay while the rows load: they keep the rows right.
+    expect(indexes()).toEqual(['applications_number_uq']);
     expect(count("SELECT count(*) FROM settings WHERE key = 'sync.suspendedJournalTriggers'")).toBe(1);
-    expect(resumeJournalTriggers(w.sqlite)).toBe(true);
+    expect(resumeJournalIndexing(w.sqlite)).toBe(true);
     expect(
       count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
     ).toBe(3);
-    expect(resumeJournalTriggers(w.sqlite)).toBe(false);
+    expect(indexes()).toEqual(before);
+    expect(resumeJournalIndexing(w.sqlite)).toBe(false);
+  });
+
+  it('reads the record of suspended triggers an older version left (triggers alone, no types)', () => {
+    const triggers = w.sqlite
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%' ORDER BY name",
+      )
+      .all() as { name: string; sql: string }[];
+    w.sqlite
+      .prepare("INSERT INTO settings (key, value, updated_at) VALUES ('sync.suspendedJournalTriggers', ?, 0)")
+      .run(JSON.stringify(triggers));
+    for (const t of triggers) w.sqlite.exec(`DROP TRIGGER "${t.name}"`);
+    expect(resumeJournalIndexing(w.sqlite)).toBe(true);
+    expect(
+      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
+    ).toBe(3);
   });
 });

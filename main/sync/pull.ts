@@ -155,23 +155,26 @@ export function forgetVersions(sqlite: Database.Database, partition: string): vo
  * throws and leaves the partition without a cursor (started again next time).
  */
 export async function snapshotPartition(o: PullOptions, partition: string, summary?: PullSummary): Promise<void> {
-  const batchRows = Math.max(1, o.snapshotBatchRows ?? 2000);
   const threshold = o.bulkThreshold ?? 5000;
+  let batchRows = Math.max(1, o.snapshotBatchRows ?? 2000);
   let batch: FeedRow[] = [];
   let received = 0;
   let total: number | null = null;
   let bulk = false;
   let cacheBefore: number | null = null;
+  let syncBefore: number | null = null;
   const stats = emptyStats();
 
   const flush = (end: { cursor: string; version: number } | null) => {
     const rows = batch;
     batch = [];
+    // The transaction that completes the snapshot is synced in full, and with it everything before it.
+    if (end && syncBefore !== null) o.sqlite.pragma(`synchronous = ${syncBefore}`);
     o.sqlite
       .transaction(() => {
         addStats(stats, o.applier.applyRows(partition, rows, null));
         if (end) {
-          if (bulk) resumeJournalTriggers(o.sqlite);
+          if (bulk) resumeJournalIndexing(o.sqlite);
           o.sqlite
             .prepare(
               'UPDATE sync_state SET cursor = ?, version = ?, snapshot_at = ?, last_pull_at = ? WHERE partition = ?',
@@ -196,11 +199,17 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
             received = 0;
             batch = [];
             if (total >= threshold && !bulk) {
-              suspendJournalTriggers(o.sqlite, o.now);
+              suspendJournalIndexing(o.sqlite, o.now);
               bulk = true;
               // A larger page cache while the indexes of many new rows are written (restored after).
               cacheBefore = o.sqlite.pragma('cache_size', { simple: true }) as number;
               o.sqlite.pragma(`cache_size = ${BULK_CACHE_KIB}`);
+              // The batches before the last are not synced one by one: a power cut can lose the newest of
+              // them, never corrupt the file (WAL), and the partition has no cursor until the last batch,
+              // so a lost batch is taken again. Larger batches too, when none were asked for.
+              syncBefore = o.sqlite.pragma('synchronous', { simple: true }) as number;
+              o.sqlite.pragma('synchronous = NORMAL');
+              if (o.snapshotBatchRows === undefined) batchRows = BULK_BATCH_ROWS;
             }
             o.onProgress?.({ phase: 'snapshot', partition, done: 0, total });
             return;
@@ -221,9 +230,10 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
       }),
     );
   } finally {
-    // A cut snapshot: the triggers come back now (with the rebuild), not only at the next start.
-    if (bulk) resumeJournalTriggers(o.sqlite);
+    // A cut snapshot: the triggers and indexes come back now (with the rebuild), not only at the next start.
+    if (bulk) resumeJournalIndexing(o.sqlite);
     if (cacheBefore !== null) o.sqlite.pragma(`cache_size = ${cacheBefore}`);
+    if (syncBefore !== null) o.sqlite.pragma(`synchronous = ${syncBefore}`);
   }
   if (summary) {
     summary.rows += received;
@@ -232,44 +242,59 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
   }
 }
 
+/** Settings key of what a bulk snapshot took off `applications` (the name predates the indexes; kept for old databases). */
 const SUSPENDED = 'sync.suspendedJournalTriggers';
 /** SQLite's page cache during a bulk snapshot: 16 MiB (negative: KiB). */
 const BULK_CACHE_KIB = -16_384;
+/** Snapshot rows per SQLite transaction in a bulk snapshot. */
+const BULK_BATCH_ROWS = 5_000;
 
-/** Drops the journal's triggers on `applications`, keeping their SQL in the settings (one transaction). */
-export function suspendJournalTriggers(sqlite: Database.Database, now: () => number = Date.now): void {
+/**
+ * Takes off `applications` what a bulk load pays for on every row: the
+ * journal's triggers (the full-text index, tags, counts) and the secondary
+ * indexes that enforce nothing (unique ones stay: they keep the rows
+ * right). Their SQL is kept in the settings (one transaction), so a process
+ * that dies meanwhile gets them back at the next start. Building an index
+ * once over sorted rows costs a fraction of updating it row by row.
+ */
+export function suspendJournalIndexing(sqlite: Database.Database, now: () => number = Date.now): void {
   sqlite.transaction(() => {
     const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').get(SUSPENDED);
     if (kept) return;
-    const triggers = sqlite
+    const objects = sqlite
       .prepare(
-        `SELECT name, sql FROM sqlite_master
-          WHERE type = 'trigger' AND tbl_name = 'applications' AND name LIKE 'applications_journal_%' ORDER BY name`,
+        `SELECT type, name, sql FROM sqlite_master
+          WHERE tbl_name = 'applications' AND sql IS NOT NULL
+            AND ((type = 'trigger' AND name LIKE 'applications_journal_%')
+              OR (type = 'index' AND sql NOT LIKE 'CREATE UNIQUE %'))
+          ORDER BY type, name`,
       )
-      .all() as { name: string; sql: string }[];
-    if (triggers.length === 0) return;
+      .all() as { type: 'trigger' | 'index'; name: string; sql: string }[];
+    if (objects.length === 0) return;
     sqlite
       .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)')
-      .run(SUSPENDED, JSON.stringify(triggers), now());
-    for (const t of triggers) sqlite.exec(`DROP TRIGGER "${t.name}"`);
+      .run(SUSPENDED, JSON.stringify(objects), now());
+    for (const o of objects) sqlite.exec(`DROP ${o.type === 'index' ? 'INDEX' : 'TRIGGER'} "${o.name}"`);
   })();
 }
 
 /**
- * Puts suspended journal triggers back and rebuilds the full-text index, the
- * tags and the counts from `applications` (one transaction). Nothing to do
- * when none are suspended; safe to call at every start.
+ * Puts back what `suspendJournalIndexing` took off: the full-text index,
+ * tags and counts rebuilt from `applications`, the indexes built, the
+ * triggers recreated (one transaction). Nothing to do when nothing is
+ * suspended; safe to call at every start.
  */
-export function resumeJournalTriggers(sqlite: Database.Database): boolean {
+export function resumeJournalIndexing(sqlite: Database.Database): boolean {
   return sqlite.transaction(() => {
     const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(SUSPENDED) as
       string | undefined;
     if (kept === undefined) return false;
-    const triggers = JSON.parse(kept) as { name: string; sql: string }[];
+    // Older records list triggers alone, without a type.
+    const objects = JSON.parse(kept) as { type?: 'trigger' | 'index'; name: string; sql: string }[];
     rebuildJournalIndex(sqlite);
-    for (const t of triggers) {
-      const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?").get(t.name);
-      if (!exists) sqlite.exec(t.sql);
+    const exists = sqlite.prepare('SELECT 1 FROM sqlite_master WHERE name = ?');
+    for (const o of [...objects].sort((a, b) => (a.type === 'index' ? 0 : 1) - (b.type === 'index' ? 0 : 1))) {
+      if (!exists.get(o.name)) sqlite.exec(o.sql);
     }
     sqlite.prepare('DELETE FROM settings WHERE key = ?').run(SUSPENDED);
     return true;

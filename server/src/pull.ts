@@ -133,24 +133,32 @@ export async function snapshot(
   }
   let after = 0;
   let count = 0;
-  for (;;) {
-    const rows = await sql.query<Omit<StoredRow, 'op'>>(
-      `SELECT version, entity, id, data FROM feed
+  // Keyset batches over a bounded window of versions: the read costs what the window holds whatever
+  // the planner believes (right after a bulk load its statistics can make it sort the whole rest of
+  // the partition for each batch). The window widens where the partition is sparse (versions
+  // superseded by later writes leave gaps) and narrows where it is dense.
+  let window = batchRows * 2;
+  while (after < top) {
+    const upTo = Math.min(top, after + window);
+    const rows = await sql.queryArrays(
+      `SELECT version, entity, id, data::text FROM feed
         WHERE partition = $1 AND op = 'upsert' AND version > $2 AND version <= $3 ORDER BY version LIMIT $4`,
-      [partition, after, top, batchRows],
+      [partition, after, upTo, batchRows],
     );
-    if (rows.length === 0) break;
     let text = '';
-    for (const r of rows) {
-      text += line({
-        kind: 'row',
-        row: { version: Number(r.version), entity: r.entity, id: r.id, op: 'upsert', data: r.data },
-      });
+    for (const [version, entity, id, data] of rows as [number, string, string, string][]) {
+      // The row's data goes out as PostgreSQL wrote it (valid JSON): no parse and stringify again here.
+      text += `{"kind":"row","row":{"version":${Number(version)},"entity":${JSON.stringify(entity)},"id":${JSON.stringify(id)},"op":"upsert","data":${data}}}\n`;
     }
     count += rows.length;
-    after = Number(rows[rows.length - 1]!.version);
-    if (!(await write(res, text))) return;
-    if (rows.length < batchRows) break;
+    if (rows.length === batchRows) {
+      after = Number(rows[rows.length - 1]![0]);
+      window = Math.max(batchRows, Math.floor(window / 2));
+    } else {
+      after = upTo;
+      if (rows.length < batchRows / 2) window *= 2;
+    }
+    if (text !== '' && !(await write(res, text))) return;
   }
   if (await write(res, line({ kind: 'end', cursor: encodeCursor(partition, top), version: top, count }))) res.end();
 }
