@@ -4,9 +4,11 @@
  * on a throwaway PostgreSQL cluster (PGlite in a folder where PostgreSQL is
  * not installed), its demo office filled to 100,000 applications.
  *
- *  - sync.initial_pull_rows_per_s: a fresh workstation (a child process,
- *    the real SyncEngine, its first snapshot of the global and the office
- *    partition) — feed rows applied per second of the initial sync;
+ *  - sync.initial_pull_rows_per_s: a fresh workstation (a child process
+ *    running the bundled SyncEngine under plain Node, as the app's main
+ *    process runs it; scripts/bench-sync-client.ts), its first snapshot of
+ *    the global and the office partition — feed rows applied per second of
+ *    the initial sync, its CPU time printed;
  *    baseline: the same applications inserted raw (prepared INSERT, 2,000
  *    per transaction, foreign keys off) into a fresh database of the same
  *    schema (its journal triggers on), rows per second. Goal ≥ 30,000.
@@ -24,7 +26,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Report } from '../bench/report.js';
-import { openDatabase } from '../db/connection.js';
+import { build as esbuild } from 'esbuild';
+import { defaultMigrationsFolder, openDatabase } from '../db/connection.js';
+import type { ClientFigures, ClientPlan } from './bench-sync-client.js';
 import { mulberry32 } from '../db/demo/generate.js';
 import { DEMO_PASSWORD } from '../main/auth/passwords.js';
 import { loadCatalogue } from '../main/catalogue/loader.js';
@@ -156,85 +160,34 @@ async function startBenchServer(dir: string): Promise<BenchServer> {
 
 // ------------------------------------------------ the workstation (child) ---
 
-interface ClientPlan {
-  dir: string;
-  serverUrl: string;
-  providerId: string;
-}
-
-interface ClientFigures {
-  ms: number;
-  /** The workstation's CPU time in the initial sync (user + system). */
-  cpuMs: number;
-  applications: number;
-  rssBeforeKb: number;
-  peakRssKb: number;
-  rawMs: number;
-  rawRows: number;
-  failure: string | null;
-}
-
-/** In the child: enrol, the initial sync timed, its peak memory, then the raw-insert baseline. */
-async function clientMain(plan: ClientPlan): Promise<void> {
-  const dbPath = join(plan.dir, 'workstation.db');
-  const database = await openDatabase(dbPath, { backupEveryMs: 0 });
-  const engine = new SyncEngine({
-    sqlite: database.sqlite,
-    serverUrl: plan.serverUrl,
-    dataDir: plan.dir,
-    watchOutboxMs: 0,
+/**
+ * The workstation of the initial pull runs as the app's main process does:
+ * bundled by esbuild (as scripts/build.mjs bundles main), under plain Node,
+ * without the TypeScript loader the rest of the bench runs under.
+ */
+async function bundleClient(): Promise<string> {
+  const outfile = join(ROOT, 'dist', 'bench', 'sync-client.cjs');
+  await esbuild({
+    entryPoints: [join(ROOT, 'scripts', 'bench-sync-client.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    external: ['better-sqlite3', 'pkcs11js'],
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__bundleUrl' },
   });
-  await engine.enrol({ providerId: plan.providerId, login: 'admin.demo', password: DEMO_PASSWORD, name: 'bench' });
-  const rssBeforeKb = process.resourceUsage().maxRSS;
-  const t = performance.now();
-  const cpu0 = process.cpuUsage();
-  await engine.runOnce();
-  const ms = performance.now() - t;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  const peakRssKb = process.resourceUsage().maxRSS;
-  const failure = engine.lastFailure()?.message ?? null;
-  const applications = database.sqlite.prepare('SELECT count(*) FROM applications').pluck().get() as number;
-
-  // Baseline: the same application rows, inserted raw into a fresh database of the same schema.
-  const raw = await openDatabase(join(plan.dir, 'raw.db'), { backupEveryMs: 0 });
-  // Raw: the rows alone (their providers and users are not in this database).
-  raw.sqlite.pragma('foreign_keys = OFF');
-  const columns = (raw.sqlite.prepare('PRAGMA table_info(applications)').all() as { name: string }[]).map(
-    (c) => c.name,
-  );
-  const insert = raw.sqlite.prepare(
-    `INSERT INTO applications (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-  );
-  const read = database.sqlite.prepare(`SELECT ${columns.join(', ')} FROM applications`).raw();
-  const rows = read.all() as unknown[][];
-  const insertBatch = raw.sqlite.transaction((batch: unknown[][]) => {
-    for (const r of batch) insert.run(r);
-  });
-  const r0 = performance.now();
-  for (let i = 0; i < rows.length; i += 2_000) insertBatch(rows.slice(i, i + 2_000));
-  const rawMs = performance.now() - r0;
-  raw.close();
-  database.close();
-  const figures: ClientFigures = {
-    ms,
-    cpuMs,
-    applications,
-    rssBeforeKb,
-    peakRssKb,
-    rawMs,
-    rawRows: rows.length,
-    failure,
-  };
-  process.stdout.write(`figures ${JSON.stringify(figures)}\n`);
+  return outfile;
 }
 
-function runClient(plan: ClientPlan): Promise<ClientFigures> {
+function runClient(bundle: string, plan: ClientPlan): Promise<ClientFigures> {
   return new Promise((resolve, reject) => {
     // QYZMET_BENCH_PROFILE=<dir>: the workstation's CPU profile written there (a .cpuprofile for DevTools).
     const profile = process.env.QYZMET_BENCH_PROFILE;
     const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', SELF, '--client', JSON.stringify(plan)], {
+    const child = spawn(process.execPath, [...flags, bundle, JSON.stringify(plan)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -373,7 +326,12 @@ async function benchPull(report: Report, server: BenchServer, dir: string): Prom
   await snapshotStreamAlone(server.url);
   const clientDir = join(dir, 'pull-desk');
   mkdirSync(clientDir, { recursive: true });
-  const f = await runClient({ dir: clientDir, serverUrl: server.url, providerId: PULL_OFFICE });
+  const f = await runClient(await bundleClient(), {
+    dir: clientDir,
+    serverUrl: server.url,
+    providerId: PULL_OFFICE,
+    migrationsFolder: defaultMigrationsFolder(),
+  });
   if (f.failure) throw new Error(`bench: the initial sync failed: ${f.failure}`);
   if (f.applications < server.applications) {
     throw new Error(`bench: ${f.applications} applications arrived, ${server.applications} expected`);
@@ -404,9 +362,7 @@ export async function benchSync(
   }
 }
 
-if (process.argv[2] === '--client') {
-  await clientMain(JSON.parse(process.argv[3] ?? '{}') as ClientPlan);
-} else if (process.argv[1] === SELF) {
+if (process.argv[1] === SELF) {
   const dir = mkdtempSync(join(tmpdir(), 'qyzmet-bench-sync-'));
   try {
     await benchSync(new Report(), dir);

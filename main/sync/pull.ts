@@ -163,6 +163,7 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
   let bulk = false;
   let cacheBefore: number | null = null;
   let syncBefore: number | null = null;
+  let checkpointBefore: number | null = null;
   const stats = emptyStats();
 
   const flush = (end: { cursor: string; version: number } | null) => {
@@ -209,6 +210,10 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
               // so a lost batch is taken again. Larger batches too, when none were asked for.
               syncBefore = o.sqlite.pragma('synchronous', { simple: true }) as number;
               o.sqlite.pragma('synchronous = NORMAL');
+              // No checkpoint after each batch (each would copy the pages written so far into the file and
+              // sync it): one at the end.
+              checkpointBefore = o.sqlite.pragma('wal_autocheckpoint', { simple: true }) as number;
+              o.sqlite.pragma('wal_autocheckpoint = 0');
               if (o.snapshotBatchRows === undefined) batchRows = BULK_BATCH_ROWS;
             }
             o.onProgress?.({ phase: 'snapshot', partition, done: 0, total });
@@ -234,6 +239,10 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
     if (bulk) resumeJournalIndexing(o.sqlite);
     if (cacheBefore !== null) o.sqlite.pragma(`cache_size = ${cacheBefore}`);
     if (syncBefore !== null) o.sqlite.pragma(`synchronous = ${syncBefore}`);
+    if (checkpointBefore !== null) {
+      o.sqlite.pragma(`wal_autocheckpoint = ${checkpointBefore}`);
+      o.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    }
   }
   if (summary) {
     summary.rows += received;
