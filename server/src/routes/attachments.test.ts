@@ -8,9 +8,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICE_A, deviceToken, seedDirectory, startTestServer, TEST_ADMIN, testDatabases } from '../auth/testing.js';
+import {
+  DEVICE_A,
+  DEVICE_B,
+  deviceToken,
+  PROVIDER_ID,
+  seedDirectory,
+  startTestServer,
+  TEST_ADMIN,
+  testDatabases,
+} from '../auth/testing.js';
+import { bump, writeFeed } from '../feed.js';
 import type { Sql } from '../db/sql.js';
-import { attachmentStatus, errorBody, MAX_CHUNK_BYTES } from '../protocol.js';
+import { attachmentStatus, errorBody, MAX_CHUNK_BYTES, providerPartition } from '../protocol.js';
 import type { RunningServer } from '../server.js';
 import { parseRange } from './attachments.js';
 
@@ -260,6 +270,64 @@ describe.each(testDatabases())('attachments on $name', (db) => {
     const beyond = await range(`bytes=${content.length}-`);
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get('content-range')).toBe(`bytes */${content.length}`);
+  });
+
+  it('lets only a holder, a device that proved possession, or one whose feed names it read the content', async () => {
+    const content = randomBytes(MAX_CHUNK_BYTES + 777);
+    const address = sha256(content);
+    expect(status(await upload(content)).complete).toBe(true);
+    expect((await call(one, 'GET', `/v1/attachments/${address}/content`)).status).toBe(200);
+
+    // Another device that knows the address only: answered as if nothing were there.
+    const other = { authorization: `Bearer ${await deviceToken(one.url, DEVICE_B)}` };
+    const asOther = (method: string, path: string, body?: Uint8Array | object) => call(two, method, path, body, other);
+    expect((await asOther('GET', `/v1/attachments/${address}/content`)).status).toBe(404);
+
+    // It proves possession by sending the bytes again: its status counts its own bytes.
+    const started = await asOther('POST', `/v1/attachments/${address}`, {
+      size: content.length,
+      mime: 'application/pdf',
+    });
+    expect(status(started)).toMatchObject({ received: 0, complete: false, size: content.length });
+    const first = content.subarray(0, MAX_CHUNK_BYTES);
+    expect(status(await asOther('PUT', `/v1/attachments/${address}?offset=0`, first))).toMatchObject({
+      received: MAX_CHUNK_BYTES,
+      complete: false,
+    });
+    // A chunk that differs from what is stored: the proof starts over, and still nothing to read.
+    const forged = Buffer.from(content.subarray(MAX_CHUNK_BYTES));
+    forged[3] = forged[3]! ^ 0xff;
+    const refused = await asOther('PUT', `/v1/attachments/${address}?offset=${MAX_CHUNK_BYTES}`, forged);
+    expect(refused.status).toBe(422);
+    expect(statusOfError(refused)).toMatchObject({ received: 0, complete: false });
+    expect(status(await asOther('GET', `/v1/attachments/${address}`))).toMatchObject({ received: 0 });
+    expect((await asOther('GET', `/v1/attachments/${address}/content`)).status).toBe(404);
+    // The holder still sees the content complete, and its bytes are untouched.
+    expect(status(await call(one, 'GET', `/v1/attachments/${address}`)).complete).toBe(true);
+
+    expect((await asOther('PUT', `/v1/attachments/${address}?offset=0`, first)).status).toBe(200);
+    const done = await asOther(
+      'PUT',
+      `/v1/attachments/${address}?offset=${MAX_CHUNK_BYTES}`,
+      content.subarray(MAX_CHUNK_BYTES),
+    );
+    expect(status(done)).toMatchObject({ received: content.length, complete: true });
+    const read = await asOther('GET', `/v1/attachments/${address}/content`);
+    expect(read.status).toBe(200);
+    expect(sha256(read.bytes)).toBe(address);
+
+    // A third device reads what an application of its office names, without holding it.
+    const third = { authorization: `Bearer ${await deviceToken(one.url, '0b0c1d6e-5d7a-4c53-9a43-6b1de0b6c0f3')}` };
+    const named = randomBytes(1000);
+    expect(status(await upload(named)).complete).toBe(true);
+    const namedAt = `/v1/attachments/${sha256(named)}/content`;
+    expect((await call(one, 'GET', namedAt, undefined, third)).status).toBe(404);
+    const partition = providerPartition(PROVIDER_ID);
+    await sql.tx(async (tx) => {
+      const v = await bump(tx, partition);
+      await writeFeed(tx, partition, 'attachment', `att-${v}`, 'upsert', { sha256: sha256(named) }, v);
+    });
+    expect((await call(one, 'GET', namedAt, undefined, third)).status).toBe(200);
   });
 
   it('answers 404 for what it does not have, 400 for a malformed address, 401 without a device', async () => {

@@ -8,7 +8,19 @@
  *   the server hash the whole: a mismatch is 422 digest_mismatch and the upload starts over;
  * - GET  /v1/attachments/:sha256/content: the bytes once complete (Range honoured).
  *
- * Everything lives in the database (`attachments`, `attachment_chunks`) and
+ * Who may read: knowing a SHA-256 is not enough. The content is read by the
+ * devices that hold it (the device whose chunk completed the upload, and any
+ * device that proved possession) and by the devices whose partitions' feed
+ * names it (an attachment of an application they see); anyone else is
+ * answered 404, as for content that does not exist. A device that starts an
+ * upload of content already complete on the server proves it has it by
+ * sending it again: its status counts its own bytes received, each chunk
+ * compared with the stored bytes at its place, and the last makes it a
+ * holder (a chunk that differs starts its proof over: 422 digest_mismatch).
+ * The protocol is the same for the device either way.
+ *
+ * Everything lives in the database (`attachments`, `attachment_chunks`,
+ * `attachment_holders`, `attachment_proofs`) and
  * each step takes the upload's row lock, so any server instance on the same
  * database serves the next chunk. Memory stays bounded: one chunk at a time
  * in, out and through the hash.
@@ -17,7 +29,15 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { bytes, type Sql } from '../db/sql.js';
-import { HttpError, readBody, readJson, sendJson, type Route, type RouteContext } from '../http.js';
+import {
+  HttpError,
+  readBody,
+  readJson,
+  sendJson,
+  type DeviceIdentity,
+  type Route,
+  type RouteContext,
+} from '../http.js';
 import { attachmentStart, MAX_CHUNK_BYTES, type attachmentStatus } from '../protocol.js';
 
 type Status = z.infer<typeof attachmentStatus>;
@@ -36,6 +56,57 @@ function sha256Of(ctx: RouteContext): string {
   const sha256 = ctx.params.sha256 ?? '';
   if (!SHA256.test(sha256)) throw new HttpError(400, 'bad_request', 'the address is a SHA-256 in lower-case hex');
   return sha256;
+}
+
+function deviceOf(ctx: RouteContext): DeviceIdentity {
+  if (!ctx.device) throw new HttpError(401, 'unauthorized', 'a device call');
+  return ctx.device;
+}
+
+async function holds(sql: Sql, sha256: string, deviceId: string): Promise<boolean> {
+  const rows = await sql.query('SELECT 1 FROM attachment_holders WHERE sha256 = $1 AND device_id = $2', [
+    sha256,
+    deviceId,
+  ]);
+  return rows.length > 0;
+}
+
+async function addHolder(sql: Sql, sha256: string, deviceId: string, now: number): Promise<void> {
+  await sql.query(
+    'INSERT INTO attachment_holders (sha256, device_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [sha256, deviceId, now],
+  );
+  await sql.query('DELETE FROM attachment_proofs WHERE sha256 = $1 AND device_id = $2', [sha256, deviceId]);
+}
+
+/** Whether the device may read the content: it holds it, or its partitions' feed names it. */
+async function mayRead(sql: Sql, sha256: string, device: DeviceIdentity): Promise<boolean> {
+  if (await holds(sql, sha256, device.deviceId)) return true;
+  const rows = await sql.query(
+    `SELECT 1 FROM feed WHERE entity = 'attachment' AND op = 'upsert' AND data ->> 'sha256' = $1
+        AND partition = ANY($2::text[]) LIMIT 1`,
+    [sha256, device.partitions],
+  );
+  return rows.length > 0;
+}
+
+/** The bytes received of the device's proof of complete content it does not hold (0 when it has none yet). */
+async function proofOf(sql: Sql, sha256: string, deviceId: string, lock = false): Promise<number> {
+  const [row] = await sql.query<{ received: unknown }>(
+    `SELECT received FROM attachment_proofs WHERE sha256 = $1 AND device_id = $2${lock ? ' FOR UPDATE' : ''}`,
+    [sha256, deviceId],
+  );
+  return row ? Number(row.received) : 0;
+}
+
+/**
+ * The upload as this device sees it: the content itself while it is being
+ * uploaded or when the device holds it; for complete content it does not
+ * hold, its own proof (what it has sent again).
+ */
+async function viewOf(sql: Sql, upload: Upload, deviceId: string): Promise<Upload> {
+  if (!upload.complete || (await holds(sql, upload.sha256, deviceId))) return upload;
+  return { ...upload, received: await proofOf(sql, upload.sha256, deviceId), complete: false };
 }
 
 function statusOf(upload: Upload, now: number): Status {
@@ -86,8 +157,15 @@ async function digestOfChunks(sql: Sql, sha256: string, size: number): Promise<s
   return hash.digest('hex');
 }
 
-async function start(sql: Sql, sha256: string, size: number, mime: string, now: number): Promise<Upload> {
-  return sql.tx(async (tx) => {
+async function start(
+  sql: Sql,
+  sha256: string,
+  size: number,
+  mime: string,
+  now: number,
+  deviceId: string,
+): Promise<Upload> {
+  const upload = await sql.tx(async (tx) => {
     await tx.query(
       `INSERT INTO attachments (sha256, size, mime, received, complete, created_at, updated_at)
        VALUES ($1, $2, $3, 0, false, $4, $4) ON CONFLICT (sha256) DO NOTHING`,
@@ -108,15 +186,26 @@ async function start(sql: Sql, sha256: string, size: number, mime: string, now: 
     }
     throw withStatus(409, 'conflict', `this content is ${upload.size} bytes, not ${size}`, upload, now);
   });
+  return viewOf(sql, upload, deviceId);
 }
 
 type ChunkOutcome = { upload: Upload; mismatch: false } | { upload: Upload; mismatch: true; got: string };
 
-async function putChunk(sql: Sql, sha256: string, offset: number, chunk: Buffer, now: number): Promise<ChunkOutcome> {
+async function putChunk(
+  sql: Sql,
+  sha256: string,
+  offset: number,
+  chunk: Buffer,
+  now: number,
+  deviceId: string,
+): Promise<ChunkOutcome> {
   return sql.tx(async (tx) => {
     const upload = await load(tx, sha256, true);
     if (!upload) throw new HttpError(404, 'not_found', 'no upload of this content: POST it first');
-    if (upload.complete) throw withStatus(409, 'conflict', 'the upload is complete', upload, now);
+    if (upload.complete) {
+      if (await holds(tx, sha256, deviceId)) throw withStatus(409, 'conflict', 'the upload is complete', upload, now);
+      return prove(tx, upload, offset, chunk, now, deviceId);
+    }
     if (offset !== upload.received) {
       throw withStatus(409, 'conflict', `the next chunk starts at ${upload.received}`, upload, now);
     }
@@ -145,6 +234,7 @@ async function putChunk(sql: Sql, sha256: string, offset: number, chunk: Buffer,
         received,
         now,
       ]);
+      await addHolder(tx, sha256, deviceId, now);
       return { upload: { ...upload, received, complete: true }, mismatch: false };
     }
     // Not the content its address names: forget what came and start over.
@@ -152,6 +242,53 @@ async function putChunk(sql: Sql, sha256: string, offset: number, chunk: Buffer,
     await tx.query('UPDATE attachments SET received = 0, updated_at = $2 WHERE sha256 = $1', [sha256, now]);
     return { upload: { ...upload, received: 0 }, mismatch: true, got };
   });
+}
+
+/** Bytes [first, last] of the stored content. */
+async function storedRange(sql: Sql, sha256: string, first: number, last: number): Promise<Buffer> {
+  const parts = await sql.query<{ offset: unknown; bytes: unknown }>(
+    `SELECT "offset", bytes FROM attachment_chunks
+      WHERE sha256 = $1 AND "offset" <= $3 AND "offset" + length(bytes) > $2 ORDER BY "offset"`,
+    [sha256, first, last],
+  );
+  const out = Buffer.concat(parts.map((p) => bytes(p.bytes)));
+  const start = parts.length > 0 ? first - Number(parts[0]!.offset) : 0;
+  return out.subarray(start, start + (last - first + 1));
+}
+
+/** A chunk of a device's proof of complete content: equal to the stored bytes at its place, or the proof starts over. */
+async function prove(
+  tx: Sql,
+  upload: Upload,
+  offset: number,
+  chunk: Buffer,
+  now: number,
+  deviceId: string,
+): Promise<ChunkOutcome> {
+  const received = await proofOf(tx, upload.sha256, deviceId, true);
+  const mine = { ...upload, received, complete: false };
+  if (offset !== received) throw withStatus(409, 'conflict', `the next chunk starts at ${received}`, mine, now);
+  if (chunk.length === 0) throw new HttpError(400, 'bad_request', 'an empty chunk');
+  if (offset + chunk.length > upload.size) {
+    throw new HttpError(400, 'bad_request', `the chunk goes past the size (${upload.size})`);
+  }
+  const stored = await storedRange(tx, upload.sha256, offset, offset + chunk.length - 1);
+  if (!stored.equals(chunk)) {
+    await tx.query('DELETE FROM attachment_proofs WHERE sha256 = $1 AND device_id = $2', [upload.sha256, deviceId]);
+    const got = createHash('sha256').update(chunk).digest('hex');
+    return { upload: { ...mine, received: 0 }, mismatch: true, got };
+  }
+  const next = offset + chunk.length;
+  if (next === upload.size) {
+    await addHolder(tx, upload.sha256, deviceId, now);
+    return { upload, mismatch: false };
+  }
+  await tx.query(
+    `INSERT INTO attachment_proofs (sha256, device_id, received, updated_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (sha256, device_id) DO UPDATE SET received = EXCLUDED.received, updated_at = EXCLUDED.updated_at`,
+    [upload.sha256, deviceId, next, now],
+  );
+  return { upload: { ...mine, received: next }, mismatch: false };
 }
 
 /** The byte range a Range header asks of `size` bytes: null for the whole, 'unsatisfiable', or [first, last]. */
@@ -223,7 +360,7 @@ export const routes: Route[] = [
     handler: async (req, res, ctx) => {
       const sha256 = sha256Of(ctx);
       const body = await readJson(req, attachmentStart, 4096);
-      const upload = await start(ctx.sql, sha256, body.size, body.mime, ctx.now());
+      const upload = await start(ctx.sql, sha256, body.size, body.mime, ctx.now(), deviceOf(ctx).deviceId);
       sendJson(res, 200, statusOf(upload, ctx.now()));
     },
   },
@@ -234,7 +371,7 @@ export const routes: Route[] = [
     handler: async (_req, res, ctx) => {
       const upload = await load(ctx.sql, sha256Of(ctx));
       if (!upload) throw new HttpError(404, 'not_found', 'no upload of this content');
-      sendJson(res, 200, statusOf(upload, ctx.now()));
+      sendJson(res, 200, statusOf(await viewOf(ctx.sql, upload, deviceOf(ctx).deviceId), ctx.now()));
     },
   },
   {
@@ -246,7 +383,7 @@ export const routes: Route[] = [
       const offsetText = ctx.query.get('offset') ?? '';
       if (!/^\d{1,15}$/.test(offsetText)) throw new HttpError(400, 'bad_request', 'offset: a whole number of bytes');
       const chunk = await readBody(req, MAX_CHUNK_BYTES);
-      const outcome = await putChunk(ctx.sql, sha256, Number(offsetText), chunk, ctx.now());
+      const outcome = await putChunk(ctx.sql, sha256, Number(offsetText), chunk, ctx.now(), deviceOf(ctx).deviceId);
       if (outcome.mismatch) {
         throw withStatus(
           422,
@@ -268,6 +405,8 @@ export const routes: Route[] = [
       const upload = await load(ctx.sql, sha256);
       if (!upload) throw new HttpError(404, 'not_found', 'no such content');
       if (!upload.complete) throw withStatus(409, 'conflict', 'the upload is not complete', upload, ctx.now());
+      // Content this device may not read is answered as content that is not here.
+      if (!(await mayRead(ctx.sql, sha256, deviceOf(ctx)))) throw new HttpError(404, 'not_found', 'no such content');
       const range = parseRange(req.headers.range, upload.size);
       const headers = {
         'Content-Type': upload.mime,
