@@ -3,6 +3,7 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -13,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { backupsOf, DatabaseIntegrityError, openDatabase, pendingMigrations } from './connection.js';
 
@@ -197,5 +199,166 @@ describe('which integrity check a start runs', () => {
     expect(chooseIntegrityCheck({ lastFullCheckAt: 0, open: true }, 1, week)).toBe('full');
     expect(chooseIntegrityCheck({ lastFullCheckAt: 0, open: false }, 1, week)).toBe('quick');
     expect(chooseIntegrityCheck({ lastFullCheckAt: 0, open: false }, week + 1, week)).toBe('full');
+  });
+});
+
+/** A database with 3,000 settings rows and a backup, whose settings leaf pages are then overwritten. */
+async function damagedDatabase(): Promise<{ dir: string; path: string; backup: string }> {
+  const dir = tmp();
+  const path = join(dir, 'q.db');
+  const o = await openDatabase(path, { now: () => Date.UTC(2026, 0, 1) });
+  const ins = o.sqlite.prepare(
+    'INSERT INTO settings VALUES (?, \'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\', 1)',
+  );
+  o.sqlite.transaction(() => {
+    for (let i = 0; i < 3000; i++) ins.run(`key-${i}`);
+  })();
+  o.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  const leaves = o.sqlite
+    .prepare("SELECT pgoffset FROM dbstat WHERE name = 'settings' AND pagetype = 'leaf' AND path != '/'")
+    .pluck()
+    .all() as number[];
+  o.close();
+  const backup = (await openDatabase(path, { now: () => Date.UTC(2026, 0, 3) })).backupPath;
+  expect(backup).not.toBeNull();
+  expect(leaves.length).toBeGreaterThan(10);
+  // Overwrite every other leaf page of the settings table (not its root, not the schema or the health record).
+  const fd = openSync(path, 'r+');
+  leaves.forEach((offset, i) => {
+    if (i % 2 === 0) writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, offset + 1024);
+  });
+  closeSync(fd);
+  return { dir, path, backup: backup! };
+}
+
+describe('the integrity check in the background', () => {
+  it('opens a sound database at once and then reports it sound', async () => {
+    const path = join(tmp(), 'q.db');
+    let t = Date.UTC(2026, 0, 1);
+    (await openDatabase(path, { now: () => t })).close();
+    const o = await openDatabase(path, { now: () => t, check: 'background' });
+    expect(o.check.when).toBe('background');
+    expect(o.check.mode).toBe('quick');
+    expect(o.check.current().state).toBe('running');
+    // The database is usable while the check runs.
+    o.sqlite.exec("INSERT INTO settings VALUES ('while-checking', '1', 1)");
+    const result = await o.check.done;
+    expect(result).toMatchObject({ state: 'ok', mode: 'quick' });
+    expect(o.check.current()).toBe(result);
+    o.sqlite.exec("INSERT INTO settings VALUES ('after', '1', 1)");
+    o.close();
+    // A clean close after the quick check: the next start runs the quick one again.
+    t += 3600_000;
+    const again = await openDatabase(path, { now: () => t });
+    expect(again.integrity).toBe('quick');
+    again.close();
+  });
+
+  it('reports a damaged database with the message naming the backup, and refuses writes from then on', async () => {
+    const { dir, path, backup } = await damagedDatabase();
+    // The start (check 'start') refuses it, as always.
+    await expect(openDatabase(path, { backupEveryMs: 0 })).rejects.toBeInstanceOf(DatabaseIntegrityError);
+
+    const o = await openDatabase(path, { backupEveryMs: 0, check: 'background' });
+    const result = await o.check.done;
+    expect(result.state).toBe('failed');
+    if (result.state !== 'failed') return;
+    expect(result.error).toBeInstanceOf(DatabaseIntegrityError);
+    expect(result.error.backupPath).toBe(backup);
+    expect(result.error.message).toContain(backup);
+    expect(result.error.message).toContain(path);
+    expect(() => o.sqlite.exec("INSERT INTO regions VALUES ('1', 'a', 'a', 'a')")).toThrow(/readonly/i);
+    o.close();
+    // Nothing recorded a clean close: the next start runs the full check.
+    const next = await openDatabase(path, { backupEveryMs: 0, check: 'background' });
+    expect(next.integrity).toBe('full');
+    expect((await next.check.done).state).toBe('failed');
+    next.close();
+    expect(backupsOf(path, join(dir, 'backups'))).toEqual([backup]);
+  });
+
+  it('takes the daily backup after the check has passed, never of a damaged file', async () => {
+    const dir = tmp();
+    const path = join(dir, 'q.db');
+    let t = Date.UTC(2026, 0, 1);
+    (await openDatabase(path, { now: () => t })).close();
+    t += 2 * 24 * 3600_000;
+    const o = await openDatabase(path, { now: () => t, check: 'background' });
+    expect(o.backupPath).toBeNull(); // not on the start path
+    const result = await o.check.done;
+    expect(result.state).toBe('ok');
+    if (result.state !== 'ok') return;
+    expect(result.backupPath).toMatch(/-daily\.backup\.db$/);
+    expect(existsSync(result.backupPath!)).toBe(true);
+    o.close();
+
+    const damaged = await damagedDatabase();
+    const before = backupsOf(damaged.path, join(damaged.dir, 'backups'));
+    const d = await openDatabase(damaged.path, { now: () => Date.UTC(2026, 0, 10), check: 'background' });
+    expect((await d.check.done).state).toBe('failed');
+    d.close();
+    expect(backupsOf(damaged.path, join(damaged.dir, 'backups'))).toEqual(before);
+  });
+
+  it('records a passing full check, and owes it again when the app closed before it finished', async () => {
+    const path = join(tmp(), 'q.db');
+    const t = Date.UTC(2026, 0, 1);
+    const first = await openDatabase(path, { now: () => t });
+    first.sqlite.close(); // killed: the next start runs the full check
+    const o = await openDatabase(path, { now: () => t, check: 'background' });
+    expect(o.check.mode).toBe('full');
+    o.close(); // at once, before the worker answers
+    const again = await openDatabase(path, { now: () => t, check: 'background' });
+    expect(again.check.mode).toBe('full');
+    expect((await again.check.done).state).toBe('ok');
+    again.close();
+    const third = await openDatabase(path, { now: () => t });
+    expect(third.integrity).toBe('quick');
+    third.close();
+  });
+
+  it('checks on the connection itself when the worker cannot start', async () => {
+    const path = join(tmp(), 'q.db');
+    (await openDatabase(path)).close();
+    const o = await openDatabase(path, {
+      check: 'background',
+      checkWorker: new URL('file:///nonexistent/db-check-worker.cjs'),
+    });
+    expect(await o.check.done).toMatchObject({ state: 'ok' });
+    o.close();
+  });
+});
+
+describe('the bundled check worker (dist/main/db-check-worker.cjs)', () => {
+  it('is found next to the main bundle and checks the database', async () => {
+    const { build } = await import('esbuild');
+    const { CHECK_WORKER_BUNDLE_NAME, defaultCheckWorkerScript } = await import('./check.js');
+    const root = join(import.meta.dirname, '..');
+    mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+    // Under node_modules/.cache, so that it resolves better-sqlite3 as dist/main/ does.
+    const out = mkdtempSync(join(root, 'node_modules', '.cache', 'qyzmet-check-bundle-'));
+    try {
+      await build({
+        entryPoints: [join(import.meta.dirname, 'check-worker.ts')],
+        outfile: join(out, CHECK_WORKER_BUNDLE_NAME),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        logLevel: 'warning',
+        external: ['better-sqlite3'],
+        banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+        define: { 'import.meta.url': '__bundleUrl' },
+      });
+      const script = defaultCheckWorkerScript(pathToFileURL(join(out, 'main.cjs')));
+      expect(fileURLToPath(script)).toBe(join(out, CHECK_WORKER_BUNDLE_NAME));
+
+      const { path } = await damagedDatabase();
+      const o = await openDatabase(path, { backupEveryMs: 0, check: 'background', checkWorker: script });
+      expect((await o.check.done).state).toBe('failed');
+      o.close();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -172,7 +172,7 @@ export const applications = sqliteTable(
   (t) => [
     uniqueIndex('applications_number_uq').on(t.providerId, t.number),
     index('applications_submitted_idx').on(t.submittedAt),
-    index('applications_provider_submitted_idx').on(t.providerId, t.submittedAt),
+    // (provider_id, submitted_at) leads applications_scope_submitted_idx (migration 0005, the scoped journal).
     index('applications_status_submitted_idx').on(t.status, t.submittedAt),
     index('applications_iin_idx').on(t.applicantIin),
     index('applications_number_idx').on(t.number),

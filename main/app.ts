@@ -7,6 +7,7 @@
 import { delimiter, join } from 'node:path';
 import { DEMO_HEAD, generateDemo } from '../db/demo/generate.js';
 import { openDatabase, type OpenedDatabase } from '../db/connection.js';
+import { databaseCheckInfo, refuseWritesWhenDamaged } from './database-check.js';
 import { loadCalendars } from './calendar/loader.js';
 import { loadCatalogue, syncCatalogueToDb } from './catalogue/loader.js';
 import type { ServiceDefinition } from './catalogue/schema.js';
@@ -115,9 +116,11 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((m: string) => console.log(m));
   const databasePath = join(options.dataDir, 'qyzmet.db');
+  // The integrity check runs in a worker thread; once it fails, writes are refused (main/database-check.ts).
   const database = await openDatabase(databasePath, {
     ...(options.migrationsFolder ? { migrationsFolder: options.migrationsFolder } : {}),
     now,
+    check: 'background',
   });
   if (database.applied.length > 0) log(`database: applied ${database.applied.join(', ')}`);
   if (database.backupPath) log(`database: backup ${database.backupPath}`);
@@ -148,7 +151,10 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   }
   const demoMode = options.demoMode ?? demo > 0;
 
-  const journal = new Journal(database.sqlite, serviceName, { now });
+  const journal = new Journal(database.sqlite, serviceName, {
+    now,
+    daysWaiting: (from, to) => calendar.daysWaiting(from, to),
+  });
   const preferences = new PreferencesStore(database.db, now);
   const sync = new SyncStatusService(database.sqlite, options.serverUrl, options.healthProbe);
   const every = options.healthEveryMs ?? 15_000;
@@ -180,7 +186,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     }
   }
   // The demo users log in with the demo password (main/auth/demo.ts), offline too.
-  if (demoMode && setDemoPasswords(database.sqlite, now()) > 0)
+  if (demoMode && database.check.current().state !== 'failed' && setDemoPasswords(database.sqlite, now()) > 0)
     log('demo: the demo users log in with the demo password');
 
   if (demoMode) {
@@ -258,52 +264,69 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
 
   // Every call passes the gate (session, role, provider/region) before its handler: main/auth/permissions.ts.
   const handlers: Handlers = guard(
-    {
-      'app.info': () => ({ version: options.version, transport: options.transport, databasePath }),
-      'session.current': () => ({ user: auth.sessionUser() }),
-      'preferences.get': () => preferences.get(),
-      'preferences.set': (input) => preferences.set(input),
-      'catalogue.list': () => ({
-        services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
-        problems: catalogue.problems,
-      }),
-      'journal.list': (q, ctx) => journal.list(q, scopeSql(gate.scopeFor(ctx.principal, 'journal.list'))),
-      'sync.status': () => syncStatus(),
-      'sync.details': () => engine.details(),
-      'sync.now': async () => {
-        await engine.runNow();
-        return engine.details();
+    refuseWritesWhenDamaged(
+      {
+        'app.info': () => ({
+          version: options.version,
+          transport: options.transport,
+          databasePath,
+          database: databaseCheckInfo(database.check),
+        }),
+        'session.current': () => ({ user: auth.sessionUser() }),
+        'preferences.get': () => preferences.get(),
+        'preferences.set': (input) => preferences.set(input),
+        'catalogue.list': () => ({
+          services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
+          problems: catalogue.problems,
+        }),
+        'journal.list': (q, ctx) => journal.list(q, scopeSql(gate.scopeFor(ctx.principal, 'journal.list'))),
+        'sync.status': () => syncStatus(),
+        'sync.details': () => engine.details(),
+        'sync.now': async () => {
+          await engine.runNow();
+          return engine.details();
+        },
+        'sync.retry': (input, ctx) => {
+          mayResolve(database.sqlite, input.seq, ctx.principal);
+          return engine.retry(input.seq);
+        },
+        'sync.discard': (input, ctx) => {
+          mayResolve(database.sqlite, input.seq, ctx.principal);
+          return engine.discard(input.seq, input.comment, ctx.principal?.userId ?? null);
+        },
+        'sync.enrol': async (input) => {
+          try {
+            return await engine.enrol(input);
+          } catch (err) {
+            throw enrolmentError(err);
+          }
+        },
+        'profile.get': () => profiles.get(),
+        'profile.update': (input) => profiles.update(input),
+        'signing.tokens': () => signing.tokens(),
+        'signing.open': (input) => signing.open(input.source),
+        'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),
+        'signing.progress': (input) => signing.progress(input.batchId),
+        'signing.cancel': (input) => signing.cancel(input.batchId),
+        'signing.close': (input) => signing.close(input.handle),
+        ...workflow,
+        ...authHandlers(auth, admin),
       },
-      'sync.retry': (input, ctx) => {
-        mayResolve(database.sqlite, input.seq, ctx.principal);
-        return engine.retry(input.seq);
-      },
-      'sync.discard': (input, ctx) => {
-        mayResolve(database.sqlite, input.seq, ctx.principal);
-        return engine.discard(input.seq, input.comment, ctx.principal?.userId ?? null);
-      },
-      'sync.enrol': async (input) => {
-        try {
-          return await engine.enrol(input);
-        } catch (err) {
-          throw enrolmentError(err);
-        }
-      },
-      'profile.get': () => profiles.get(),
-      'profile.update': (input) => profiles.update(input),
-      'signing.tokens': () => signing.tokens(),
-      'signing.open': (input) => signing.open(input.source),
-      'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),
-      'signing.progress': (input) => signing.progress(input.batchId),
-      'signing.cancel': (input) => signing.cancel(input.batchId),
-      'signing.close': (input) => signing.close(input.handle),
-      ...workflow,
-      ...authHandlers(auth, admin),
-    },
+      database.check,
+    ),
     gate,
   );
 
   if (options.syncTimers ?? every > 0) engine.start();
+  void database.check.done.then((s) => {
+    if (s.state === 'failed') {
+      log(`database: ${s.error.message}`);
+      void engine.stop(); // nothing more is pulled into, or pushed from, a damaged file
+    } else if (s.state === 'ok') {
+      log(`database: ${s.mode} integrity check passed in ${Math.round(s.ms)} ms`);
+      if (s.backupPath) log(`database: backup ${s.backupPath}`);
+    }
+  });
 
   return {
     handlers,

@@ -70,6 +70,8 @@ export const journalRow = z.strictObject({
   providerBin: z.string(),
   locality: z.string(),
   dueAt: z.number().nullable(),
+  /** Working days an open application has waited since it was submitted; null once it is finished. */
+  daysWaiting: z.int().min(0).nullable(),
 });
 export type JournalRow = z.infer<typeof journalRow>;
 
@@ -194,6 +196,12 @@ export const contract = {
       version: z.string(),
       transport: z.enum(['ipc', 'bridge']),
       databasePath: z.string(),
+      /** The local database's integrity check, which runs after the start (a failed one refuses every write). */
+      database: z.strictObject({
+        check: z.enum(['running', 'ok', 'failed']),
+        /** The latest backup to restore from, when the check failed. */
+        backupPath: z.string().nullable(),
+      }),
     }),
   },
   'session.current': {

@@ -48,11 +48,9 @@ try {
   copyFileSync(path, behind);
   const b = new Database(behind);
   b.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
-  // Undo what the newest migration (0003, the journal's search indexes) created.
-  b.exec(`DROP TRIGGER applications_journal_ai; DROP TRIGGER applications_journal_ad; DROP TRIGGER applications_journal_au;
-    DROP TABLE applications_search; DROP TABLE journal_counts; DROP TABLE journal_tags;
-    DROP INDEX applications_journal_submitted_idx; DROP INDEX applications_journal_number_idx; DROP INDEX applications_journal_name_idx;
-    DROP INDEX applications_journal_filter_idx; DROP INDEX applications_journal_due_idx; DROP INDEX applications_bin_idx;`);
+  // Undo what the newest migration (0005, the scoped journal's indexes) created.
+  b.exec(`DROP INDEX applications_scope_submitted_idx; DROP INDEX applications_scope_name_idx;
+    DROP INDEX applications_scope_number_idx;`);
   b.close();
 
   const baseline = await timeMedian(runs, () => {

@@ -31,6 +31,15 @@ await esbuild({
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__bundleUrl' },
 });
+// The integrity check of the local database runs in a worker thread beside the main bundle (db/check.ts finds it there).
+await esbuild({
+  ...common,
+  entryPoints: ['db/check-worker.ts'],
+  outfile: 'dist/main/db-check-worker.cjs',
+  external: ['better-sqlite3'],
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundleUrl' },
+});
 // The preload runs sandboxed: one file, nothing but 'electron' required at run time.
 await esbuild({
   ...common,
@@ -39,4 +48,6 @@ await esbuild({
   external: ['electron'],
   platform: 'browser',
 });
-console.log('built dist/renderer, dist/main/main.cjs, dist/main/pkcs11-worker.cjs, dist/preload/preload.cjs');
+console.log(
+  'built dist/renderer, dist/main/main.cjs, dist/main/pkcs11-worker.cjs, dist/main/db-check-worker.cjs, dist/preload/preload.cjs',
+);

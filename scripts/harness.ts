@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBridge, type Bridge } from '../main/bridge/bridge.js';
 import { createApp, signingOptionsFromEnv, type AppServices } from '../main/app.js';
-import { startServer, type RunningServer } from '../server/src/server.js';
+import type { RunningServer } from '../server/src/server.js';
 import { DEMO_ENROLMENT } from '../main/auth/demo.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -49,10 +49,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   // The embedded central server keeps its data next to the workstation's and
   // seeds the demo on its first start; the workstation then enrols and takes
   // its first sync from it instead of making demo data of its own.
+  // The embedded server's code (PGlite, the protocol) is loaded only when it runs: an offline start does not wait for it.
   const server =
     options.noServer || options.serverUrl
       ? null
-      : await startServer({
+      : await (
+          await import('../server/src/server.js')
+        ).startServer({
           dataDir: join(options.dataDir, 'server'),
           seed: demo > 0 ? 'demo' : 'none',
           demoApplications: demo,

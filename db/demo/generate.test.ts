@@ -10,6 +10,9 @@ import type { ServiceDefinition } from '../../main/catalogue/schema.js';
 import { foldForSearch } from '../../main/common/text.js';
 import { STATUSES } from '../schema.js';
 import { DEMO_USERS, generateDemo, type GenerateDemoResult } from './generate.js';
+import { isValidIban, makeIban } from './form.js';
+import type { FormField } from '../../main/catalogue/schema.js';
+import { checkValue, executorFields, missingRequired, type FieldValue } from '../../main/workflow/fields.js';
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 const CATALOGUE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'services');
@@ -339,6 +342,60 @@ describe('generateDemo', () => {
     // Collegial steps appear for the services that have one.
     expect(apps.some((a) => a.status === 'in_processing' && a.current_step === 'commission-decision')).toBe(true);
     expect(stepsOf('on_signing')).toEqual(new Set(['head-sign']));
+  });
+
+  it("fills the form with the service definition's fields, each value one the workflow accepts", () => {
+    const extra = new Set(['address', 'organization', 'childName']); // also read by the server's look-ups
+    let decidedWithResult = 0;
+    for (const a of apps) {
+      const def = BY_CODE.get(a.service_code)!;
+      const form = JSON.parse(a.form_data) as Record<string, unknown>;
+      const fields = new Map<string, FormField>();
+      for (const s of def.sections) for (const f of s.fields) fields.set(f.code, f);
+      for (const step of def.steps) for (const f of step.protocol?.fields ?? []) fields.set(f.code, f);
+      for (const [code, value] of Object.entries(form)) {
+        if (extra.has(code)) continue;
+        const field = fields.get(code);
+        expect(field, `${a.service_code}: ${code}`).toBeDefined();
+        if (!field) continue;
+        if (field.type === 'file') {
+          expect(typeof value, code).toBe('string');
+          continue;
+        }
+        expect(checkValue(field, value as FieldValue), `${a.service_code}: ${code} = ${String(value)}`).toEqual({
+          ok: true,
+          value,
+        });
+        if (typeof value === 'string' && field.maxLength) expect(value.length).toBeLessThanOrEqual(field.maxLength);
+      }
+      // Every required field of the intake sections is filled; the applicant is the row's applicant.
+      for (const s of def.sections.filter((x) => x.stage === 'intake'))
+        for (const f of s.fields.filter((x) => x.required))
+          expect(form[f.code], `${a.service_code}: ${f.code}`).toBeDefined();
+      expect(form.applicantIin).toBe(a.applicant_iin);
+      if (a.applicant_bin) expect(form.applicantBin).toBe(a.applicant_bin);
+      if (typeof form.iban === 'string') expect(isValidIban(form.iban)).toBe(true);
+      // A decided application: the executor's required fields (processing, result, the collegial protocol) too.
+      const decided = a.decision !== 'none' && (a.status === 'on_signing' || a.status.startsWith('completed'));
+      if (decided) {
+        decidedWithResult++;
+        const service = SERVICES.find((x) => x.code === a.service_code)!;
+        expect(missingRequired(form, executorFields(service)), `${a.number}`).toEqual([]);
+        for (const step of service.steps.filter((x) => x.protocol))
+          expect(missingRequired(form, step.protocol!.fields), `${a.number}`).toEqual([]);
+      } else if (a.status === 'received') {
+        expect(form.documentsCheck).toBeUndefined();
+        expect(form.resultNumber).toBeUndefined();
+      }
+    }
+    expect(decidedWithResult).toBeGreaterThan(500);
+  });
+
+  it('makes IBANs with valid check digits', () => {
+    expect(makeIban('601', '0000000000001')).toMatch(/^KZ\d{2}6010000000000001$/);
+    expect(isValidIban(makeIban('722', '1234567890123'))).toBe(true);
+    expect(isValidIban('KZ00722123456789012' + '3')).toBe(false);
+    expect(isValidIban('KZ86125KZT5004100100')).toBe(true); // a published example
   });
 
   it('files applications only for the services given, and needs one it knows', () => {

@@ -22,6 +22,7 @@ import { foldForSearch } from '../../main/common/text.js';
 import { WorkingCalendar } from '../../main/calendar/workdays.js';
 import type { ServiceDefinition, ServiceStep, StepLimit } from '../../main/catalogue/schema.js';
 import { STATUSES, type Channel, type Decision, type Role, type Status } from '../schema.js';
+import { fillForm, type FormFacts } from './form.js';
 import {
   EDUCATION_DOCUMENTS,
   EDUCATION_LEVELS,
@@ -283,6 +284,8 @@ interface ChannelPlan {
 /** Everything the generator needs per service, computed once so the row loop only indexes. */
 interface ServicePlan {
   profile: ServiceProfile;
+  /** The catalogue's definition: the form's sections and fields. */
+  definition: ServiceDefinition;
   /** Channels offered in office hours (accepted by the catalogue, with a step plan) and their weights. */
   officeChannels: readonly Channel[];
   officeWeights: readonly number[];
@@ -360,6 +363,7 @@ function planService(def: ServiceDefinition): ServicePlan | null {
   const officeWeights = officeChannels.map((c) => profile.channelMix[c] || 1);
   return {
     profile,
+    definition: def,
     officeChannels,
     officeWeights,
     afterHours: channels.includes('portal') ? 'portal' : fallback,
@@ -379,6 +383,14 @@ function statusWeights(progress: number): number[] {
   const p = progress / 1.5;
   return [0.45 * (1 - p) + 0.02, 0.35, 0.08 + 0.12 * p, 0.6 * p, 0.03, 0.005 + 0.01 * p];
 }
+
+/** The catalogue's education document types (the select's option values) for the demo's documents. */
+const EDUCATION_DOCUMENT_OPTIONS: Readonly<Record<string, string>> = {
+  'аттестат об общем среднем образовании': 'general-secondary-attestat',
+  'диплом о высшем образовании': 'post-secondary-diploma',
+  'диплом о техническом и профессиональном образовании': 'tvet-diploma',
+  'свидетельство об основном среднем образовании': 'basic-secondary-certificate',
+};
 
 // ---------------------------------------------------------------- people ---
 
@@ -684,6 +696,9 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
   }
 
   const rng = new Rng(seed);
+  // The form data's own stream: filling the catalogue's fields does not shift the other columns of a seed.
+  const formRng = new Rng((seed ^ 0x5f3759df) >>> 0);
+  const regionNames = new Map(REGIONS.map((r) => [r.kato, r.nameRu]));
 
   // ---- base data, one transaction
   const { staff, runtimes } = buildStaff(rng, now);
@@ -854,33 +869,31 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
 
     const locality =
       provider.localities.length > 1 && rng.chance(0.35) ? rng.pick(provider.localities) : provider.seed.localityRu;
-    const form: Record<string, unknown> = {
-      phone: phone(rng),
-      address: `${locality}, ${rng.pick(STREETS)}, д. ${rng.int(1, 180)}${rng.chance(0.7) ? `, кв. ${rng.int(1, 240)}` : ''}`,
-    };
-    if (rng.chance(0.4)) {
-      form.email = `${transliterate(applicant.name.split(' ')[0] ?? 'user').toLowerCase()}${rng.int(1, 999)}@example.com`;
-    }
+    // The facts the form is filled from (db/demo/form.ts), drawn from `rng` in the order the demo always drew them.
+    const applicantPhone = phone(rng);
+    const street = rng.pick(STREETS);
+    const house = String(rng.int(1, 180));
+    const flat = rng.chance(0.7) ? String(rng.int(1, 240)) : null;
+    const email = rng.chance(0.4)
+      ? `${transliterate(applicant.name.split(' ')[0] ?? 'user').toLowerCase()}${rng.int(1, 999)}@example.com`
+      : null;
+    let project: string | null = null;
+    let amountKzt: number | null = null;
+    let child: FormFacts['child'] = null;
+    let school: string | null = null;
+    let educationDoc: FormFacts['educationDoc'] = null;
     switch (profile.code) {
       case 'grant-small-business':
-        form.legalForm = legalForm;
-        form.organization = organization;
-        form.project = rng.pick(GRANT_PROJECTS);
-        form.amountKzt = rng.int(50, 500) * 10_000;
+        project = rng.pick(GRANT_PROJECTS);
+        amountKzt = rng.int(50, 500) * 10_000;
         break;
       case 'industrial-infrastructure':
-        form.legalForm = legalForm;
-        form.organization = organization;
-        form.project = rng.pick(INFRASTRUCTURE_PROJECTS);
-        form.amountKzt = rng.int(20, 600) * 1_000_000;
+        project = rng.pick(INFRASTRUCTURE_PROJECTS);
+        amountKzt = rng.int(20, 600) * 1_000_000;
         break;
       case 'unemployed-certificate':
-        form.education = rng.pick(EDUCATION_LEVELS);
-        form.lastEmploymentEnded = rng.chance(0.7)
-          ? localDate(submitted - rng.int(20, 700) * DAY)
-              .toISOString()
-              .slice(0, 10)
-          : null;
+        rng.pick(EDUCATION_LEVELS);
+        if (rng.chance(0.7)) rng.int(20, 700);
         break;
       case 'home-schooling-compensation': {
         const childSex: Sex = rng.chance(0.5) ? 'female' : 'male';
@@ -889,20 +902,23 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
           ? rng.pick(childSex === 'female' ? KAZAKH_FEMALE_NAMES : KAZAKH_MALE_NAMES)
           : rng.pick(childSex === 'female' ? RUSSIAN_FEMALE_NAMES : RUSSIAN_MALE_NAMES);
         const childSurname = childSex === 'female' ? feminineSurname(applicant.surname) : applicant.surname;
-        form.childIin = makeIin(localDate(childBirth), childSex, rng.int(0, 9999));
-        form.childName = `${childSurname} ${childGiven}`;
-        form.school = rng.pick(SCHOOLS);
-        const y = local.getUTCMonth() >= 8 ? local.getUTCFullYear() : local.getUTCFullYear() - 1;
-        form.schoolYear = `${y}-${y + 1}`;
+        const childIin = makeIin(localDate(childBirth), childSex, rng.int(0, 9999));
+        child = { iin: childIin, lastName: childSurname, firstName: childGiven, birth: childBirth };
+        school = rng.pick(SCHOOLS);
         break;
       }
       case 'education-document-duplicate': {
         const doc = rng.pick(EDUCATION_DOCUMENTS);
-        form.documentType = doc.ru;
-        form.institution = rng.pick(INSTITUTIONS);
+        const institution = rng.pick(INSTITUTIONS);
         const birthYear = localDate(applicant.birth).getUTCFullYear();
-        form.graduationYear = Math.min(local.getUTCFullYear(), birthYear + rng.int(16, 24));
-        form.reason = rng.chance(0.8) ? 'утеря' : 'порча';
+        const graduationYear = Math.min(local.getUTCFullYear(), birthYear + rng.int(16, 24));
+        const reason = rng.chance(0.8) ? 'lost' : 'damaged';
+        educationDoc = {
+          type: EDUCATION_DOCUMENT_OPTIONS[doc.ru] ?? 'general-secondary-attestat',
+          institution,
+          graduationYear,
+          reason,
+        };
         break;
       }
     }
@@ -974,6 +990,37 @@ export function generateDemo(sqlite: BetterSqlite3.Database, options: GenerateDe
 
     const number = `${provider.seq++}-${two(local.getUTCDate())}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCFullYear() % 100)}`;
     const id = uuidV7(submitted, rng);
+    const form = fillForm(
+      plan.definition,
+      {
+        status,
+        decision,
+        submittedAt: submitted,
+        decidedAt: statusChanged,
+        number,
+        applicant,
+        phone: applicantPhone,
+        email,
+        region: regionNames.get(provider.seed.regionKato) ?? provider.seed.localityRu,
+        locality,
+        street,
+        house,
+        flat,
+        bin: applicantBin,
+        organisation: organization,
+        legalForm,
+        project,
+        amountKzt,
+        child,
+        school,
+        educationDoc,
+      },
+      formRng,
+    );
+    // Also under the names the central server's look-ups read (server/src/lookups/seed.ts).
+    form.address = `${locality}, ${street}, д. ${house}${flat ? `, кв. ${flat}` : ''}`;
+    if (organization) form.organization = organization;
+    if (child) form.childName = `${child.lastName} ${child.firstName}`;
     insApp.run(
       id,
       number,

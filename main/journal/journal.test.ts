@@ -692,3 +692,83 @@ describe('query plans', () => {
     expect(lines.join('\n')).toMatch(FULL_SCAN);
   });
 });
+
+describe('days waiting', () => {
+  it('shows the working days an open application has waited, and none for a finished one', () => {
+    const waited = new Journal(sqlite, name, {
+      now: () => NOW,
+      daysWaiting: (from, to) => Math.floor((to - from) / 86_400_000),
+    });
+    const rows = waited.list(query({ pageSize: 500 })).rows;
+    const open = rows.filter((r) => r.status !== 'completed' && r.status !== 'completed_with_error');
+    const done = rows.filter((r) => r.status === 'completed' || r.status === 'completed_with_error');
+    expect(open.length).toBeGreaterThan(0);
+    expect(done.length).toBeGreaterThan(0);
+    for (const r of open) expect(r.daysWaiting).toBe(Math.floor((NOW - r.submittedAt) / 86_400_000));
+    for (const r of done) expect(r.daysWaiting).toBeNull();
+    // Without a calendar the journal shows none.
+    expect(list({}).rows.every((r) => r.daysWaiting === null)).toBe(true);
+  });
+});
+
+describe('a scoped journal (one provider)', () => {
+  it('gives the same pages as the plain statement with the scope, for 120 combinations drawn at random', () => {
+    const random = mulberry32(6);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const providers = sqlite
+      .prepare('SELECT provider_id FROM applications GROUP BY provider_id ORDER BY count(*) DESC')
+      .pluck()
+      .all() as string[];
+    const exact = new Journal(sqlite, name, { now: () => NOW, plain: true, totalCap: 1e9, searchTotalCap: 1e9 });
+    const searches = [undefined, undefined, 'ов', 'нурлан', 'ә', 'ас', 'серик ай', '8', '77', '10109', '2-', 'щъ'];
+    let collected = 0;
+    let plainWay = 0;
+    for (let i = 0; i < 120; i++) {
+      const two = random() < 0.2;
+      const chosen = two ? [providers[0]!, pick(providers)] : [pick(providers)];
+      const scope = {
+        sql: `(a.provider_id IN (${chosen.map((_, k) => `@scopeP${k}`).join(', ')}))`,
+        params: Object.fromEntries(chosen.map((p, k) => [`scopeP${k}`, p])),
+      };
+      const q: Partial<JournalQuery> = {
+        search: pick(searches),
+        status: pick([undefined, undefined, 'received', 'in_processing', 'completed'] as const),
+        decision: pick([undefined, undefined, 'none', 'positive', 'negative'] as const),
+        serviceCode: pick([undefined, undefined, 'unemployed-certificate', 'industrial-infrastructure']),
+        dateFrom: pick([undefined, undefined, '2025-12-01', '2026-10-20']),
+        overdue: pick([undefined, undefined, true]),
+        sort: pick(['submittedAt', 'number', 'applicantName', 'status', 'decision', 'serviceCode'] as const),
+        direction: pick(['asc', 'desc'] as const),
+        page: pick([0, 0, 1, 3]),
+        pageSize: pick([10, 100]),
+      };
+      lastPlan = null;
+      const a = journal.list(query(q), scope);
+      // The plain statement reports itself; a page collected from the whole journal's plan does not.
+      const way = (lastPlan as JournalPlan | null)?.way;
+      if (way === 'plain') plainWay++;
+      else collected++;
+      const b = exact.list(query(q), scope);
+      expect(ids(a), JSON.stringify({ q, chosen })).toEqual(ids(b));
+      if (a.totalCapped) expect(b.total).toBeGreaterThan(a.total);
+      else expect(a.total, JSON.stringify({ q, chosen })).toBe(b.total);
+    }
+    expect(collected).toBeGreaterThan(3);
+    expect(plainWay).toBeGreaterThan(3);
+  });
+
+  it('counts up to the cap, like the whole journal, and exactly below it', () => {
+    const provider = sqlite.prepare('SELECT provider_id FROM applications LIMIT 1').pluck().get() as string;
+    const scope = { sql: '(a.provider_id IN (@scopeP0))', params: { scopeP0: provider } };
+    const n = sqlite.prepare('SELECT count(*) FROM applications WHERE provider_id = ?').pluck().get(provider) as number;
+    expect(n).toBeGreaterThan(100);
+    const capped = new Journal(sqlite, name, { now: () => NOW, totalCap: 100 });
+    const page = capped.list(query({}), scope);
+    expect(page).toMatchObject({ total: 100, totalCapped: true });
+    expect(page.rows).toHaveLength(100);
+    const exact = new Journal(sqlite, name, { now: () => NOW, totalCap: n });
+    expect(exact.list(query({}), scope)).toMatchObject({ total: n, totalCapped: false });
+    // The same rows either way.
+    expect(ids(capped.list(query({ page: 1 }), scope))).toEqual(ids(exact.list(query({ page: 1 }), scope)));
+  });
+});

@@ -56,6 +56,11 @@ export interface JournalOptions {
   onPlan?: (plan: JournalPlan) => void;
   /** Ignore migration 0003's indexes: one plain statement per page (tests, the benchmark's baseline). */
   plain?: boolean;
+  /**
+   * Working days an open application has waited (main/calendar: the days of
+   * acceptance do not count); default: none shown.
+   */
+  daysWaiting?: (fromMs: number, nowMs: number) => number;
 }
 
 /** Finished statuses: never overdue. The partial index of migration 0003 spells the same list. */
@@ -179,6 +184,8 @@ const C_LIST = 0.15;
 /** Collecting candidates from a covering index: check, sort. */
 const K_INDEX = 0.2;
 
+/** A scoped page lists every match of the whole journal when there are at most this many (Journal.scopedRun). */
+const SCOPE_COLLECT = 5_000;
 /** Candidates counted to size a way in that reads the table: it may collect up to this many. */
 const ROW_CAP = 3_000;
 /** The same for the covering indexes (date range, overdue), where a candidate costs far less. */
@@ -303,6 +310,7 @@ export class Journal {
   private readonly totalCap: number;
   private readonly searchTotalCap: number;
   private readonly onPlan: ((plan: JournalPlan) => void) | undefined;
+  private readonly daysWaiting: ((fromMs: number, nowMs: number) => number) | undefined;
   /** Whether migration 0003's indexes are there; otherwise one plain statement per page. */
   readonly indexed: boolean;
   private readonly statements = new Map<string, Database.Statement>();
@@ -313,6 +321,7 @@ export class Journal {
     options: JournalOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.daysWaiting = options.daysWaiting;
     this.totalCap = options.totalCap ?? 10_000;
     this.searchTotalCap = options.searchTotalCap ?? 1_000;
     this.onPlan = options.onPlan;
@@ -382,7 +391,7 @@ export class Journal {
     const cap = search ? Math.min(this.totalCap, this.searchTotalCap) : this.totalCap;
 
     let run: Run;
-    if (scope && scope.sql !== '1 = 1') run = this.plainRun(spec, partDim, offset, limit, scope);
+    if (scope && scope.sql !== '1 = 1') run = this.scopedRun(spec, partDim, offset, limit, scope, cap);
     else if (!this.indexed) run = this.plainRun(spec, partDim, offset, limit);
     else if (partDim) run = this.partsRun(spec, partDim, offset, limit, cap);
     else run = this.run(spec, offset, limit, cap, true);
@@ -404,8 +413,16 @@ export class Journal {
            JOIN providers p ON p.id = a.provider_id
            LEFT JOIN users u ON u.id = a.responsible_user_id
           ORDER BY j.key`,
-    ).all({ ids: JSON.stringify(rids) }) as Omit<JournalRow, 'serviceName'>[];
-    return rows.map((r) => ({ ...r, serviceName: this.serviceName(r.serviceCode) }));
+    ).all({ ids: JSON.stringify(rids) }) as Omit<JournalRow, 'serviceName' | 'daysWaiting'>[];
+    const now = this.now();
+    return rows.map((r) => ({
+      ...r,
+      serviceName: this.serviceName(r.serviceCode),
+      daysWaiting:
+        this.daysWaiting && !(FINISHED_STATUSES as readonly string[]).includes(r.status)
+          ? this.daysWaiting(r.submittedAt, now)
+          : null,
+    }));
   }
 
   // ------------------------------------------------- count table, tags ---
@@ -1033,6 +1050,44 @@ export class Journal {
     };
   }
 
+  // ----------------------------------------------------------- scoped ---
+
+  /**
+   * A page within a scope (the user's providers or regions). When the whole
+   * journal holds few matches (a search, a narrow filter: up to
+   * SCOPE_COLLECT), the planner lists them all in the page's order and the
+   * scope keeps its own, in that order; the total is exact. Otherwise one
+   * statement with the scope as a condition, SQLite walking the provider's
+   * indexes, its count capped like the planner's.
+   */
+  private scopedRun(
+    spec: Spec,
+    partDim: Dim | null,
+    offset: number,
+    limit: number,
+    scope: { sql: string; params: Record<string, string> },
+    cap: number,
+  ): Run {
+    if (this.indexed && activePreds(spec).length > 0) {
+      const all = (lim: number) =>
+        partDim ? this.partsRun(spec, partDim, 0, lim, SCOPE_COLLECT) : this.run(spec, 0, lim, SCOPE_COLLECT, false);
+      const counted = all(0);
+      if (!counted.capped && counted.total <= SCOPE_COLLECT) {
+        const listed = counted.total === 0 ? counted : all(SCOPE_COLLECT);
+        if (!listed.capped && listed.rids.length === listed.total) {
+          const kept = this.st(
+            `SELECT j.value FROM json_each(@ids) j CROSS JOIN applications a ON a.rowid = j.value
+              WHERE ${scope.sql} ORDER BY j.key`,
+          )
+            .pluck()
+            .all({ ids: JSON.stringify(listed.rids), ...scope.params }) as number[];
+          return { rids: kept.slice(offset, offset + limit), total: kept.length, capped: false };
+        }
+      }
+    }
+    return this.plainRun(spec, partDim, offset, limit, scope, cap);
+  }
+
   // ------------------------------------------------------------ plain ---
 
   /** Without migration 0003's indexes: one statement for the page, one for an exact count. */
@@ -1042,6 +1097,8 @@ export class Journal {
     offset: number,
     limit: number,
     scope?: { sql: string; params: Record<string, string> },
+    /** Count up to this many (the scoped journal, like the planner's); exact when absent. */
+    cap?: number,
   ): Run {
     this.onPlan?.({ way: 'plain', ways: [] });
     const preds = activePreds(spec);
@@ -1073,12 +1130,20 @@ export class Journal {
           : '';
       order = `${rank}${col} ${dir}, ${order}`;
     }
-    const total = this.st(`SELECT count(*) FROM applications a WHERE ${where}`).pluck().get(params) as number;
     const rids = this.st(
       `SELECT a.rowid FROM applications a WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     )
       .pluck()
       .all({ ...params, limit, offset }) as number[];
-    return { rids, total, capped: false };
+    if (cap === undefined) {
+      const total = this.st(`SELECT count(*) FROM applications a WHERE ${where}`).pluck().get(params) as number;
+      return { rids, total, capped: false };
+    }
+    // A capped count stops early: a provider's whole journal need not be counted for its first page.
+    const counted = this.st(`SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ${where} LIMIT @countTo)`)
+      .pluck()
+      .get({ ...params, countTo: cap + 1 }) as number;
+    const capped = counted > cap;
+    return { rids, total: Math.max(capped ? cap : counted, rids.length > 0 ? offset + rids.length : 0), capped };
   }
 }

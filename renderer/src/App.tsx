@@ -7,6 +7,7 @@ import { AuthBoundary, type OpenSession } from './auth/AuthBoundary';
 import { ChangePassword } from './auth/ChangePassword';
 import { SessionControls } from './auth/SessionControls';
 import type { AuthSessionState } from './auth/useAuthSession';
+import { DatabaseCheckBanner } from './app/DatabaseCheck';
 import { useDocumentPreferences, usePreferences } from './app/preferences';
 import { SideNav } from './app/SideNav';
 import { TopBar } from './app/TopBar';
@@ -85,6 +86,7 @@ export function App() {
       <AuthBoundary
         aside={
           <>
+            <DatabaseCheckBanner />
             <PreLoginEnrol />
             <PreLoginSwitches preferences={preferences} onPreferences={update} />
           </>
@@ -178,16 +180,17 @@ function Frame({
           }}
         />
         <main id="main" className="content" tabIndex={-1}>
-          {saveError ? (
-            <div className="banners">
+          <div className="banners">
+            <DatabaseCheckBanner />
+            {saveError ? (
               <ErrorBanner
                 error={saveError}
                 title="errors.preferencesNotSaved"
                 onDismiss={dismissSaveError}
                 testId="preferences-error"
               />
-            </div>
-          ) : null}
+            ) : null}
+          </div>
           {screen === 'profile' ? (
             <ProfileScreen preferences={preferences} onPreferences={update}>
               <ChangePassword onSession={authState.apply} />

@@ -4,7 +4,7 @@ import type { JournalRow } from '../../../preload/api';
 import { IconAlert, IconSortAsc, IconSortDesc, IconSortNone } from '../components/Icons';
 import { useI18n, type I18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/i18n';
-import { isOverdue, type JournalAction, type JournalState, type SortColumn } from './query';
+import { isDueToday, isOverdue, type JournalAction, type JournalState, type SortColumn } from './query';
 
 type ColumnId =
   | 'index'
@@ -17,6 +17,7 @@ type ColumnId =
   | 'decision'
   | 'responsible'
   | 'portalNumber'
+  | 'daysWaiting'
   | 'dueAt'
   | 'bin'
   | 'locality';
@@ -38,6 +39,7 @@ const COLUMNS: readonly Column[] = [
   { id: 'decision', label: 'journal.columns.decision', sort: 'decision' },
   { id: 'responsible', label: 'journal.columns.responsible' },
   { id: 'portalNumber', label: 'journal.columns.portalNumber' },
+  { id: 'daysWaiting', label: 'journal.columns.daysWaiting' },
   { id: 'dueAt', label: 'journal.columns.dueAt' },
   { id: 'bin', label: 'journal.columns.bin' },
   { id: 'locality', label: 'journal.columns.locality' },
@@ -96,16 +98,20 @@ function cell(col: ColumnId, row: JournalRow, index: number, i18n: I18n, now: nu
       );
     case 'portalNumber':
       return row.portalNumber ?? <None />;
+    case 'daysWaiting':
+      return row.daysWaiting === null ? <None /> : <span className="days-waiting">{row.daysWaiting}</span>;
     case 'dueAt': {
       if (row.dueAt === null) return <None />;
       const overdue = isOverdue(row, now);
+      const today = !overdue && isDueToday(row, now);
+      const note = overdue ? t('journal.overdue') : today ? t('journal.dueToday') : undefined;
       return (
-        <span className={overdue ? 'due due-overdue' : 'due'} title={overdue ? t('journal.overdue') : undefined}>
+        <span className={overdue ? 'due due-overdue' : today ? 'due due-today' : 'due'} title={note}>
           <time dateTime={isoOf(row.dueAt)}>{i18n.dateTime(row.dueAt)}</time>
-          {overdue ? (
+          {note ? (
             <>
               <IconAlert />
-              <span className="sr-only">{t('journal.overdue')}</span>
+              <span className="sr-only">{note}</span>
             </>
           ) : null}
         </span>
@@ -231,12 +237,16 @@ export function JournalTable({
         ) : (
           rows.map((row, i) => {
             const selected = state.selected.has(row.id);
+            // Overdue and due-today rows stand out (issue 6, Deadlines); selection still shows over them.
+            const deadline = isOverdue(row, now) ? 'is-overdue' : isDueToday(row, now) ? 'is-due-today' : null;
+            const className = [selected ? 'is-selected' : null, deadline].filter(Boolean).join(' ');
             return (
               <tr
                 key={row.id}
                 data-testid="journal-row"
                 data-id={row.id}
-                className={selected ? 'is-selected' : undefined}
+                data-deadline={deadline ?? undefined}
+                className={className || undefined}
               >
                 <td className="cell-select">
                   <input

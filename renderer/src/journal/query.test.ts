@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   initialJournalState,
+  isDueToday,
   isOverdue,
   journalReducer,
   pageCount,
@@ -103,5 +104,16 @@ describe('pages and deadlines', () => {
     expect(isOverdue({ dueAt: 100, status: 'completed' }, 200)).toBe(false);
     expect(isOverdue({ dueAt: 100, status: 'completed_with_error' }, 200)).toBe(false);
     expect(isOverdue({ dueAt: null, status: 'received' }, 200)).toBe(false);
+  });
+
+  it('tells an application due later today from one due tomorrow, overdue or finished', () => {
+    const now = new Date(2026, 10, 23, 10, 0).getTime(); // local time
+    const at = (d: number, h: number, m = 0) => new Date(2026, 10, d, h, m).getTime();
+    expect(isDueToday({ dueAt: at(23, 18), status: 'in_processing' }, now)).toBe(true);
+    expect(isDueToday({ dueAt: at(23, 23, 59), status: 'received' }, now)).toBe(true);
+    expect(isDueToday({ dueAt: at(24, 0, 0), status: 'received' }, now)).toBe(false);
+    expect(isDueToday({ dueAt: at(23, 9), status: 'in_processing' }, now)).toBe(false); // overdue already
+    expect(isDueToday({ dueAt: at(23, 18), status: 'completed' }, now)).toBe(false);
+    expect(isDueToday({ dueAt: null, status: 'received' }, now)).toBe(false);
   });
 });

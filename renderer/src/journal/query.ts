@@ -158,3 +158,15 @@ const CLOSED: ReadonlySet<Status> = new Set<Status>(['completed', 'completed_wit
 export function isOverdue(row: Pick<JournalRow, 'dueAt' | 'status'>, now: number): boolean {
   return row.dueAt !== null && row.dueAt < now && !CLOSED.has(row.status);
 }
+
+/** Due later today (the workstation's calendar day) and not yet finished. */
+export function isDueToday(row: Pick<JournalRow, 'dueAt' | 'status'>, now: number): boolean {
+  if (row.dueAt === null || row.dueAt < now || CLOSED.has(row.status)) return false;
+  const due = new Date(row.dueAt);
+  const today = new Date(now);
+  return (
+    due.getFullYear() === today.getFullYear() &&
+    due.getMonth() === today.getMonth() &&
+    due.getDate() === today.getDate()
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * Running the integrity check (and the daily backup after it) in a worker
+ * thread, so that opening a large database does not wait for it.
+ *
+ * Which script the worker runs (`defaultCheckWorkerScript()`), as for the
+ * PKCS#11 worker (main/signing/pkcs11/client.ts):
+ *  - the build: `db-check-worker.cjs` next to the bundle that contains this
+ *    code (dist/main/main.cjs → dist/main/db-check-worker.cjs; the bundle
+ *    maps import.meta.url to its own file), taken from `app.asar.unpacked`
+ *    when the bundle is inside app.asar (a worker cannot start from an asar
+ *    archive; electron-builder.yml unpacks the file);
+ *  - otherwise the source: `check-worker.ts` next to this file, started
+ *    through tsx's loader registered inside the worker by a small eval'd
+ *    bootstrap (on Node 20, `execArgv: ['--import', 'tsx']` does not apply to
+ *    a Worker's entry).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CheckReply, CheckRequest } from './integrity.js';
+
+/** The worker bundle's file name, next to the main bundle. */
+export const CHECK_WORKER_BUNDLE_NAME = 'db-check-worker.cjs';
+
+/** The bundled worker next to `base` if it exists (unpacked from app.asar), else the source check-worker.ts. */
+export function defaultCheckWorkerScript(base: string | URL = import.meta.url): URL {
+  const bundled = new URL(`./${CHECK_WORKER_BUNDLE_NAME}`, base);
+  if (bundled.protocol === 'file:') {
+    const file = fileURLToPath(bundled).replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+    if (existsSync(file)) return pathToFileURL(file);
+  }
+  return new URL('./check-worker.ts', base);
+}
+
+/** tsx's ESM API module (its package exports' "./esm/api" import target), as a file URL. */
+function tsxApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports: Record<string, { import?: { default?: string } }>;
+  };
+  const target = manifest.exports['./esm/api']?.import?.default;
+  if (!target) throw new Error('tsx does not export ./esm/api');
+  return new URL(target, pathToFileURL(manifestPath)).href;
+}
+
+function startWorker(script: URL, request: CheckRequest): Worker {
+  const options = { name: 'db-check', workerData: request };
+  if (/\.[cm]?tsx?$/.test(script.pathname)) {
+    const bootstrap =
+      `import(${JSON.stringify(tsxApiUrl())})` +
+      `.then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`;
+    return new Worker(bootstrap, { ...options, eval: true });
+  }
+  return new Worker(script, options);
+}
+
+export interface RunningCheck {
+  /** The worker's reply; rejects when the worker could not run (its script missing, it crashed, it was stopped). */
+  reply: Promise<CheckReply>;
+  /** Ends the worker (the app is closing); `reply` then rejects unless it has already settled. */
+  stop(): Promise<void>;
+}
+
+/** Starts the check of `request.path` in a worker thread. */
+export function runCheckInWorker(request: CheckRequest, script: URL = defaultCheckWorkerScript()): RunningCheck {
+  const worker = startWorker(script, request);
+  let settled = false;
+  const reply = new Promise<CheckReply>((resolve, reject) => {
+    worker.once('message', (message: CheckReply) => {
+      settled = true;
+      resolve(message);
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the integrity check's worker stopped (exit code ${code}) before it answered`));
+      settled = true;
+    });
+  });
+  return {
+    reply,
+    stop: async () => {
+      if (!settled) await worker.terminate();
+    },
+  };
+}
