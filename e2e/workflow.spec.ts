@@ -16,8 +16,14 @@ const number = () => {
   return n;
 };
 
+/** The applicant's IIN of the applications main/workflow/testing.ts inserts (the global setup's one among them). */
+const TEST_APPLICANT_IIN = '900512400123';
+
 async function openCard(page: Page): Promise<void> {
-  await page.getByTestId('journal-search').fill(number());
+  // Searched by the applicant's IIN: a test application's number ("T1-…") is not one the journal's search
+  // reads as a number, so searching for it finds nothing once the search has answered.
+  await page.getByTestId('journal-search').fill(TEST_APPLICANT_IIN);
+  await expect(page.getByTestId('cell-iin').first()).toHaveText(TEST_APPLICANT_IIN);
   const link = page.getByTestId('journal-open').filter({ hasText: number() });
   await expect(link).toHaveCount(1);
   await link.click();
