@@ -173,8 +173,13 @@ export class FeedBuffer {
     this.applications.set(applicationId, ticket);
   }
 
-  /** Versions taken, rows and application versions written. */
-  async flush(sql: Sql): Promise<void> {
+  /**
+   * Versions taken, rows and application versions written. `applications`,
+   * when given, writes the applications itself with the versions their rows
+   * got (id → version; one statement for both, where the buffer alone would
+   * only set server_version).
+   */
+  async flush(sql: Sql, applications?: (versions: ReadonlyMap<string, number>) => Promise<void>): Promise<void> {
     mustBeInTransaction(sql, 'FeedBuffer.flush');
     const rows = [...this.rows.values()];
     const counts = new Map<string, number>();
@@ -190,11 +195,14 @@ export class FeedBuffer {
     });
     await writeFeedRows(sql, written);
     this.versions = versions;
-    if (this.applications.size > 0) {
+    const serverVersions = new Map([...this.applications].map(([id, ticket]) => [id, this.version(ticket)]));
+    if (applications) {
+      await applications(serverVersions);
+    } else if (serverVersions.size > 0) {
       await sql.query(
         `UPDATE applications a SET server_version = r.v
            FROM jsonb_to_recordset($1::jsonb) AS r(id text, v bigint) WHERE a.id = r.id`,
-        [JSON.stringify([...this.applications].map(([id, ticket]) => ({ id, v: this.version(ticket) })))],
+        [JSON.stringify([...serverVersions].map(([id, v]) => ({ id, v })))],
       );
     }
   }

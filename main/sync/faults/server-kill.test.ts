@@ -36,7 +36,7 @@ import { WorkflowService } from '../../workflow/service.js';
 import { SyncEngine } from '../engine.js';
 import { makeChanges } from './changes.js';
 import { checkExactlyOnce } from './harness.js';
-import type { Change, PushAnswer } from '../../../server/src/protocol.js';
+import { providerPartition, type Change, type PushAnswer } from '../../../server/src/protocol.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '../../../server/src/testing/postgres.js';
 
 const SEED = Number(process.env.QYZMET_FAULT_SEED ?? Date.now() % 1_000_000_000);
@@ -72,31 +72,55 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const one = async (text: string, params: unknown[]) =>
-  Number(Object.values((await sql.query(text, params))[0] ?? {})[0] ?? 0);
+const one = async (text: string, params: unknown[], on: Sql = sql) =>
+  Number(Object.values((await on.query(text, params))[0] ?? {})[0] ?? 0);
 
 /**
  * Waits until one of the server's transactions has been open for `ageMs`
  * (pg_stat_activity: the push is being applied) while the device's batch is
  * not all committed, then SIGKILLs the server. Returns the device's last_seq
  * seen just before.
+ *
+ * Meanwhile the office's partition row is held locked here: a push takes it
+ * last, for its feed versions, just before it commits, so the batch's
+ * transaction cannot commit before the kill however fast the server applies
+ * it (it is killed while applying, or with its writes done and waiting for
+ * the lock).
  */
 async function killMidTransaction(deviceId: string, to: number, ageMs: number): Promise<number> {
-  for (;;) {
-    const [row] = await sql.query<{ last: string | number; open: string | number }>(
-      `SELECT d.last_seq AS last,
-              (SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
-                  AND clock_timestamp() - xact_start >= make_interval(secs => $2::float8 / 1000)) AS open
-         FROM devices d WHERE d.id = $1`,
-      [deviceId, ageMs],
-    );
-    const last = Number(row?.last ?? 0);
-    if (last >= to) throw new Error('the batch finished before the kill');
-    if (Number(row?.open ?? 0) > 0) {
-      await server.kill();
-      return last;
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holder = 0;
+  const holding = new Promise<void>((resolve, reject) => {
+    sql
+      .tx(async (tx) => {
+        await tx.query('SELECT 1 FROM partitions WHERE partition = $1 FOR UPDATE', [providerPartition(PROVIDER)]);
+        holder = await one('SELECT pg_backend_pid()', [], tx);
+        resolve();
+        await released;
+      })
+      .catch(reject);
+  });
+  await holding;
+  try {
+    for (;;) {
+      const [row] = await sql.query<{ last: string | number; open: string | number }>(
+        `SELECT d.last_seq AS last,
+                (SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), $3) AND xact_start IS NOT NULL
+                    AND clock_timestamp() - xact_start >= make_interval(secs => $2::float8 / 1000)) AS open
+           FROM devices d WHERE d.id = $1`,
+        [deviceId, ageMs, holder],
+      );
+      const last = Number(row?.last ?? 0);
+      if (last >= to) throw new Error('the batch finished before the kill');
+      if (Number(row?.open ?? 0) > 0) {
+        await server.kill();
+        return last;
+      }
     }
+  } finally {
+    release();
   }
 }
 

@@ -5,17 +5,19 @@
  * actor's roles in the server's user_roles, and the responsible executor),
  * and a signature (verified, its signer read from its own certificate).
  *
- * Each checks first, then writes the application row and the next event of
- * the server's hash-chained log of the application (main/workflow/chain.ts
- * hashing) in one statement, and queues the feed rows of the provider's
- * partition (written with their versions when the transaction ends).
+ * Each checks first, against the transaction's state of the application
+ * (apply/state.ts: read and locked with the other applications of the
+ * batch, as earlier changes of the batch left it), then records the new row
+ * and the next event of the server's hash-chained log of the application
+ * there (written with the rest of the batch), and queues the feed rows of
+ * the provider's partition (written with their versions when the
+ * transaction ends).
  */
 import { createHash } from 'node:crypto';
 import type { ServiceDefinition } from '../../../main/catalogue/schema.js';
 import { parseCertificate } from '../../../main/signing/certificate.js';
 import { parseCms, verifyCmsSignatures } from '../../../main/signing/cms.js';
 import { verifyXml } from '../../../main/signing/xmldsig.js';
-import { eventHash, GENESIS_HASH, type EventFields, type JsonValue } from '../../../main/workflow/chain.js';
 import {
   applyChanges,
   executorFields,
@@ -31,100 +33,50 @@ import {
   type StepPlan,
   type WorkflowAction,
 } from '../../../main/workflow/machine.js';
-import type { Decision, Status } from '../../../db/schema.js';
 import type { Sql } from '../db/sql.js';
 import { providerPartition } from '../feed.js';
-import { applicationCreatePayload, signatureAddPayload, transitionPayload } from '../protocol.js';
+import { applicationCreatePayload, signatureAddPayload, transitionPayload, type Change } from '../protocol.js';
+import { eventFeedId, type ApplicationData, type SignatureData } from '../rows.js';
 import {
-  APPLICATION_COLUMNS,
-  eventFeedId,
-  readApplication,
-  type ApplicationData,
-  type EventData,
-  type SignatureData,
-} from '../rows.js';
-import { activeActor, payloadOf, Rejection, rolesAt, type ApplyContext, type OpHandler } from './common.js';
+  activeActor,
+  payloadOf,
+  Rejection,
+  rolesAt,
+  type ApplyCache,
+  type ApplyContext,
+  type OpHandler,
+} from './common.js';
+import type { ApplicationState } from './state.js';
 import type { z } from 'zod';
 
 /** Actions whose event records the decision (as main/workflow/service.ts). */
 const DECISION_ACTIONS: ReadonlySet<WorkflowAction> = new Set(['decide', 'send', 'return', 'sign']);
 const MAX_TEXT = 4000;
 
-// ------------------------------------------------------------------ log ---
+// ------------------------------------------------------------ prefetch ---
 
-export interface NewServerEvent {
-  applicationId: string;
-  at: number;
-  actorUserId: string | null;
-  action: string;
-  fromStatus: Status | null;
-  toStatus: Status | null;
-  decision: Decision | null;
-  comment: string | null;
-  payload: unknown;
-  deviceId: string | null;
-  deviceSeq: number | null;
-}
-
-type LastEvent = { seq: number; hash: string } | null;
-
-/** The server's next event of an application after `last` (null: its first): seq, previous hash, own hash. */
-function nextEvent(e: NewServerEvent, last: LastEvent): EventData {
-  // What is hashed is what is read back: the payload after a JSON round trip.
-  const payload =
-    e.payload === null || e.payload === undefined ? null : (JSON.parse(JSON.stringify(e.payload)) as JsonValue);
-  const fields: EventFields = {
-    applicationId: e.applicationId,
-    seq: (last?.seq ?? 0) + 1,
-    at: e.at,
-    actorUserId: e.actorUserId,
-    action: e.action,
-    fromStatus: e.fromStatus,
-    toStatus: e.toStatus,
-    decision: e.decision,
-    comment: e.comment,
-    payload,
-    prevHash: last?.hash ?? GENESIS_HASH,
-  };
-  return { ...fields, hash: eventHash(fields), deviceId: e.deviceId, deviceSeq: e.deviceSeq };
-}
-
-/** `INSERT INTO application_events … VALUES` with placeholders from $`from` on, and its parameters. */
-function insertEvent(ev: EventData, from: number): { text: string; params: unknown[] } {
-  const params = [
-    ev.applicationId,
-    ev.seq,
-    ev.at,
-    ev.actorUserId,
-    ev.action,
-    ev.fromStatus,
-    ev.toStatus,
-    ev.decision,
-    ev.comment,
-    ev.payload === null ? null : JSON.stringify(ev.payload),
-    ev.deviceId,
-    ev.deviceSeq,
-    ev.prevHash,
-    ev.hash,
-  ];
-  const marks = params.map((_, i) => `$${from + i}${i === 9 ? '::jsonb' : ''}`).join(', ');
-  return {
-    text: `INSERT INTO application_events (application_id, seq, at, actor_user_id, action, from_status, to_status,
-             decision, comment, payload, device_id, device_seq, prev_hash, hash) VALUES (${marks})`,
-    params,
-  };
-}
-
-/** The application row with its last event, locked for the change. */
-async function lockApplication(sql: Sql, id: string): Promise<(ApplicationData & { lastEvent: LastEvent }) | null> {
-  const [row] = await sql.query<ApplicationData & { lastEvent: LastEvent }>(
-    `SELECT ${APPLICATION_COLUMNS},
-            (SELECT jsonb_build_object('seq', e.seq, 'hash', e.hash) FROM application_events e
-              WHERE e.application_id = a.id ORDER BY e.seq DESC LIMIT 1) AS "lastEvent"
-       FROM applications a WHERE a.id = $1 FOR UPDATE OF a`,
-    [id],
-  );
-  return row ?? null;
+/**
+ * Reads what the application changes of a batch will check, for all of
+ * them at once: the applications they name, locked (in id order) with their
+ * chain heads, and which numbers of the applications they create are taken.
+ * What a change names is only a hint here; its handler checks it again.
+ */
+export async function prefetch(sql: Sql, state: ApplicationState, changes: readonly Change[]): Promise<void> {
+  const ids: string[] = [];
+  const numbers: { providerId: string; number: string }[] = [];
+  for (const c of changes) {
+    const payload = (typeof c.payload === 'object' ? c.payload : null) as Record<string, unknown> | null;
+    if (c.op === 'application.transition') ids.push(c.entityId);
+    else if (c.op === 'signature.add' && typeof payload?.applicationId === 'string') ids.push(payload.applicationId);
+    else if (c.op === 'application.create') {
+      ids.push(c.entityId);
+      if (typeof payload?.providerId === 'string' && typeof payload.number === 'string') {
+        numbers.push({ providerId: payload.providerId, number: payload.number });
+      }
+    }
+  }
+  await state.lock(sql, ids);
+  await state.readNumbers(sql, numbers);
 }
 
 // ---------------------------------------------------------- transition ---
@@ -148,6 +100,7 @@ type Changes = Partial<
 
 interface ActionInput {
   sql: Sql;
+  cache: ApplyCache;
   row: ApplicationData;
   def: ServiceDefinition;
   plan: StepPlan;
@@ -177,22 +130,11 @@ function patched(i: ActionInput, fields: ReturnType<typeof executorFields>): Rec
   return form;
 }
 
-async function assignable(sql: Sql, providerId: string, userId: string): Promise<boolean> {
-  const rows = await sql.query(
-    `SELECT 1 FROM provider_staff s
-       JOIN users u ON u.id = s.user_id AND NOT u.blocked
-       JOIN user_roles r ON r.user_id = s.user_id AND r.provider_id = s.provider_id AND r.role = 'executor'
-      WHERE s.provider_id = $1 AND s.user_id = $2 AND s.active`,
-    [providerId, userId],
-  );
-  return rows.length > 0;
-}
-
 /** What each action changes, after its own preconditions (on the server's row). */
 const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Changes> = {
   async assign(i) {
     const to = i.next.responsibleUserId;
-    if (!to || !(await assignable(i.sql, i.row.providerId, to))) {
+    if (!to || !(await i.cache.assignable(i.sql, i.row.providerId, to))) {
       throw new Rejection('invalid', `${to ?? 'nobody'} is not an active executor of ${i.row.providerId}`);
     }
     return { responsibleUserId: to, ...moveTo(i) };
@@ -252,8 +194,22 @@ const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Cha
   },
 };
 
-/** Whether the user was ever made (or was) the responsible executor of the application, per the server's log. */
-async function wasResponsible(sql: Sql, applicationId: string, userId: string): Promise<boolean> {
+/**
+ * Whether the user was ever made (or was) the responsible executor of the
+ * application, per the server's log: its stored events and those of this
+ * transaction not written yet.
+ */
+async function wasResponsible(
+  sql: Sql,
+  state: ApplicationState,
+  applicationId: string,
+  userId: string,
+): Promise<boolean> {
+  const named = (payload: unknown) => {
+    const p = payload as Record<string, unknown> | null;
+    return p !== null && (p.responsibleUserId === userId || p.previousResponsibleUserId === userId);
+  };
+  if (state.eventsOf(applicationId).some((e) => e.action === 'assign' && named(e.payload))) return true;
   const rows = await sql.query(
     `SELECT 1 FROM application_events WHERE application_id = $1 AND action = 'assign'
         AND (payload->>'responsibleUserId' = $2 OR payload->>'previousResponsibleUserId' = $2) LIMIT 1`,
@@ -272,14 +228,14 @@ export const transition: OpHandler = async (c) => {
   const action = event.action;
   const t = TRANSITIONS[action];
 
-  const locked = await lockApplication(c.sql, id);
-  if (!locked) throw new Rejection('notFound', `no application ${id}`);
-  const { lastEvent, ...row } = locked;
+  const held = await c.applications.get(c.sql, id);
+  if (!held) throw new Rejection('notFound', `no application ${id}`);
+  const { row } = held;
   const actor = await activeActor(c, event.actorUserId);
   const roles = rolesAt(actor, row.providerId);
   if (!roles.has(t.role)) throw new Rejection('forbidden', `${actor.id} is not ${t.role} at ${row.providerId}`);
   if (t.responsibleOnly && row.responsibleUserId !== actor.id) {
-    if (await wasResponsible(c.sql, id, actor.id)) {
+    if (await wasResponsible(c.sql, c.applications, id, actor.id)) {
       throw new Rejection('reassigned', `the application was reassigned to ${row.responsibleUserId ?? 'nobody'}`);
     }
     throw new Rejection('forbidden', `${actor.id} is not the responsible executor`);
@@ -293,9 +249,9 @@ export const transition: OpHandler = async (c) => {
   if (!allows(action, { ...row, userId: actor.id, roles, plan })) {
     throw new Rejection('notAllowed', `${action} is not allowed now`);
   }
-  const set = await ACTIONS[action]({ sql: c.sql, row, def, plan, event, next });
+  const set = await ACTIONS[action]({ sql: c.sql, cache: c.cache, row, def, plan, event, next });
 
-  return async () => {
+  return () => {
     const status = t.to ?? row.status;
     const after: ApplicationData = {
       ...row,
@@ -303,47 +259,23 @@ export const transition: OpHandler = async (c) => {
       status,
       statusChangedAt: status !== row.status ? event.at : row.statusChangedAt,
     };
-    const logged = nextEvent(
-      {
-        applicationId: id,
-        at: event.at,
-        actorUserId: actor.id,
-        action,
-        fromStatus: row.status,
-        toStatus: status,
-        decision: DECISION_ACTIONS.has(action) ? after.decision : null,
-        comment: event.comment,
-        payload: event.payload,
-        deviceId: c.device.deviceId,
-        deviceSeq: c.change.seq,
-      },
-      lastEvent,
-    );
-    const log = insertEvent(logged, 12);
-    await c.sql.query(
-      `WITH updated AS (
-         UPDATE applications SET status = $2, decision = $3, responsible_user_id = $4, current_step = $5, due_at = $6,
-           form_data = $7::jsonb, refusal_reason_code = $8, refusal_text = $9, rework_comment = $10,
-           status_changed_at = $11 WHERE id = $1
-       ) ${log.text}`,
-      [
-        id,
-        after.status,
-        after.decision,
-        after.responsibleUserId,
-        after.currentStep,
-        after.dueAt,
-        JSON.stringify(after.formData),
-        after.refusalReasonCode,
-        after.refusalText,
-        after.reworkComment,
-        after.statusChangedAt,
-        ...log.params,
-      ],
-    );
+    const logged = c.applications.update(after, {
+      applicationId: id,
+      at: event.at,
+      actorUserId: actor.id,
+      action,
+      fromStatus: row.status,
+      toStatus: status,
+      decision: DECISION_ACTIONS.has(action) ? after.decision : null,
+      comment: event.comment,
+      payload: event.payload,
+      deviceId: c.device.deviceId,
+      deviceSeq: c.change.seq,
+    });
     const partition = providerPartition(row.providerId);
     c.feed.write(partition, { entity: 'event', id: eventFeedId(id, logged.seq), op: 'upsert', data: logged });
     c.feed.applicationAt(id, c.feed.write(partition, { entity: 'application', id, op: 'upsert', data: after }));
+    return Promise.resolve();
   };
 };
 
@@ -359,12 +291,9 @@ export const create: OpHandler = async (c) => {
       (g.role === 'clerk' && g.providerId === app.providerId),
   );
   if (!mayTakeIn) throw new Rejection('forbidden', `${actor.id} takes in no applications for ${app.providerId}`);
-  const [known] = await c.sql.query<{ provider: boolean; taken: string | null }>(
-    `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1) AS provider,
-            (SELECT id FROM applications WHERE id = $2 OR (provider_id = $1 AND number = $3) LIMIT 1) AS taken`,
-    [app.providerId, app.id, app.number],
-  );
-  if (!known?.provider) throw new Rejection('notFound', `no provider ${app.providerId}`);
+  if (!(await c.cache.providerExists(c.sql, app.providerId))) {
+    throw new Rejection('notFound', `no provider ${app.providerId}`);
+  }
   const def = await c.cache.service(c.sql, app.serviceCode);
   const plan = def ? planSteps(def, app.channel) : null;
   if (!plan) throw new Rejection('invalid', `service ${app.serviceCode} takes no applications by ${app.channel}`);
@@ -372,73 +301,33 @@ export const create: OpHandler = async (c) => {
     throw new Rejection('invalid', 'a new application is received, undecided, with nobody responsible');
   }
   step(plan, app.currentStep);
-  if (known.taken) {
-    throw new Rejection(
-      'invalid',
-      known.taken === app.id ? `application ${app.id} exists` : `number ${app.number} is taken`,
-    );
+  if (await c.applications.get(c.sql, app.id)) throw new Rejection('invalid', `application ${app.id} exists`);
+  if (await c.applications.numberTaken(c.sql, app.providerId, app.number)) {
+    throw new Rejection('invalid', `number ${app.number} is taken`);
   }
 
-  return async () => {
-    const logged = nextEvent(
-      {
-        applicationId: app.id,
-        at: app.submittedAt,
-        actorUserId: actor.id,
-        action: 'received',
-        fromStatus: null,
-        toStatus: 'received',
-        decision: null,
-        comment: null,
-        payload: null,
-        deviceId: c.device.deviceId,
-        deviceSeq: c.change.seq,
-      },
-      null,
-    );
-    const log = insertEvent(logged, 23);
+  return () => {
     // server_version is set when the transaction's feed rows take their versions (FeedBuffer.flush).
-    await c.sql.query(
-      `WITH created AS (
-         INSERT INTO applications (id, number, portal_number, provider_id, service_code, channel, applicant_iin,
-           applicant_bin, applicant_name, region_kato, locality, status, decision, responsible_user_id, current_step,
-           submitted_at, status_changed_at, due_at, form_data, refusal_reason_code, refusal_text, rework_comment,
-           server_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::jsonb, $20, $21,
-           $22, 0)
-       ) ${log.text}`,
-      [
-        app.id,
-        app.number,
-        app.portalNumber,
-        app.providerId,
-        app.serviceCode,
-        app.channel,
-        app.applicantIin,
-        app.applicantBin,
-        app.applicantName,
-        app.regionKato,
-        app.locality,
-        app.status,
-        app.decision,
-        app.responsibleUserId,
-        app.currentStep,
-        app.submittedAt,
-        app.statusChangedAt,
-        app.dueAt,
-        JSON.stringify(app.formData),
-        app.refusalReasonCode,
-        app.refusalText,
-        app.reworkComment,
-        ...log.params,
-      ],
-    );
+    const logged = c.applications.create(app, {
+      applicationId: app.id,
+      at: app.submittedAt,
+      actorUserId: actor.id,
+      action: 'received',
+      fromStatus: null,
+      toStatus: 'received',
+      decision: null,
+      comment: null,
+      payload: null,
+      deviceId: c.device.deviceId,
+      deviceSeq: c.change.seq,
+    });
     const partition = providerPartition(app.providerId);
     c.feed.write(partition, { entity: 'event', id: eventFeedId(app.id, logged.seq), op: 'upsert', data: logged });
     c.feed.applicationAt(
       app.id,
       c.feed.write(partition, { entity: 'application', id: app.id, op: 'upsert', data: app }),
     );
+    return Promise.resolve();
   };
 };
 
@@ -473,8 +362,9 @@ function verifiedSigner(format: 'xmldsig' | 'cms', signed: Buffer, documentSha25
 export const addSignature: OpHandler = async (c) => {
   const p = payloadOf(signatureAddPayload, c.change.payload);
   if (p.id !== c.change.entityId) throw new Rejection('invalid', 'the change names another signature');
-  const app = await readApplication(c.sql, p.applicationId, true);
-  if (!app) throw new Rejection('notFound', `no application ${p.applicationId}`);
+  const held = await c.applications.get(c.sql, p.applicationId);
+  if (!held) throw new Rejection('notFound', `no application ${p.applicationId}`);
+  const app = held.row;
   const signed = Buffer.from(p.signed, 'base64');
   const facts = parseCertificate(verifiedSigner(p.format, signed, p.documentSha256));
   if (facts.sha256 !== p.certificateSha256) throw new Rejection('invalid', 'the certificate is not the one named');
@@ -512,6 +402,8 @@ export const addSignature: OpHandler = async (c) => {
       signedAt: p.signedAt,
       timestampedAt: p.timestampedAt ?? null,
     };
+    // The application may be one this transaction created and has not written yet.
+    await c.applications.writeEvents(c.sql);
     await c.sql.query(
       `INSERT INTO signatures (id, application_id, format, signed, document_sha256, signer_iin, signer_bin, signer_name,
          certificate_sha256, key_source, user_id, signed_at, timestamped_at)

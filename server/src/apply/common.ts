@@ -1,6 +1,6 @@
 /**
  * What every op's handler shares: the context it runs in (the open
- * transaction of its change), business rejections, the acting user with
+ * transaction of its change, the applications it holds), business rejections, the acting user with
  * their roles read from the server's own tables, and the service
  * definitions (parsed once per stored version).
  */
@@ -11,6 +11,7 @@ import type { Sql } from '../db/sql.js';
 import type { DeviceIdentity } from '../http.js';
 import type { FeedBuffer } from '../feed.js';
 import type { Change } from '../protocol.js';
+import type { ApplicationState } from './state.js';
 
 /** The reasons a change is rejected with (protocol.ts pushResult.reason). */
 export type RejectReason =
@@ -43,8 +44,10 @@ export interface ApplyContext {
   now: number;
   /** Where the change's feed rows go (written with their versions when the transaction ends). */
   feed: FeedBuffer;
-  /** Service definitions and acting users, read once per transaction. */
+  /** Service definitions, acting users and assignable executors, read once per transaction. */
   cache: ApplyCache;
+  /** The applications of the transaction, read, checked and changed in memory, written together. */
+  applications: ApplicationState;
 }
 
 /**
@@ -60,6 +63,8 @@ export type OpHandler = (c: ApplyContext) => Promise<Write>;
 export class ApplyCache {
   private readonly services = new Map<string, Promise<ServiceDefinition | null>>();
   private readonly actors = new Map<string, Promise<Actor | null>>();
+  private readonly executors = new Map<string, Promise<Set<string>>>();
+  private readonly providers = new Map<string, Promise<boolean>>();
 
   constructor(private readonly definitions: ServiceDefinitions) {}
 
@@ -81,9 +86,38 @@ export class ApplyCache {
     return hit;
   }
 
-  /** A user changed (roles, blocked…): read again when next asked. */
+  /** Whether the provider exists. */
+  providerExists(sql: Sql, providerId: string): Promise<boolean> {
+    let hit = this.providers.get(providerId);
+    if (!hit) {
+      hit = sql.query('SELECT 1 FROM providers WHERE id = $1', [providerId]).then((rows) => rows.length > 0);
+      this.providers.set(providerId, hit);
+    }
+    return hit;
+  }
+
+  /** Whether the user is an active, unblocked executor on the provider's staff (the staff read once per provider). */
+  async assignable(sql: Sql, providerId: string, userId: string): Promise<boolean> {
+    let hit = this.executors.get(providerId);
+    if (!hit) {
+      hit = sql
+        .query<{ userId: string }>(
+          `SELECT s.user_id AS "userId" FROM provider_staff s
+             JOIN users u ON u.id = s.user_id AND NOT u.blocked
+             JOIN user_roles r ON r.user_id = s.user_id AND r.provider_id = s.provider_id AND r.role = 'executor'
+            WHERE s.provider_id = $1 AND s.active`,
+          [providerId],
+        )
+        .then((rows) => new Set(rows.map((r) => r.userId)));
+      this.executors.set(providerId, hit);
+    }
+    return (await hit).has(userId);
+  }
+
+  /** A user changed (roles, blocked…): read again when next asked, and who is assignable with them. */
   forget(userId: string): void {
     this.actors.delete(userId);
+    this.executors.clear();
   }
 }
 
