@@ -9,13 +9,8 @@
  * pushing to the same applications at once, duplicates answered as recorded, and the number of statements of a
  * batch not growing with its changes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from '../../db/demo/generate.js';
-import { softwareKey } from '../../main/signing/software-key.js';
-import { TestPki } from '../../main/signing/testing/pki.js';
 import { eventHash } from '../../main/workflow/chain.js';
 import { pgliteSql, postgresSql, type Sql } from './db/sql.js';
 import type { Change, FeedRow, PushResult } from './protocol.js';
@@ -23,6 +18,7 @@ import { providerPartition } from './protocol.js';
 import { startServer, type RunningServer } from './server.js';
 import { ok, TestClient, type EnrolledDevice } from './testing/client.js';
 import { requirePostgres, startPostgres, type TestPostgres } from './testing/postgres.js';
+import { trustedPki, type TrustedPki } from './testing/pki.js';
 import { openWorkstation, type TestWorkstation } from './testing/workstation.js';
 
 /** Wednesday 20 May 2026, 12:30 in Kazakhstan: the demo's "now" on both sides. */
@@ -115,11 +111,20 @@ describe.each(backends)('push as a set on $name', (backend) => {
   let desk: TestWorkstation; // the executor's
   let a: Device;
   let b: Device;
+  let trusted: TrustedPki;
 
   beforeAll(async () => {
     inner = await backend.open();
     sql = counting(inner, counter);
-    server = await startServer({ sql, seed: 'demo', demoApplications: APPLICATIONS, now: () => NOW, log: () => {} });
+    trusted = trustedPki();
+    server = await startServer({
+      sql,
+      seed: 'demo',
+      demoApplications: APPLICATIONS,
+      now: () => NOW,
+      trustDirs: [trusted.trustDir],
+      log: () => {},
+    });
     client = new TestClient(server.url);
     [office, desk] = await Promise.all([
       openWorkstation({ applications: APPLICATIONS, now: NOW }),
@@ -134,6 +139,7 @@ describe.each(backends)('push as a set on $name', (backend) => {
     desk?.close();
     await server?.close();
     await inner?.close();
+    trusted?.remove();
   });
 
   /** What `make` queues on the workstation, as changes (not numbered yet). */
@@ -352,20 +358,8 @@ describe.each(backends)('push as a set on $name', (backend) => {
   });
 
   it('takes in, processes and signs an application in one batch: the signature finds the application it names', async () => {
-    const pkiDir = mkdtempSync(join(tmpdir(), 'qyzmet-pki-'));
-    try {
-      const pki = new TestPki(pkiDir);
-      const [surname, firstName, patronymic] = DEMO_HEAD.fullName.toUpperCase().split(' ');
-      const cert = pki.issue({
-        name: 'head',
-        surname: surname!,
-        firstName: firstName!,
-        patronymic: patronymic!,
-        iin: DEMO_HEAD.iin,
-        purpose: 'sign',
-        roles: ['legalEntity', 'head'],
-      });
-      const key = softwareKey({ key: cert.keyPem, certificate: cert.certDer, label: DEMO_HEAD.fullName });
+    {
+      const key = trusted.signingKey(DEMO_HEAD, NOW);
       const mark = office.lastOutboxSeq();
       const id = office.intake({ providerId: EMPLOYMENT, serviceCode: SERVICE, clerkId: CLERK });
       let v = office.workflow.assignOne(id, null, EXECUTOR, { id: HEAD }).version;
@@ -410,8 +404,6 @@ describe.each(backends)('push as a set on $name', (backend) => {
         [signatureId],
       );
       expect(stored).toEqual({ applicationId: id, userId: HEAD });
-    } finally {
-      rmSync(pkiDir, { recursive: true, force: true });
     }
   }, 60_000);
 

@@ -39,7 +39,7 @@ import { FeedBuffer } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
 import type { Change, PushAnswer, PushRequest, PushResult } from './protocol.js';
 import { addSignature, create, prefetch, transition } from './apply/applications.js';
-import { ApplyCache, Rejection, type OpHandler, type ServiceDefinitions } from './apply/common.js';
+import { ApplyCache, Rejection, type OpHandler, type ServiceDefinitions, type SignerTrust } from './apply/common.js';
 import { ApplicationState } from './apply/state.js';
 import { block, passwordChange, passwordReset, profile, setRoles, unblock } from './apply/users.js';
 
@@ -48,6 +48,8 @@ export interface PushConfig {
   minProtocolVersion: number;
   now(): number;
   services: ServiceDefinitions;
+  /** Whether a pushed signature's certificate could sign (a chain to the server's trusted roots). */
+  certificates: SignerTrust;
 }
 
 /** What the server does for each op of protocol.ts CHANGE_OPS. */
@@ -232,7 +234,19 @@ async function applyBatch(
     for (const change of fresh) {
       let write;
       try {
-        write = await handlerOf(change, config)({ sql: tx, device, change, now, feed, cache, applications });
+        write = await handlerOf(
+          change,
+          config,
+        )({
+          sql: tx,
+          device,
+          change,
+          now,
+          feed,
+          cache,
+          applications,
+          signers: config.certificates,
+        });
       } catch (err) {
         if (!(err instanceof Rejection)) throw err;
         outcomes.push({ change, rejected: err });

@@ -10,14 +10,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from '../../db/demo/generate.js';
 import { hashPassword } from '../../main/auth/passwords.js';
-import { softwareKey } from '../../main/signing/software-key.js';
-import { TestPki } from '../../main/signing/testing/pki.js';
 import { eventHash } from '../../main/workflow/chain.js';
 import { pgliteSql, postgresSql, type Sql } from './db/sql.js';
 import { revokeDevice } from './devices.js';
@@ -29,6 +25,7 @@ import { startServer, type RunningServer } from './server.js';
 import { call, ok, TestClient, type EnrolledDevice } from './testing/client.js';
 import { requirePostgres, startPostgres, type TestPostgres } from './testing/postgres.js';
 import { openWorkstation, type TestWorkstation } from './testing/workstation.js';
+import { trustedPki, type TrustedPki } from './testing/pki.js';
 import { healthAnswer, enrolAnswer } from './protocol.js';
 
 /** Wednesday 20 May 2026, 12:30 in Kazakhstan: the demo's "now" on both sides. */
@@ -131,14 +128,18 @@ describe.each(backends)('the central server on $name', (backend) => {
   const sentA = { at: 0 };
   const sentB = { at: 0 };
 
+  let trusted: TrustedPki;
+
   beforeAll(async () => {
     sql = await backend.open();
+    trusted = trustedPki();
     server = await startServer({
       sql,
       seed: 'demo',
       demoApplications: APPLICATIONS,
       now: () => NOW,
       snapshotBatchRows: 7,
+      trustDirs: [trusted.trustDir],
       log: () => {},
     });
     client = new TestClient(server.url);
@@ -154,6 +155,7 @@ describe.each(backends)('the central server on $name', (backend) => {
     office?.close();
     desk?.close();
     await server?.close();
+    trusted?.remove();
     await sql?.close();
   });
 
@@ -453,20 +455,10 @@ describe.each(backends)('the central server on $name', (backend) => {
   });
 
   it('signs an application only with a signature it verifies, by the head who holds the certificate', async () => {
-    const pkiDir = mkdtempSync(join(tmpdir(), 'qyzmet-pki-'));
+    const stranger = trustedPki();
     try {
-      const pki = new TestPki(pkiDir);
-      const [surname, firstName, patronymic] = DEMO_HEAD.fullName.toUpperCase().split(' ');
-      const cert = pki.issue({
-        name: 'head',
-        surname: surname!,
-        firstName: firstName!,
-        patronymic: patronymic!,
-        iin: DEMO_HEAD.iin,
-        purpose: 'sign',
-        roles: ['legalEntity', 'head'],
-      });
-      const key = softwareKey({ key: cert.keyPem, certificate: cert.certDer, label: DEMO_HEAD.fullName });
+      const key = trusted.signingKey(DEMO_HEAD, NOW);
+      const [surname, firstName] = DEMO_HEAD.fullName.toUpperCase().split(' ');
       const id = await assigned(EXECUTOR);
       let v = office.workflow.accept(id, 2, { id: EXECUTOR }).version;
       v = office.workflow.save(
@@ -504,6 +496,18 @@ describe.each(backends)('the central server on $name', (backend) => {
         ['rejected', 'invalid'],
       ]);
 
+      // A certificate with the head's IIN from a CA the server does not trust: the signature verifies, but anyone
+      // could have made that certificate. Refused, and the signing after it too.
+      const forgedId = await office.sign(id, HEAD, stranger.signingKey(DEMO_HEAD, NOW));
+      const [forged] = office.changes({ after: office.lastOutboxSeq() - 1 });
+      const refused = await a.push(a.number([forged!, signChange!]));
+      expect(refused.map((x) => [x.outcome, x.reason])).toEqual([
+        ['rejected', 'forbidden'],
+        ['rejected', 'invalid'],
+      ]);
+      expect(refused[0]!.message).toContain('chainUntrusted');
+      expect(await sql.query('SELECT 1 FROM signatures WHERE id = $1', [forgedId])).toEqual([]);
+
       const good = await a.push(a.number([signatureChange!, signChange!]));
       sentA.at = office.lastOutboxSeq();
       expect(good.map((x) => x.outcome)).toEqual(['applied', 'applied']);
@@ -514,7 +518,7 @@ describe.each(backends)('the central server on $name', (backend) => {
       );
       expect(stored).toEqual({ signerIin: DEMO_HEAD.iin, userId: HEAD, signerName: `${surname} ${firstName}` });
     } finally {
-      rmSync(pkiDir, { recursive: true, force: true });
+      stranger.remove();
     }
   }, 60_000);
 

@@ -366,8 +366,13 @@ export const addSignature: OpHandler = async (c) => {
   if (!held) throw new Rejection('notFound', `no application ${p.applicationId}`);
   const app = held.row;
   const signed = Buffer.from(p.signed, 'base64');
-  const facts = parseCertificate(verifiedSigner(p.format, signed, p.documentSha256));
+  const certificate = verifiedSigner(p.format, signed, p.documentSha256);
+  const facts = parseCertificate(certificate);
   if (facts.sha256 !== p.certificateSha256) throw new Rejection('invalid', 'the certificate is not the one named');
+  // A signature that verifies proves only that the certificate's key made it: the certificate must be one the
+  // server trusts, a signing key, valid (and not revoked) when it signed. Else anyone could make one with a head's IIN.
+  const trusted = await c.signers.checkSigner(c.sql, certificate, p.signedAt, c.now);
+  if (!trusted.ok) throw new Rejection('forbidden', `the signer's certificate is refused (${trusted.code})`);
   if (!facts.iin) throw new Rejection('forbidden', 'the certificate names no IIN');
 
   // The signer is the certificate's holder: the named user must be them; unnamed, the holder among the users.

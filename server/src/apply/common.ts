@@ -48,6 +48,18 @@ export interface ApplyContext {
   cache: ApplyCache;
   /** The applications of the transaction, read, checked and changed in memory, written together. */
   applications: ApplicationState;
+  /** The trust a signature's certificate is checked against. */
+  signers: SignerTrust;
+}
+
+/** Whether a certificate could sign at a time (server/src/auth/certificates.ts LoginCertificates). */
+export interface SignerTrust {
+  checkSigner(
+    sql: Sql,
+    certificate: Uint8Array,
+    signedAt: number,
+    now: number,
+  ): Promise<{ ok: true } | { ok: false; code: string }>;
 }
 
 /**

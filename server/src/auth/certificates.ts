@@ -5,6 +5,8 @@
  * key), not revoked. Revocation comes from the CRLs in `crlDir` and from the
  * server's `crls` table (every instance reads the table, so a CRL imported
  * through one is used by all); OCSP and CRL downloads only when `online`.
+ * The same trust decides whether a pushed signature's certificate could sign
+ * (`checkSigner`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +96,31 @@ export class LoginCertificates {
     });
     this.syncing = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Whether `certificate` could sign at `signedAt`: a chain to the trusted
+   * roots, a signing key, valid then, not revoked before then. A signature
+   * whose revocation state no CRL here can tell is taken (it is verified
+   * again where it is read); a time in the future counts as now.
+   */
+  async checkSigner(sql: Sql, certificate: Uint8Array, signedAt: number, now: number): Promise<CertificateVerdict> {
+    const { checker, store } = await this.open();
+    await this.syncCrls(sql, store);
+    try {
+      const result = await checker.check(certificate, {
+        at: new Date(Math.min(signedAt, now)),
+        now: new Date(now),
+        act: 'sign',
+      });
+      const leaf = result.chain[0];
+      if (!leaf) return { ok: false, code: 'chainUntrusted' };
+      return { ok: true, ...subjectIdentity(leaf) };
+    } catch (err) {
+      if (isSigningError(err) && err.code === 'revocationUnknown') return { ok: true, iin: null, bin: null };
+      if (isSigningError(err)) return { ok: false, code: err.code };
+      throw err;
+    }
   }
 
   /** Whether `certificate` may log in at `now`, and whose it is. */

@@ -28,9 +28,12 @@ function deviceOf(ctx: RouteContext): string {
 }
 
 /** The login routes with their trust material and failure delay. */
-export function createAuthRoutes(options: AuthRoutesOptions): Route[] {
+export function createAuthRoutes(
+  options: AuthRoutesOptions,
+  certificates: LoginCertificates = new LoginCertificates(options),
+): Route[] {
   const check = new LoginCheck({
-    certificates: new LoginCertificates(options),
+    certificates,
     ...(options.failureDelayMs ? { failureDelayMs: options.failureDelayMs } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.scrypt ? { scrypt: options.scrypt } : {}),

@@ -4,7 +4,7 @@
  * schema before it leaves, so the server never sends what a workstation
  * would refuse.
  */
-import type { ServiceDefinitions } from '../apply/common.js';
+import type { ServiceDefinitions, SignerTrust } from '../apply/common.js';
 import { enrolDevice, issueToken } from '../devices.js';
 import { HttpError, readJson, sendJson, type Route, type RouteContext } from '../http.js';
 import {
@@ -31,6 +31,8 @@ export interface CoreConfig {
   version: string;
   /** Rows per database read of a snapshot (pull.ts SNAPSHOT_BATCH_ROWS). */
   snapshotBatchRows?: number;
+  /** The trust pushed signatures' certificates are checked against (the login's). */
+  certificates: SignerTrust;
 }
 
 /** A push of at most MAX_PUSH_BATCH changes with payloads: generous, but bounded. */
