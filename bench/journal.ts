@@ -6,7 +6,7 @@
  *    their combinations and every sort), of each page's median time through
  *    Journal.list; baseline: the same pages on a copy of the database without
  *    the journal's indexes (every non-unique index of `applications`, the
- *    full-text index, the count table), where the journal runs one plain
+ *    full-text index, the count tables), where the journal runs one plain
  *    statement per page (the name search a LIKE-like instr over every row).
  *    The same 42 pages within the demo head's office (the scope her executor,
  *    clerk and she see: main/auth/permissions.ts scopeSql) count in the p95
@@ -300,7 +300,7 @@ export function baselineCopy(path: string, copy: string): void {
     for (const name of names) s.exec(`DROP ${type.toUpperCase()} "${name}"`);
   };
   drop('trigger', "tbl_name = 'applications' AND name LIKE 'applications_journal_%'");
-  drop('table', "name IN ('applications_search', 'journal_counts', 'journal_tags')");
+  drop('table', "name IN ('applications_search', 'journal_counts', 'journal_provider_counts', 'journal_tags')");
   // Every index of `applications` except those that keep rows unique (constraints, not speed).
   drop('index', "tbl_name = 'applications' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'");
   s.close();

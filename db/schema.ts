@@ -171,11 +171,11 @@ export const applications = sqliteTable(
   },
   (t) => [
     uniqueIndex('applications_number_uq').on(t.providerId, t.number),
-    index('applications_submitted_idx').on(t.submittedAt),
-    // (provider_id, submitted_at) leads applications_scope_submitted_idx (migration 0005, the scoped journal).
+    // (submitted_at) leads applications_journal_submitted_idx and (number) applications_journal_number_idx
+    // (migration 0003; their own indexes dropped by 0006); (provider_id, submitted_at) leads
+    // applications_scope_submitted_idx (migration 0005, the scoped journal).
     index('applications_status_submitted_idx').on(t.status, t.submittedAt),
     index('applications_iin_idx').on(t.applicantIin),
-    index('applications_number_idx').on(t.number),
     index('applications_portal_idx').on(t.portalNumber),
     index('applications_responsible_idx').on(t.responsibleUserId, t.status),
     index('applications_service_idx').on(t.serviceCode, t.submittedAt),

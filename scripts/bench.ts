@@ -48,9 +48,11 @@ try {
   copyFileSync(path, behind);
   const b = new Database(behind);
   b.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
-  // Undo what the newest migration (0005, the scoped journal's indexes) created.
-  b.exec(`DROP INDEX applications_scope_submitted_idx; DROP INDEX applications_scope_name_idx;
-    DROP INDEX applications_scope_number_idx;`);
+  // Undo what the newest migration (0006, the journal by provider) changed: its table and two
+  // indexes go, the two indexes it dropped come back (the triggers it rewrote are put back by it).
+  b.exec(`DROP TABLE journal_provider_counts;
+    CREATE INDEX applications_submitted_idx ON applications (submitted_at);
+    CREATE INDEX applications_number_idx ON applications (number);`);
   b.close();
 
   const baseline = await timeMedian(runs, () => {

@@ -24,6 +24,15 @@
  * 1,000); above, `totalCapped` says "at least". Filters by status, decision
  * and service alone are counted exactly at any size, from the count table.
  *
+ * A page scoped to one provider (the staff of an office: migrations 0005
+ * and 0006) is planned the same way on that provider's part: its walk
+ * indexes (`applications_scope_*`, led by the provider), the filter and
+ * deadline indexes (led by the provider; the whole journal seeks them with
+ * an IN list of providers), its count table (`journal_provider_counts`); the
+ * full-text and number ways find candidates over every provider, and the
+ * provider is checked on their rows. Other scopes (several providers,
+ * regions) take `scopedRun`.
+ *
  * On a database without those indexes (before the migration, or the
  * benchmark's baseline) it runs the same query as one plain SQL statement.
  */
@@ -86,9 +95,17 @@ export const JOURNAL_INDEXES = {
   due: 'applications_journal_due_idx',
 } as const;
 
+/** The walk indexes of one provider's journal (migration 0005): the same columns, led by the provider. */
+export const SCOPE_INDEXES = {
+  submitted: 'applications_scope_submitted_idx',
+  number: 'applications_scope_number_idx',
+  name: 'applications_scope_name_idx',
+} as const;
+
 type WalkSort = 'submittedAt' | 'number' | 'applicantName';
 type Dim = 'status' | 'decision' | 'serviceCode';
-type Pred = Dim | 'date' | 'overdue' | 'search';
+/** 'scope': the page is one provider's (its counts are kept like the filters', so it counts as one). */
+type Pred = Dim | 'date' | 'overdue' | 'search' | 'scope';
 
 const DIM_COLUMN: Record<Dim, string> = { status: 'status', decision: 'decision', serviceCode: 'service_code' };
 const DIM_TAG: Record<Dim, { dim: string; column: string }> = {
@@ -123,6 +140,7 @@ const ORDER_COLUMNS: Record<WalkSort, readonly string[]> = {
 /** Which table columns each journal index holds (besides rowid). */
 const INDEX_COLUMNS: Record<string, ReadonlySet<string>> = {
   [JOURNAL_INDEXES.filter]: new Set([
+    'provider_id',
     'status',
     'decision',
     'service_code',
@@ -148,6 +166,7 @@ const INDEX_COLUMNS: Record<string, ReadonlySet<string>> = {
     'due_at',
   ]),
   [JOURNAL_INDEXES.due]: new Set([
+    'provider_id',
     'due_at',
     'status',
     'decision',
@@ -157,10 +176,19 @@ const INDEX_COLUMNS: Record<string, ReadonlySet<string>> = {
   ]),
 };
 
+INDEX_COLUMNS[SCOPE_INDEXES.submitted] = new Set(['provider_id', ...INDEX_COLUMNS[JOURNAL_INDEXES.submitted]!]);
+INDEX_COLUMNS[SCOPE_INDEXES.number] = new Set(['provider_id', ...INDEX_COLUMNS[JOURNAL_INDEXES.number]!]);
+INDEX_COLUMNS[SCOPE_INDEXES.name] = new Set(['provider_id', ...INDEX_COLUMNS[JOURNAL_INDEXES.name]!]);
+
 const WALK_INDEX: Record<WalkSort, string> = {
   submittedAt: JOURNAL_INDEXES.submitted,
   number: JOURNAL_INDEXES.number,
   applicantName: JOURNAL_INDEXES.name,
+};
+const SCOPE_WALK_INDEX: Record<WalkSort, string> = {
+  submittedAt: SCOPE_INDEXES.submitted,
+  number: SCOPE_INDEXES.number,
+  applicantName: SCOPE_INDEXES.name,
 };
 
 // Cost model: microseconds per row, measured at 10^6 rows with SQLite's
@@ -200,6 +228,8 @@ interface Spec {
   to: number | null;
   overdue: boolean;
   search: SearchSpec | null;
+  /** One provider's journal (a scope of that provider alone), or null: every application. */
+  provider: string | null;
 }
 
 type Params = Record<string, string | number>;
@@ -272,6 +302,8 @@ function predColumns(spec: Spec, pred: Pred): string[] {
       return ['submitted_at'];
     case 'overdue':
       return ['due_at', 'status'];
+    case 'scope':
+      return ['provider_id'];
     case 'search':
       if (spec.search?.kind === 'name') return ['applicant_name_norm'];
       if (spec.search?.kind === 'number') return ['number'];
@@ -285,14 +317,26 @@ function activePreds(spec: Spec): Pred[] {
   if (spec.from !== null || spec.to !== null) out.push('date');
   if (spec.overdue) out.push('overdue');
   if (spec.search) out.push('search');
+  if (spec.provider !== null) out.push('scope');
   return out;
 }
 
-const isEq = (p: Pred) => p === 'status' || p === 'decision' || p === 'serviceCode';
+/** Predicates the count tables answer exactly. */
+const isEq = (p: Pred) => p === 'status' || p === 'decision' || p === 'serviceCode' || p === 'scope';
 
 function isSubset<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   for (const x of a) if (!b.has(x)) return false;
   return true;
+}
+
+/**
+ * The provider of a scope of exactly one provider, as scopeSql
+ * (main/auth/permissions.ts) spells it; null for any other scope.
+ */
+export function oneProvider(scope: { sql: string; params: Record<string, string> }): string | null {
+  const keys = Object.keys(scope.params);
+  if (keys.length !== 1 || keys[0] !== 'scopeP0') return null;
+  return scope.sql === '(a.provider_id IN (@scopeP0))' ? scope.params.scopeP0! : null;
 }
 
 /** Order of a dimension's values in its sort. */
@@ -335,9 +379,11 @@ export class Journal {
       [
         'applications_search',
         'journal_counts',
+        'journal_provider_counts',
         'journal_tags',
         'applications_bin_idx',
         ...Object.values(JOURNAL_INDEXES),
+        ...Object.values(SCOPE_INDEXES),
       ].every((n) => names.has(n));
     if (this.indexed) {
       sqlite.exec(
@@ -357,11 +403,13 @@ export class Journal {
     return statement;
   }
 
-  /** One page of the journal and how many applications match (see the file's comment for the plans). */
   /**
-   * One page. `scope` (from the login's roles: main/auth/permissions.ts
-   * scopeSql) narrows it to the user's providers or regions; a scoped page
-   * takes the single-statement path, with the scope as one more condition.
+   * One page of the journal and how many applications match (see the file's
+   * comment for the plans). `scope` (from the login's roles:
+   * main/auth/permissions.ts scopeSql) narrows it to the user's providers or
+   * regions. A scope of one provider is planned like the whole journal, on
+   * that provider's part of the indexes and counts (migration 0006); other
+   * scopes take `scopedRun`.
    */
   list(q: JournalQuery, scope?: { sql: string; params: Record<string, string> } | null): JournalPage {
     const search = parseSearch(q.search);
@@ -377,6 +425,7 @@ export class Journal {
       to: q.dateTo ? dayStart(q.dateTo) + 24 * 3600 * 1000 : null,
       overdue: q.overdue === true,
       search,
+      provider: null,
     };
     const offset = q.page * q.pageSize;
     const limit = q.pageSize;
@@ -390,8 +439,12 @@ export class Journal {
             : null;
     const cap = search ? Math.min(this.totalCap, this.searchTotalCap) : this.totalCap;
 
+    const provider = scope && this.indexed ? oneProvider(scope) : null;
+    if (provider !== null) spec.provider = provider;
+
     let run: Run;
-    if (scope && scope.sql !== '1 = 1') run = this.scopedRun(spec, partDim, offset, limit, scope, cap);
+    if (scope && scope.sql !== '1 = 1' && provider === null)
+      run = this.scopedRun(spec, partDim, offset, limit, scope, cap);
     else if (!this.indexed) run = this.plainRun(spec, partDim, offset, limit);
     else if (partDim) run = this.partsRun(spec, partDim, offset, limit, cap);
     else run = this.run(spec, offset, limit, cap, true);
@@ -427,19 +480,34 @@ export class Journal {
 
   // ------------------------------------------------- count table, tags ---
 
-  private countsTable(): { service_code: string; status: string; decision: string; n: number }[] {
-    return this.st('SELECT service_code, status, decision, n FROM journal_counts WHERE n > 0').all() as {
-      service_code: string;
-      status: string;
-      decision: string;
-      n: number;
-    }[];
+  /** The count table: of every application, or of one provider's (migration 0006). */
+  private countsTable(
+    provider: string | null,
+  ): { service_code: string; status: string; decision: string; n: number }[] {
+    const rows =
+      provider === null
+        ? this.st('SELECT service_code, status, decision, n FROM journal_counts WHERE n > 0').all()
+        : this.st(
+            'SELECT service_code, status, decision, n FROM journal_provider_counts WHERE provider_id = ? AND n > 0',
+          ).all(provider);
+    return rows as { service_code: string; status: string; decision: string; n: number }[];
   }
 
-  /** Exact number of applications with these equal-to filters, from the count table. */
-  private eqCount(eq: Spec['eq']): number {
+  /** Providers with applications that meet these equal-to filters (the filter and deadline indexes lead with them). */
+  private providersWith(eq: Spec['eq']): string[] {
+    return this.st(
+      `SELECT DISTINCT provider_id FROM journal_provider_counts
+        WHERE n > 0 AND (@status IS NULL OR status = @status) AND (@decision IS NULL OR decision = @decision)
+          AND (@service IS NULL OR service_code = @service)`,
+    )
+      .pluck()
+      .all({ status: eq.status ?? null, decision: eq.decision ?? null, service: eq.serviceCode ?? null }) as string[];
+  }
+
+  /** Exact number of applications with these equal-to filters (within one provider's, when given), from the count tables. */
+  private eqCount(eq: Spec['eq'], provider: string | null): number {
     let n = 0;
-    for (const r of this.countsTable()) {
+    for (const r of this.countsTable(provider)) {
       if (eq.status !== undefined && r.status !== eq.status) continue;
       if (eq.decision !== undefined && r.decision !== eq.decision) continue;
       if (eq.serviceCode !== undefined && r.service_code !== eq.serviceCode) continue;
@@ -493,7 +561,7 @@ export class Journal {
   private partsRun(base: Spec, dim: Dim, offset: number, limit: number, totalCap: number): Run {
     const fixed = base.eq[dim];
     const column = dim === 'status' ? 'status' : dim === 'decision' ? 'decision' : 'service_code';
-    let values = [...new Set(this.countsTable().map((r) => r[column]))].sort(valueOrder(dim));
+    let values = [...new Set(this.countsTable(base.provider).map((r) => r[column]))].sort(valueOrder(dim));
     if (fixed !== undefined) values = values.filter((v) => v === fixed);
     if (base.desc) values.reverse();
     this.onPlan?.({ way: 'parts', ways: values.map((v) => ({ label: v, n: 0, exact: false })) });
@@ -516,7 +584,13 @@ export class Journal {
       before += r.total;
       if (r.capped) return { rids, total: before, capped: true };
       if (before >= enough && rids.length >= limit && i < values.length - 1) {
-        return { rids, total: before, capped: true };
+        // "More than the total" holds when a later part has a row; otherwise the total is exact.
+        const more = values
+          .slice(i + 1)
+          .some(
+            (v) => this.run({ ...base, sort: 'submittedAt', eq: { ...base.eq, [dim]: v } }, 0, 0, 1, false).total > 0,
+          );
+        return { rids, total: before, capped: more };
       }
     }
     return { rids, total: before, capped: false };
@@ -528,8 +602,12 @@ export class Journal {
   private run(spec: Spec, offset: number, limit: number, cap: number, report: boolean): Run {
     const preds = activePreds(spec);
     const onlyEq = preds.every(isEq);
-    if (onlyEq && limit === 0) return { rids: [], total: this.eqCount(spec.eq), capped: false };
-    const universe = this.eqCount({});
+    if (onlyEq && limit === 0) return { rids: [], total: this.eqCount(spec.eq, spec.provider), capped: false };
+    // The applications the page is drawn from (one provider's, when scoped), and their share of all.
+    const universe = this.eqCount({}, spec.provider);
+    const scopeShare = spec.provider === null ? 1 : universe / Math.max(1, this.eqCount({}, null));
+    // A way's candidates within the scope: those of a way that does not keep to it spread over every provider.
+    const inScope = (w: Way) => (w.enforced.has('scope') || spec.provider === null ? w.n : w.n * scopeShare);
     const ways = universe === 0 ? null : this.ways(spec);
     if (ways === null || ways.some((w) => w.exact && w.n === 0)) {
       if (report) this.onPlan?.({ way: 'none', ways: ways?.map(({ label, n, exact }) => ({ label, n, exact })) ?? [] });
@@ -541,11 +619,11 @@ export class Journal {
       Math.max(
         1e-9,
         ways.reduce(
-          (d, w) => (w === way || isSubset(w.narrows, way.enforced) ? d : d * Math.min(1, w.n / universe)),
-          1,
+          (d, w) => (w === way || isSubset(w.narrows, way.enforced) ? d : d * Math.min(1, inScope(w) / universe)),
+          spec.provider !== null && !way.enforced.has('scope') ? scopeShare : 1,
         ),
       );
-    const density = this.density(spec, ways, universe);
+    const density = this.density(spec, ways, universe, inScope, scopeShare);
     for (const w of ways) {
       if (w.index) {
         Object.assign(
@@ -589,7 +667,7 @@ export class Journal {
       .sort((x, y) => x.n - y.n);
     if (listable.length >= 2) {
       const [x, y] = listable as [Way, Way];
-      const meet = universe * Math.min(1, x.n / universe) * Math.min(1, y.n / universe) || 1;
+      const meet = universe * Math.min(1, inScope(x) / universe) * Math.min(1, inScope(y) / universe) || 1;
       const cost = (x.n + y.n) * C_LIST + meet * (K_ROW + C_ROW);
       if (cost < bestCost) {
         const met = this.intersect(spec, x, y);
@@ -605,7 +683,7 @@ export class Journal {
     }
     if (best !== walk) {
       // Collect: every candidate read, checked and sorted; the total is exact.
-      const total = onlyEq ? this.eqCount(spec.eq) : this.count(spec, preds, best, null);
+      const total = onlyEq ? this.eqCount(spec.eq, spec.provider) : this.count(spec, preds, best, null);
       const rids = limit > 0 && offset < total ? this.select(spec, preds, best, offset, limit) : [];
       return { rids, total, capped: false };
     }
@@ -615,7 +693,7 @@ export class Journal {
     if (limit > 0 && rids.length < limit && (rids.length > 0 || offset === 0)) {
       return { rids, total: offset + rids.length, capped: false };
     }
-    if (counter === null) return { rids, total: this.eqCount(spec.eq), capped: false };
+    if (counter === null) return { rids, total: this.eqCount(spec.eq, spec.provider), capped: false };
     const counted = this.count(spec, preds, counter, cap + 1);
     const capped = counted > cap;
     return { rids, total: Math.max(capped ? cap : counted, rids.length > 0 ? offset + rids.length : 0), capped };
@@ -677,6 +755,10 @@ export class Journal {
           terms.push(`${a}.status NOT IN ${FINISHED_SQL}`, `${a}.due_at < @now`);
           params.now = this.now();
           break;
+        case 'scope':
+          terms.push(`${a}.provider_id = @provider`);
+          params.provider = spec.provider!;
+          break;
         case 'search': {
           const c = searchCondition(spec.search!);
           terms.push(c.sql);
@@ -733,7 +815,19 @@ export class Journal {
   private ways(spec: Spec): Way[] | null {
     const ways: Way[] = [];
     const eqDims = (['status', 'decision', 'serviceCode'] as const).filter((d) => spec.eq[d] !== undefined);
-    const counts = this.countsTable();
+    const counts = this.countsTable(spec.provider);
+    // The filter and deadline indexes lead with the provider: the scope's, or every provider's with these filters.
+    const providerTerm = (params: Params, enforced: Set<Pred>): string | null => {
+      if (spec.provider !== null) {
+        params.provider = spec.provider;
+        enforced.add('scope');
+        return 'a.provider_id = @provider';
+      }
+      const providers = this.providersWith(spec.eq);
+      if (providers.length === 0) return null;
+      providers.forEach((v, i) => (params[`p_${i}`] = v));
+      return `a.provider_id IN (${providers.map((_, i) => `@p_${i}`).join(', ')})`;
+    };
 
     // Full text: the name words, and the equal-to filters as tags.
     const words = spec.search?.kind === 'name' ? spec.search.words : null;
@@ -793,7 +887,18 @@ export class Journal {
     if (eqDims.length > 0 || spec.from !== null || spec.to !== null) {
       const params: Params = {};
       const terms: string[] = [];
-      const index = eqDims.length > 0 ? JOURNAL_INDEXES.filter : JOURNAL_INDEXES.submitted;
+      const enforced = new Set<Pred>(eqDims);
+      const index =
+        eqDims.length > 0
+          ? JOURNAL_INDEXES.filter
+          : spec.provider === null
+            ? JOURNAL_INDEXES.submitted
+            : SCOPE_INDEXES.submitted;
+      if (eqDims.length > 0 || spec.provider !== null) {
+        const term = providerTerm(params, enforced);
+        if (term === null) return null;
+        terms.push(term);
+      }
       if (eqDims.length > 0) {
         for (const d of ['status', 'decision', 'serviceCode'] as const) {
           const values =
@@ -801,7 +906,14 @@ export class Journal {
               ? [spec.eq[d]]
               : [
                   ...new Set(
-                    counts.map((r) => (d === 'status' ? r.status : d === 'decision' ? r.decision : r.service_code)),
+                    counts
+                      .filter(
+                        (r) =>
+                          (spec.eq.status === undefined || r.status === spec.eq.status) &&
+                          (spec.eq.decision === undefined || r.decision === spec.eq.decision) &&
+                          (spec.eq.serviceCode === undefined || r.service_code === spec.eq.serviceCode),
+                      )
+                      .map((r) => (d === 'status' ? r.status : d === 'decision' ? r.decision : r.service_code)),
                   ),
                 ];
           if (values.length === 0) return null;
@@ -811,12 +923,11 @@ export class Journal {
       }
       terms.push(...this.dateTerms(spec, params));
       const source = `applications a INDEXED BY ${index}`;
-      const enforced = new Set<Pred>(eqDims);
       if (spec.from !== null || spec.to !== null) enforced.add('date');
       const size =
         spec.from === null && spec.to === null
-          ? { n: this.eqCount(spec.eq), exact: true }
-          : this.sizeRange(source, terms, params, () => this.dateShare(spec) * this.eqCount(spec.eq));
+          ? { n: this.eqCount(spec.eq, spec.provider), exact: true }
+          : this.sizeRange(source, terms, params, () => this.dateShare(spec) * this.eqCount(spec.eq, spec.provider));
       ways.push({
         label: 'filter',
         source,
@@ -835,9 +946,11 @@ export class Journal {
     // Overdue: the open applications by deadline.
     if (spec.overdue) {
       const source = `applications a INDEXED BY ${JOURNAL_INDEXES.due}`;
-      const terms = [`a.status NOT IN ${FINISHED_SQL}`, 'a.due_at < @now'];
       const params: Params = { now: this.now() };
       const enforced = new Set<Pred>(['overdue']);
+      const term = providerTerm(params, enforced);
+      if (term === null) return null;
+      const terms = [term, `a.status NOT IN ${FINISHED_SQL}`, 'a.due_at < @now'];
       ways.push({
         label: 'overdue',
         source,
@@ -969,22 +1082,30 @@ export class Journal {
   }
 
   /** Share of the applications a predicate lets through, from the ways' counts (or a guess). */
-  private density(spec: Spec, ways: Way[], universe: number): (p: Pred) => number {
+  private density(
+    spec: Spec,
+    ways: Way[],
+    universe: number,
+    inScope: (w: Way) => number,
+    scopeShare: number,
+  ): (p: Pred) => number {
     return (p: Pred) => {
       switch (p) {
+        case 'scope':
+          return scopeShare;
         case 'status':
         case 'decision':
         case 'serviceCode':
-          return this.eqCount({ [p]: spec.eq[p] }) / universe;
+          return this.eqCount({ [p]: spec.eq[p] }, spec.provider) / universe;
         case 'date':
           return this.dateShare(spec);
         case 'overdue': {
           const w = ways.find((x) => x.label === 'overdue');
-          return w ? Math.min(1, w.n / universe) : 0.05;
+          return w ? Math.min(1, inScope(w) / universe) : 0.05;
         }
         case 'search': {
           const w = ways.find((x) => x.label === 'fts' || x.label === 'search');
-          return w ? Math.min(1, w.n / universe) : 0.05;
+          return w ? Math.min(1, inScope(w) / universe) : 0.05;
         }
       }
     };
@@ -1005,10 +1126,16 @@ export class Journal {
 
   /** The walk: the sort's index in order, a range on its first column when a filter gives one. */
   private walkWay(spec: Spec, preds: Pred[], ways: Way[], density: (p: Pred) => number): Way {
-    const index = WALK_INDEX[spec.sort];
+    const index = (spec.provider === null ? WALK_INDEX : SCOPE_WALK_INDEX)[spec.sort];
     const terms: string[] = [];
     const params: Params = {};
     const enforced = new Set<Pred>();
+    if (spec.provider !== null) {
+      // The provider's part of its walk index.
+      terms.push('a.provider_id = @provider');
+      params.provider = spec.provider;
+      enforced.add('scope');
+    }
     let n = Infinity;
     let exact = false;
     if (spec.sort === 'submittedAt' && (spec.from !== null || spec.to !== null)) {
@@ -1020,7 +1147,7 @@ export class Journal {
         n = filter.n;
         exact = filter.exact;
       } else {
-        n = this.dateShare(spec) * this.eqCount({});
+        n = this.dateShare(spec) * this.eqCount({}, spec.provider);
       }
     }
     if (spec.sort === 'number' && spec.search?.kind === 'number') {
