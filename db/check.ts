@@ -64,28 +64,53 @@ export interface RunningCheck {
 }
 
 /** Starts the check of `request.path` in a worker thread. */
-export function runCheckInWorker(request: CheckRequest, script: URL = defaultCheckWorkerScript()): RunningCheck {
-  const worker = startWorker(script, request);
+export function runCheckInWorker(
+  request: CheckRequest,
+  script: URL = defaultCheckWorkerScript(),
+  delayMs = 0,
+): RunningCheck {
+  let worker: Worker | null = null;
+  let timer: NodeJS.Timeout | null = null;
   let settled = false;
+  let stopped = false;
+  let cancel: (err: Error) => void = () => {};
   const reply = new Promise<CheckReply>((resolve, reject) => {
-    worker.once('message', (message: CheckReply) => {
-      settled = true;
-      resolve(message);
-      void worker.terminate();
-    });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the integrity check's worker stopped (exit code ${code}) before it answered`));
-      settled = true;
-    });
+    cancel = reject;
+    const start = () => {
+      timer = null;
+      const w = startWorker(script, request);
+      worker = w;
+      w.once('message', (message: CheckReply) => {
+        settled = true;
+        resolve(message);
+        void w.terminate();
+      });
+      w.once('error', (err) => {
+        settled = true;
+        reject(err);
+      });
+      w.once('exit', (code) => {
+        if (!settled) reject(new Error(`the integrity check's worker stopped (exit code ${code}) before it answered`));
+        settled = true;
+      });
+    };
+    if (delayMs <= 0) return start();
+    // Started a little after the window opens, so the first screens do not share the disk and a core with it.
+    timer = setTimeout(() => (stopped ? undefined : start()), delayMs);
+    timer.unref();
   });
   return {
     reply,
     stop: async () => {
-      if (!settled) await worker.terminate();
+      stopped = true;
+      if (timer) {
+        // Stopped before it began: nothing ran.
+        clearTimeout(timer);
+        timer = null;
+        settled = true;
+        cancel(new Error('the integrity check was stopped before it began'));
+      }
+      if (!settled && worker) await (worker as Worker).terminate();
     },
   };
 }

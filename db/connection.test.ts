@@ -254,6 +254,22 @@ describe('the integrity check in the background', () => {
     again.close();
   });
 
+  it('begins a delayed check only after its delay, and not at all when the app closes first', async () => {
+    const { path } = await damagedDatabase();
+    const early = await openDatabase(path, { backupEveryMs: 0, check: 'background', checkDelayMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    // Still waiting: nothing has looked at the file, writes go on.
+    expect(early.check.current().state).toBe('running');
+    early.sqlite.exec("INSERT INTO settings VALUES ('before-the-check', '1', 1)");
+    early.close();
+    expect((await early.check.done).state).toBe('running');
+
+    const later = await openDatabase(path, { backupEveryMs: 0, check: 'background', checkDelayMs: 200 });
+    expect(later.check.current().state).toBe('running');
+    expect((await later.check.done).state).toBe('failed');
+    later.close();
+  });
+
   it('reports a damaged database with the message naming the backup, and refuses writes from then on', async () => {
     const { dir, path, backup } = await damagedDatabase();
     // The start (check 'start') refuses it, as always.

@@ -50,6 +50,8 @@ export interface OpenOptions {
    * worker thread after the database has opened (see `OpenedDatabase.check`).
    */
   check?: CheckWhen;
+  /** How long after the start a background check begins (ms; default 0). */
+  checkDelayMs?: number;
   /** The background check's worker script (default: db/check.ts `defaultCheckWorkerScript()`). */
   checkWorker?: URL;
   now?: () => number;
@@ -308,7 +310,7 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
         if (f.endsWith('.backup.db.partial')) rmSync(join(backupDir, f), { force: true });
       backupTo = backupFile(path, backupDir, openedAt, 'daily');
     }
-    const running = runCheckInWorker({ path, mode: integrity, backupTo }, options.checkWorker);
+    const running = runCheckInWorker({ path, mode: integrity, backupTo }, options.checkWorker, options.checkDelayMs);
     worker = running;
     done = running.reply
       .catch((err: unknown) => {

@@ -24,6 +24,7 @@ async function start(dataDir: string) {
     version: '0.1.0',
     transport: 'bridge',
     healthEveryMs: 0,
+    databaseCheckDelayMs: 0,
     log: () => {},
   });
 }

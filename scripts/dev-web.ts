@@ -18,37 +18,41 @@ const { values } = parseArgs({
   },
 });
 
-if (values.rebuild) await buildRenderer();
-const harness = await startHarness({
-  dataDir: values['data-dir'],
-  serverUrl: values.server ?? null,
-  noServer: values['no-server'],
-  demoApplications: Number(values.demo),
-  quiet: values.json,
-  ...(values.port ? { port: Number(values.port) } : {}),
-});
+async function main(): Promise<void> {
+  if (values.rebuild) await buildRenderer();
+  const harness = await startHarness({
+    dataDir: values['data-dir'],
+    serverUrl: values.server ?? null,
+    noServer: values['no-server'],
+    demoApplications: Number(values.demo),
+    quiet: values.json,
+    ...(values.port ? { port: Number(values.port) } : {}),
+  });
+  // Before the address is printed: whoever reads it may stop the harness at once.
+  const stop = () => void harness.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 
-if (values.json) {
-  console.log(
-    JSON.stringify({
-      url: harness.bridge.url,
-      openUrl: harness.bridge.openUrl,
-      secret: harness.bridge.secret,
-      serverUrl: harness.serverUrl,
-      dataDir: values['data-dir'],
-    }),
-  );
-} else {
-  console.log('');
-  console.log('Qyzmet is running in the browser harness (the real services over a loopback bridge).');
-  console.log(`Central server: ${harness.serverUrl ?? 'none (offline)'}`);
-  console.log(`Local database: ${join(values['data-dir'], 'qyzmet.db')}`);
-  console.log('');
-  console.log(`Open: ${harness.bridge.openUrl}`);
-  console.log('');
-  console.log('Stop with Ctrl+C.');
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        url: harness.bridge.url,
+        openUrl: harness.bridge.openUrl,
+        secret: harness.bridge.secret,
+        serverUrl: harness.serverUrl,
+        dataDir: values['data-dir'],
+      }),
+    );
+  } else {
+    console.log('');
+    console.log('Qyzmet is running in the browser harness (the real services over a loopback bridge).');
+    console.log(`Central server: ${harness.serverUrl ?? 'none (offline)'}`);
+    console.log(`Local database: ${join(values['data-dir'], 'qyzmet.db')}`);
+    console.log('');
+    console.log(`Open: ${harness.bridge.openUrl}`);
+    console.log('');
+    console.log('Stop with Ctrl+C.');
+  }
 }
 
-const stop = () => void harness.close().then(() => process.exit(0));
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+void main();

@@ -1,8 +1,10 @@
 /**
  * The browser harness: the real services (main/app.ts) behind the loopback
  * bridge, serving the built renderer, with the embedded central server unless
- * one is given. Used by `npm run dev:web`, `npm start` where Electron is
- * absent, and the e2e tests.
+ * one is given. Used by `npm run dev:web` (under tsx), and bundled with
+ * dev-web.ts into dist/main/harness.cjs (scripts/build.mjs) by `npm start`
+ * where Electron is absent, the e2e tests and the bench. In the bundle each
+ * module keeps its source location (ROOT, resources/, the migrations).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -92,13 +92,15 @@ if (command === 'test') {
   console.log('\nall tests passed');
 } else if (command === 'start') {
   ensureNodeModules();
-  must('build', 'npm', ['run', '-s', 'build']);
+  // What is missing or older than its sources: the renderer, Electron's main and preload, the harness's bundle.
+  must('build', process.execPath, ['scripts/build.mjs', '--if-stale']);
   const extra = process.argv.slice(3);
   if (electronBinaryPresent() && !extra.includes('--web')) {
     process.exit(run('npx', ['tsx', 'scripts/start-electron.ts', ...extra]));
   }
   console.log('\nqyzmet: no Electron binary here; starting the browser harness.');
-  process.exit(run('npx', ['tsx', 'scripts/dev-web.ts', ...extra.filter((a) => a !== '--web')]));
+  // scripts/dev-web.ts bundled (dist/main/harness.cjs), in plain Node as Electron runs main.cjs.
+  process.exit(run(process.execPath, ['dist/main/harness.cjs', ...extra.filter((a) => a !== '--web')]));
 } else {
   console.error('usage: node scripts/qyzmet.mjs start|test');
   process.exit(2);

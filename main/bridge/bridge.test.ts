@@ -7,8 +7,15 @@ import WebSocket from 'ws';
 import type { Handlers } from '../rpc.js';
 import { startBridge, WS_PROTOCOL, type Bridge } from './bridge.js';
 
+const APP_INFO = {
+  version: '9.9.9',
+  transport: 'bridge',
+  databasePath: '/tmp/x.db',
+  database: { check: 'ok', backupPath: null },
+};
+
 const handlers = {
-  'app.info': () => ({ version: '9.9.9', transport: 'bridge', databasePath: '/tmp/x.db' }),
+  'app.info': () => APP_INFO,
   'preferences.set': (input: { language?: 'kk' | 'ru' | 'en' }) => ({
     language: input.language ?? 'kk',
     theme: 'dark',
@@ -86,7 +93,7 @@ describe('loopback bridge', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({
       ok: true,
-      value: { version: '9.9.9', transport: 'bridge', databasePath: '/tmp/x.db' },
+      value: APP_INFO,
     });
   });
 
@@ -177,7 +184,7 @@ describe('loopback bridge over WebSocket', () => {
     ws!.send(JSON.stringify({ id: 7, channel: 'app.info', input: {} }));
     expect(await answer).toEqual({
       id: 7,
-      result: { ok: true, value: { version: '9.9.9', transport: 'bridge', databasePath: '/tmp/x.db' } },
+      result: { ok: true, value: APP_INFO },
     });
     ws!.close();
   });

@@ -1,8 +1,10 @@
-/** The frame: top bar, left navigation, and the screens (journal, sync, profile, users). */
-import { useState } from 'react';
+/**
+ * The frame: top bar, left navigation, and the screens (journal, sync, profile, users). The journal comes with the
+ * first bundle; the card, the sync panel, the profile and the users' screen are loaded when first opened.
+ */
+import { lazy, Suspense, useState } from 'react';
 import { LANGUAGES, type Preferences } from '../../preload/api';
 import { useSyncStatus } from './app/hooks';
-import { AdminUsers } from './auth/AdminUsers';
 import { AuthBoundary, type OpenSession } from './auth/AuthBoundary';
 import { ChangePassword } from './auth/ChangePassword';
 import { SessionControls } from './auth/SessionControls';
@@ -14,11 +16,13 @@ import { TopBar } from './app/TopBar';
 import { ErrorBanner } from './components/Banner';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { JournalScreen } from './journal/JournalScreen';
-import { ProfileScreen } from './profile/ProfileScreen';
-import { CardScreen } from './card/CardScreen';
 import { SyncPanelOpener } from './sync/opener';
 import { PreLoginEnrol } from './sync/PreLoginEnrol';
-import { SyncPanel } from './sync/SyncPanel';
+
+const AdminUsers = lazy(() => import('./auth/AdminUsers').then((m) => ({ default: m.AdminUsers })));
+const CardScreen = lazy(() => import('./card/CardScreen').then((m) => ({ default: m.CardScreen })));
+const ProfileScreen = lazy(() => import('./profile/ProfileScreen').then((m) => ({ default: m.ProfileScreen })));
+const SyncPanel = lazy(() => import('./sync/SyncPanel').then((m) => ({ default: m.SyncPanel })));
 
 const NAV_KEY = 'qyzmet.nav.collapsed';
 
@@ -191,26 +195,28 @@ function Frame({
               />
             ) : null}
           </div>
-          {screen === 'profile' ? (
-            <ProfileScreen preferences={preferences} onPreferences={update}>
-              <ChangePassword onSession={authState.apply} />
-            </ProfileScreen>
-          ) : null}
-          {screen === 'users' ? <AdminUsers selfId={auth.user.id} /> : null}
-          {screen === 'sync' ? (
-            <SyncPanel
-              permissions={auth.permissions}
-              {...(auth.permissions.includes('journal.list')
-                ? {
-                    onOpenApplication: (id: string) => {
-                      setCardId(id);
-                      setScreen('journal');
-                    },
-                  }
-                : {})}
-            />
-          ) : null}
-          {screen === 'journal' && cardId ? <CardScreen id={cardId} onBack={() => setCardId(null)} /> : null}
+          <Suspense fallback={null}>
+            {screen === 'profile' ? (
+              <ProfileScreen preferences={preferences} onPreferences={update}>
+                <ChangePassword onSession={authState.apply} />
+              </ProfileScreen>
+            ) : null}
+            {screen === 'users' ? <AdminUsers selfId={auth.user.id} /> : null}
+            {screen === 'sync' ? (
+              <SyncPanel
+                permissions={auth.permissions}
+                {...(auth.permissions.includes('journal.list')
+                  ? {
+                      onOpenApplication: (id: string) => {
+                        setCardId(id);
+                        setScreen('journal');
+                      },
+                    }
+                  : {})}
+              />
+            ) : null}
+            {screen === 'journal' && cardId ? <CardScreen id={cardId} onBack={() => setCardId(null)} /> : null}
+          </Suspense>
           {/* The journal stays mounted under an open card: its search, filters and page are kept. */}
           {auth.permissions.includes('journal.list') ? (
             <div hidden={screen !== 'journal' || cardId !== null}>
