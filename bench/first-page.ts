@@ -27,6 +27,7 @@
  *
  * QYZMET_BENCH_TRACE=1 prints every request of the page with its time.
  */
+import { CHROMIUM } from '../playwright.config.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,18 +38,6 @@ import { median, type Report } from './report.js';
 const ROOT = join(import.meta.dirname, '..');
 const LOGIN = 'head.demo';
 const PASSWORD = 'Qyzmet2026';
-/** Debian's Chromium with the e2e tests' flags (playwright.config.ts). */
-const CHROMIUM = {
-  executablePath: process.env.QYZMET_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-};
 
 interface Harness {
   child: ChildProcess;

@@ -14,10 +14,10 @@
  *    bootstrap (on Node 20, `execArgv: ['--import', 'tsx']` does not apply to
  *    a Worker's entry).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './ts-worker.js';
 import type { CheckReply, CheckRequest } from './integrity.js';
 
 /** The worker bundle's file name, next to the main bundle. */
@@ -33,27 +33,8 @@ export function defaultCheckWorkerScript(base: string | URL = import.meta.url): 
   return new URL('./check-worker.ts', base);
 }
 
-/** tsx's ESM API module (its package exports' "./esm/api" import target), as a file URL. */
-function tsxApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const target = manifest.exports['./esm/api']?.import?.default;
-  if (!target) throw new Error('tsx does not export ./esm/api');
-  return new URL(target, pathToFileURL(manifestPath)).href;
-}
-
-function startWorker(script: URL, request: CheckRequest): Worker {
-  const options = { name: 'db-check', workerData: request };
-  if (/\.[cm]?tsx?$/.test(script.pathname)) {
-    const bootstrap =
-      `import(${JSON.stringify(tsxApiUrl())})` +
-      `.then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`;
-    return new Worker(bootstrap, { ...options, eval: true });
-  }
-  return new Worker(script, options);
+function startCheckWorker(script: URL, request: CheckRequest): Worker {
+  return startWorker(script, { name: 'db-check', workerData: request });
 }
 
 export interface RunningCheck {
@@ -78,7 +59,7 @@ export function runCheckInWorker(
     cancel = reject;
     const start = () => {
       timer = null;
-      const w = startWorker(script, request);
+      const w = startCheckWorker(script, request);
       worker = w;
       w.once('message', (message: CheckReply) => {
         settled = true;

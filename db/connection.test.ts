@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { backupsOf, DatabaseIntegrityError, openDatabase, pendingMigrations } from './connection.js';
+import { damageDatabase } from './testing/damage.js';
 
 const MIGRATIONS = join(import.meta.dirname, 'migrations');
 const tmp = () => mkdtempSync(join(tmpdir(), 'qyzmet-db-'));
@@ -206,29 +207,8 @@ describe('which integrity check a start runs', () => {
 async function damagedDatabase(): Promise<{ dir: string; path: string; backup: string }> {
   const dir = tmp();
   const path = join(dir, 'q.db');
-  const o = await openDatabase(path, { now: () => Date.UTC(2026, 0, 1) });
-  const ins = o.sqlite.prepare(
-    'INSERT INTO settings VALUES (?, \'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\', 1)',
-  );
-  o.sqlite.transaction(() => {
-    for (let i = 0; i < 3000; i++) ins.run(`key-${i}`);
-  })();
-  o.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  const leaves = o.sqlite
-    .prepare("SELECT pgoffset FROM dbstat WHERE name = 'settings' AND pagetype = 'leaf' AND path != '/'")
-    .pluck()
-    .all() as number[];
-  o.close();
-  const backup = (await openDatabase(path, { now: () => Date.UTC(2026, 0, 3) })).backupPath;
-  expect(backup).not.toBeNull();
-  expect(leaves.length).toBeGreaterThan(10);
-  // Overwrite every other leaf page of the settings table (not its root, not the schema or the health record).
-  const fd = openSync(path, 'r+');
-  leaves.forEach((offset, i) => {
-    if (i % 2 === 0) writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, offset + 1024);
-  });
-  closeSync(fd);
-  return { dir, path, backup: backup! };
+  const { backup } = await damageDatabase(path, { now: () => Date.UTC(2026, 0, 1), later: () => Date.UTC(2026, 0, 3) });
+  return { dir, path, backup };
 }
 
 describe('the integrity check in the background', () => {

@@ -6,11 +6,11 @@
  * refuses a change (a login's record of its attempt included) with the same
  * message.
  */
-import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { openDatabase } from '../db/connection';
+import { damageDatabase } from '../db/testing/damage';
 import { DEMO_USERS } from '../db/demo/generate';
 import { DEMO_PASSWORD } from '../main/auth/passwords';
 import { startHarness, type RunningHarness } from './harness';
@@ -26,25 +26,7 @@ test.beforeAll(async () => {
   const first = await startHarness(['--no-server', '--demo', '300'], dataDir);
   await first.stop();
   // Rows in a table the login does not read, a backup, then damage to that table's pages.
-  const o = await openDatabase(dbPath, { backupEveryMs: 0 });
-  const ins = o.sqlite.prepare('INSERT INTO settings VALUES (?, \'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\', 1)');
-  o.sqlite.transaction(() => {
-    for (let i = 0; i < 3000; i++) ins.run(`e2e-${i}`);
-  })();
-  o.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  const leaves = o.sqlite
-    .prepare("SELECT pgoffset FROM dbstat WHERE name = 'settings' AND pagetype = 'leaf' AND path != '/'")
-    .pluck()
-    .all() as number[];
-  o.close();
-  const withBackup = await openDatabase(dbPath, { backupEveryMs: 1 });
-  backup = withBackup.backupPath!;
-  withBackup.close();
-  const fd = openSync(dbPath, 'r+');
-  leaves.forEach((offset, i) => {
-    if (i % 2 === 0) writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, offset + 1024);
-  });
-  closeSync(fd);
+  ({ backup } = await damageDatabase(dbPath));
   harness = await startHarness(['--no-server', '--demo', '300'], dataDir);
 });
 

@@ -3,16 +3,16 @@
  * opens, says so (app.info), keeps reading, and refuses every change with the
  * message naming the damaged file and the backup.
  */
-import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/connection.js';
 import { createApp } from './app.js';
 import { READ_ONLY_CALLS } from './database-check.js';
 import { dispatch } from './rpc.js';
 import { CHANNELS } from '../preload/api.js';
 import en from '../renderer/src/i18n/en.json' with { type: 'json' };
+import { damageDatabase } from '../db/testing/damage.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -44,23 +44,10 @@ describe('the app when the background integrity check fails', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'qyzmet-check-damaged-'));
     const path = join(dataDir, 'qyzmet.db');
     // A database with a backup, then damage in the settings table's leaf pages.
-    const o = await openDatabase(path, { now: () => Date.UTC(2026, 0, 1) });
-    const ins = o.sqlite.prepare('INSERT INTO settings VALUES (?, \'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"\', 1)');
-    o.sqlite.transaction(() => {
-      for (let i = 0; i < 3000; i++) ins.run(`key-${i}`);
-    })();
-    o.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    const leaves = o.sqlite
-      .prepare("SELECT pgoffset FROM dbstat WHERE name = 'settings' AND pagetype = 'leaf' AND path != '/'")
-      .pluck()
-      .all() as number[];
-    o.close();
-    const backup = (await openDatabase(path, { now: () => Date.UTC(2026, 0, 3) })).backupPath!;
-    const fd = openSync(path, 'r+');
-    leaves.forEach((offset, i) => {
-      if (i % 2 === 0) writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, offset + 1024);
+    const { backup } = await damageDatabase(path, {
+      now: () => Date.UTC(2026, 0, 1),
+      later: () => Date.UTC(2026, 0, 3),
     });
-    closeSync(fd);
 
     const app = await start(dataDir);
     const checked = await app.database.check.done;

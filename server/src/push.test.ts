@@ -12,12 +12,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from '../../db/demo/generate.js';
 import { eventHash } from '../../main/workflow/chain.js';
-import { pgliteSql, postgresSql, type Sql } from './db/sql.js';
+import type { Sql } from './db/sql.js';
+import { testDatabases } from './auth/testing.js';
 import type { Change, FeedRow, PushResult } from './protocol.js';
 import { providerPartition } from './protocol.js';
 import { startServer, type RunningServer } from './server.js';
 import { ok, TestClient, type EnrolledDevice } from './testing/client.js';
-import { requirePostgres, startPostgres, type TestPostgres } from './testing/postgres.js';
 import { trustedPki, type TrustedPki } from './testing/pki.js';
 import { openWorkstation, type TestWorkstation } from './testing/workstation.js';
 
@@ -30,33 +30,6 @@ const HEAD = 'user-head-demo';
 const CLERK = 'user-clerk-demo';
 const EXECUTOR = 'user-executor-demo';
 const EXECUTOR_2 = 'user-astana-employment-executor-2';
-
-let postgres: TestPostgres | null = null;
-const withPostgres = requirePostgres();
-
-interface Backend {
-  name: string;
-  open(): Promise<Sql>;
-}
-
-const backends: Backend[] = [
-  { name: 'PGlite', open: () => pgliteSql(null) },
-  ...(withPostgres
-    ? [
-        {
-          name: 'PostgreSQL',
-          open: async () => {
-            postgres ??= await startPostgres();
-            return postgresSql(await postgres.createDatabase());
-          },
-        },
-      ]
-    : []),
-];
-
-afterAll(async () => {
-  await postgres?.stop();
-});
 
 /** A handle that counts the statements sent through it (BEGIN and COMMIT of its transactions included). */
 function counting(inner: Sql, counter: { statements: number }): Sql {
@@ -101,7 +74,7 @@ class Device {
   }
 }
 
-describe.each(backends)('push as a set on $name', (backend) => {
+describe.each(testDatabases())('push as a set on $name', (backend) => {
   let inner: Sql;
   let sql: Sql;
   const counter = { statements: 0 };
@@ -138,7 +111,7 @@ describe.each(backends)('push as a set on $name', (backend) => {
     office?.close();
     desk?.close();
     await server?.close();
-    await inner?.close();
+    await backend.close();
     trusted?.remove();
   });
 

@@ -15,10 +15,10 @@
  *    apply to a Worker's entry ("Unknown file extension .ts").
  * The worker is started on the first call and ended by close().
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../../db/ts-worker.js';
 import { SigningError, wipe } from '../errors.js';
 import {
   deserializeError,
@@ -49,26 +49,8 @@ function toUrl(script: string | URL): URL {
   return /^file:/i.test(script) ? new URL(script) : pathToFileURL(script);
 }
 
-/** tsx's ESM API module (its package exports' "./esm/api" import target), as a file URL. */
-function tsxApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const target = manifest.exports['./esm/api']?.import?.default;
-  if (!target) throw new Error('tsx does not export ./esm/api');
-  return new URL(target, pathToFileURL(manifestPath)).href;
-}
-
-function startWorker(script: URL): Worker {
-  if (/\.[cm]?tsx?$/.test(script.pathname)) {
-    const bootstrap =
-      `import(${JSON.stringify(tsxApiUrl())})` +
-      `.then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); })`;
-    return new Worker(bootstrap, { eval: true, name: 'pkcs11' });
-  }
-  return new Worker(script, { name: 'pkcs11' });
+function startPkcs11Worker(script: URL): Worker {
+  return startWorker(script, { name: 'pkcs11' });
 }
 
 export interface Pkcs11ClientOptions {
@@ -105,7 +87,7 @@ export class Pkcs11Client implements Pkcs11Api {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker(this.script);
+    const worker = startPkcs11Worker(this.script);
     this.generation++;
     worker.on('message', (response: WorkerResponse) => this.settle(response));
     worker.on('error', (err) => this.failAll(err instanceof Error ? err : new Error(String(err))));
