@@ -14,7 +14,12 @@ function fakeIpc() {
 }
 
 const handlers = {
-  'app.info': vi.fn(() => ({ version: '1.0.0', transport: 'ipc' as const, databasePath: '/tmp/q.db' })),
+  'app.info': vi.fn(() => ({
+    version: '1.0.0',
+    transport: 'ipc' as const,
+    databasePath: '/tmp/q.db',
+    database: { check: 'ok' as const, backupPath: null },
+  })),
   'preferences.set': vi.fn((input: { language?: 'kk' | 'ru' | 'en' }) => ({
     language: input.language ?? 'kk',
     theme: 'light' as const,
@@ -37,7 +42,12 @@ describe('registerContract', () => {
     registerContract(ipc, handlers);
     await expect(registered.get('app.info')!(top, {})).resolves.toEqual({
       ok: true,
-      value: { version: '1.0.0', transport: 'ipc', databasePath: '/tmp/q.db' },
+      value: {
+        version: '1.0.0',
+        transport: 'ipc',
+        databasePath: '/tmp/q.db',
+        database: { check: 'ok', backupPath: null },
+      },
     });
   });
 
