@@ -29,23 +29,15 @@
  * the whole batch back, the state included (it lives for one transaction).
  */
 import { eventHash, GENESIS_HASH, type EventFields, type JsonValue } from '../../../main/workflow/chain.js';
-import type { Decision, Status } from '../../../db/schema.js';
 import type { Sql } from '../db/sql.js';
 import { APPLICATION_COLUMNS, type ApplicationData, type EventData } from '../rows.js';
 
-export interface NewServerEvent {
-  applicationId: string;
-  at: number;
-  actorUserId: string | null;
-  action: string;
-  fromStatus: Status | null;
-  toStatus: Status | null;
-  decision: Decision | null;
-  comment: string | null;
+/** An event a handler appends: the chain's fields without its place in the chain, and the device that made it. */
+export type NewServerEvent = Omit<EventFields, 'seq' | 'prevHash' | 'payload'> & {
   payload: unknown;
   deviceId: string | null;
   deviceSeq: number | null;
-}
+};
 
 export type LastEvent = { seq: number; hash: string } | null;
 
