@@ -19,6 +19,17 @@ import { DECISIONS, STATUSES, type Channel, type Decision, type Role, type Statu
 
 export { DECISIONS, STATUSES, type Decision, type Status };
 
+/** The application columns a workflow transition may change besides its status (the workstation's and the server's alike). */
+export type TransitionColumn =
+  | 'decision'
+  | 'responsibleUserId'
+  | 'currentStep'
+  | 'dueAt'
+  | 'formData'
+  | 'refusalReasonCode'
+  | 'refusalText'
+  | 'reworkComment';
+
 export const WORKFLOW_ACTIONS = [
   'assign',
   'accept',

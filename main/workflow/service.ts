@@ -45,6 +45,7 @@ import {
   stepIndex,
   TRANSITIONS,
   type StepPlan,
+  type TransitionColumn,
   type WorkflowAction,
 } from './machine.js';
 
@@ -93,19 +94,7 @@ interface AppRow {
 }
 
 /** The columns a transition may change. */
-type Changes = Partial<
-  Pick<
-    AppRow,
-    | 'decision'
-    | 'responsibleUserId'
-    | 'currentStep'
-    | 'dueAt'
-    | 'formData'
-    | 'refusalReasonCode'
-    | 'refusalText'
-    | 'reworkComment'
-  >
->;
+type Changes = Partial<Pick<AppRow, TransitionColumn>>;
 
 interface Change {
   set: Changes;

@@ -31,6 +31,7 @@ import {
   planSteps,
   TRANSITIONS,
   type StepPlan,
+  type TransitionColumn,
   type WorkflowAction,
 } from '../../../main/workflow/machine.js';
 import type { Sql } from '../db/sql.js';
@@ -84,19 +85,7 @@ export async function prefetch(sql: Sql, state: ApplicationState, changes: reado
 type Transition = z.infer<typeof transitionPayload>;
 
 /** The columns an action may change. */
-type Changes = Partial<
-  Pick<
-    ApplicationData,
-    | 'decision'
-    | 'responsibleUserId'
-    | 'currentStep'
-    | 'dueAt'
-    | 'formData'
-    | 'refusalReasonCode'
-    | 'refusalText'
-    | 'reworkComment'
-  >
->;
+type Changes = Partial<Pick<ApplicationData, TransitionColumn>>;
 
 interface ActionInput {
   sql: Sql;
