@@ -4,6 +4,7 @@
  * reports its CPU time and peak memory, then the raw-insert baseline.
  */
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openDatabase } from '../db/connection.js';
 import { DEMO_PASSWORD } from '../main/auth/passwords.js';
 import { SyncEngine } from '../main/sync/engine.js';
@@ -19,6 +20,8 @@ export interface ClientFigures {
   ms: number;
   /** The workstation's CPU time in the initial sync (user + system). */
   cpuMs: number;
+  /** The longest the process's thread was held at once during the initial sync (the app's window waits that long). */
+  longestBlockMs: number;
   applications: number;
   rssBeforeKb: number;
   peakRssKb: number;
@@ -39,10 +42,13 @@ export async function clientMain(plan: ClientPlan): Promise<void> {
   });
   await engine.enrol({ providerId: plan.providerId, login: 'admin.demo', password: DEMO_PASSWORD, name: 'bench' });
   const rssBeforeKb = process.resourceUsage().maxRSS;
+  const blocks = monitorEventLoopDelay({ resolution: 10 });
+  blocks.enable();
   const t = performance.now();
   const cpu0 = process.cpuUsage();
   await engine.runOnce();
   const ms = performance.now() - t;
+  blocks.disable();
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const peakRssKb = process.resourceUsage().maxRSS;
@@ -75,6 +81,7 @@ export async function clientMain(plan: ClientPlan): Promise<void> {
   const figures: ClientFigures = {
     ms,
     cpuMs,
+    longestBlockMs: blocks.max / 1e6,
     applications,
     rssBeforeKb,
     peakRssKb,

@@ -339,7 +339,7 @@ async function benchPull(report: Report, server: BenchServer, dir: string): Prom
     throw new Error(`bench: ${f.applications} applications arrived, ${server.applications} expected`);
   }
   console.log(
-    `# initial sync: ${server.initialRows} feed rows (${f.applications} applications) in ${(f.ms / 1000).toFixed(2)} s (the workstation's CPU ${(f.cpuMs / 1000).toFixed(2)} s); raw insert of the applications ${(f.rawMs / 1000).toFixed(2)} s`,
+    `# initial sync: ${server.initialRows} feed rows (${f.applications} applications) in ${(f.ms / 1000).toFixed(2)} s (the workstation's CPU ${(f.cpuMs / 1000).toFixed(2)} s, its thread held at most ${Math.round(f.longestBlockMs)} ms at once); raw insert of the applications ${(f.rawMs / 1000).toFixed(2)} s`,
   );
   report.add(
     'sync.initial_pull_rows_per_s',

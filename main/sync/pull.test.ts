@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../auth/passwords.js';
 import type { FeedRow, SnapshotLine } from '../../server/src/protocol.js';
 import { openWorkstation, type Workstation } from './testing.js';
-import { resumeJournalIndexing, suspendJournalIndexing } from './pull.js';
+import { resumeJournalIndexing, resumeJournalIndexingInSteps, suspendJournalIndexing } from './pull.js';
 
 interface Fake {
   url: string;
@@ -273,6 +273,67 @@ describe('snapshot', () => {
     ).toBe(3);
     expect(indexes()).toEqual(before);
     expect(resumeJournalIndexing(w.sqlite)).toBe(false);
+  });
+
+  it('puts the journal back in steps: the triggers with their rebuild first, then one index per step', async () => {
+    const indexes = () =>
+      w.sqlite
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applications' AND sql IS NOT NULL",
+        )
+        .pluck()
+        .all() as string[];
+    const journalTriggers = () =>
+      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'");
+    const recorded = () =>
+      (
+        JSON.parse(
+          w.sqlite
+            .prepare("SELECT value FROM settings WHERE key = 'sync.suspendedJournalTriggers'")
+            .pluck()
+            .get() as string,
+        ) as { type: string }[]
+      ).map((o) => o.type);
+    const before = indexes().sort();
+    suspendJournalIndexing(w.sqlite);
+    const suspended = before.length - indexes().length;
+    expect(suspended).toBeGreaterThan(5);
+
+    // The process dies at the third pause: two indexes built, the triggers back, the rest recorded.
+    let pauses = 0;
+    const seen: { triggers: number; indexes: number }[] = [];
+    await expect(
+      resumeJournalIndexingInSteps(w.sqlite, () => {
+        pauses += 1;
+        seen.push({ triggers: journalTriggers(), indexes: indexes().length });
+        return pauses === 3 ? Promise.reject(new Error('killed')) : Promise.resolve();
+      }),
+    ).rejects.toThrow('killed');
+    // Before the first index the triggers were back; each step built one index.
+    expect(seen).toEqual([
+      { triggers: 3, indexes: before.length - suspended },
+      { triggers: 3, indexes: before.length - suspended + 1 },
+      { triggers: 3, indexes: before.length - suspended + 2 },
+    ]);
+    expect(recorded()).toEqual(Array(suspended - 2).fill('index'));
+
+    // The next start builds the rest.
+    expect(resumeJournalIndexing(w.sqlite)).toBe(true);
+    expect(indexes().sort()).toEqual(before);
+    expect(count("SELECT count(*) FROM settings WHERE key = 'sync.suspendedJournalTriggers'")).toBe(0);
+
+    // Uncut, every index comes back with a pause before each.
+    suspendJournalIndexing(w.sqlite);
+    pauses = 0;
+    expect(
+      await resumeJournalIndexingInSteps(w.sqlite, () => {
+        pauses += 1;
+        return Promise.resolve();
+      }),
+    ).toBe(true);
+    expect(pauses).toBe(suspended);
+    expect(indexes().sort()).toEqual(before);
+    expect(await resumeJournalIndexingInSteps(w.sqlite, () => Promise.resolve())).toBe(false);
   });
 
   it('reads the record of suspended triggers an older version left (triggers alone, no types)', () => {

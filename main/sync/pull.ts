@@ -11,10 +11,13 @@
  * restored from a backup) is dropped and the partition taken again by snapshot.
  *
  * A large snapshot (the initial pull of an office) loads with the journal's
- * per-row triggers off and rebuilds its full-text index once at the end
- * (main/journal/rebuild.ts): the triggers cost several times the insert. The
- * triggers' SQL is kept in the settings while they are off, so a process
- * that dies meanwhile gets them back (with the rebuild) at the next start.
+ * per-row triggers and secondary indexes off and rebuilds its full-text
+ * index once at the end (main/journal/rebuild.ts): the triggers cost several
+ * times the insert. Their SQL is kept in the settings while they are off, so
+ * a process that dies meanwhile gets them back (with the rebuild) at the next
+ * start. After the snapshot's last transaction the triggers come back with
+ * the rebuild in one transaction, then the indexes one transaction each, the
+ * thread let go between them: the app's window is not held for the whole.
  */
 import type Database from 'better-sqlite3';
 import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer } from '../../server/src/protocol.js';
@@ -175,7 +178,6 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
       .transaction(() => {
         addStats(stats, o.applier.applyRows(partition, rows, null));
         if (end) {
-          if (bulk) resumeJournalIndexing(o.sqlite);
           o.sqlite
             .prepare(
               'UPDATE sync_state SET cursor = ?, version = ?, snapshot_at = ?, last_pull_at = ? WHERE partition = ?',
@@ -190,7 +192,7 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
 
   try {
     await o.credentials.authorized((token) =>
-      o.client.snapshot(token, partition, (line) => {
+      o.client.snapshot(token, partition, async (line) => {
         if (o.shouldStop?.()) throw new SyncStopped();
         switch (line.kind) {
           case 'header':
@@ -230,6 +232,12 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
               throw new SyncError('malformed', `the snapshot's trailer counts ${line.count} rows, ${received} came`);
             }
             flush({ cursor: line.cursor, version: line.version });
+            if (bulk) {
+              // The journal's triggers back at once; its indexes one at a time, this thread free between them,
+              // synced lazily (the record of what is left goes with each, and a lost one is built again).
+              o.sqlite.pragma('synchronous = NORMAL');
+              await resumeJournalIndexingInSteps(o.sqlite, () => new Promise((r) => setImmediate(r)));
+            }
             return;
         }
       }),
@@ -287,25 +295,79 @@ export function suspendJournalIndexing(sqlite: Database.Database, now: () => num
   })();
 }
 
+type Suspended = { type: 'trigger' | 'index'; name: string; sql: string };
+
+function suspendedObjects(sqlite: Database.Database): Suspended[] | null {
+  const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(SUSPENDED) as string | undefined;
+  if (kept === undefined) return null;
+  // Older records list triggers alone, without a type.
+  return (JSON.parse(kept) as (Omit<Suspended, 'type'> & { type?: Suspended['type'] })[]).map((o) => ({
+    ...o,
+    type: o.type ?? 'trigger',
+  }));
+}
+
+/** The record of what is still off: rewritten to `left`, or dropped when nothing is. */
+function recordSuspended(sqlite: Database.Database, left: readonly Suspended[]): void {
+  if (left.length === 0) sqlite.prepare('DELETE FROM settings WHERE key = ?').run(SUSPENDED);
+  else sqlite.prepare('UPDATE settings SET value = ? WHERE key = ?').run(JSON.stringify(left), SUSPENDED);
+}
+
 /**
- * Puts back what `suspendJournalIndexing` took off: the full-text index,
- * tags and counts rebuilt from `applications`, the indexes built, the
- * triggers recreated (one transaction). Nothing to do when nothing is
- * suspended; safe to call at every start.
+ * The triggers back, and what they keep (the full-text index, tags, counts)
+ * rebuilt from `applications`, in one transaction: from then on every write
+ * keeps the journal right. Returns the indexes still to build (recorded),
+ * or null when nothing was suspended.
+ */
+function resumeTriggers(sqlite: Database.Database): Suspended[] | null {
+  return sqlite.transaction(() => {
+    const objects = suspendedObjects(sqlite);
+    if (objects === null) return null;
+    const exists = sqlite.prepare('SELECT 1 FROM sqlite_master WHERE name = ?');
+    const triggers = objects.filter((o) => o.type === 'trigger');
+    if (triggers.length > 0) rebuildJournalIndex(sqlite);
+    for (const t of triggers) if (!exists.get(t.name)) sqlite.exec(t.sql);
+    const indexes = objects.filter((o) => o.type === 'index' && !exists.get(o.name));
+    recordSuspended(sqlite, indexes);
+    return indexes;
+  })();
+}
+
+/**
+ * Puts back what `suspendJournalIndexing` took off: the triggers with the
+ * full-text index, tags and counts rebuilt, then the indexes built. Nothing
+ * to do when nothing is suspended; safe to call at every start.
  */
 export function resumeJournalIndexing(sqlite: Database.Database): boolean {
-  return sqlite.transaction(() => {
-    const kept = sqlite.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(SUSPENDED) as
-      string | undefined;
-    if (kept === undefined) return false;
-    // Older records list triggers alone, without a type.
-    const objects = JSON.parse(kept) as { type?: 'trigger' | 'index'; name: string; sql: string }[];
-    rebuildJournalIndex(sqlite);
-    const exists = sqlite.prepare('SELECT 1 FROM sqlite_master WHERE name = ?');
-    for (const o of [...objects].sort((a, b) => (a.type === 'index' ? 0 : 1) - (b.type === 'index' ? 0 : 1))) {
-      if (!exists.get(o.name)) sqlite.exec(o.sql);
-    }
-    sqlite.prepare('DELETE FROM settings WHERE key = ?').run(SUSPENDED);
-    return true;
+  const indexes = resumeTriggers(sqlite);
+  if (indexes === null) return false;
+  sqlite.transaction(() => {
+    for (const o of indexes) sqlite.exec(o.sql);
+    recordSuspended(sqlite, []);
   })();
+  return true;
+}
+
+/**
+ * The same in steps, `pause` awaited between them (the app's thread serves
+ * the window meanwhile): the triggers and their rebuild in one transaction,
+ * then each index in one of its own, the record kept in step, so that a
+ * process that dies between two steps builds the rest at its next start.
+ * An index missing meanwhile slows the journal's queries, never changes
+ * their answers.
+ */
+export async function resumeJournalIndexingInSteps(
+  sqlite: Database.Database,
+  pause: () => Promise<void>,
+): Promise<boolean> {
+  const indexes = resumeTriggers(sqlite);
+  if (indexes === null) return false;
+  for (let i = 0; i < indexes.length; i++) {
+    await pause();
+    sqlite.transaction(() => {
+      sqlite.exec(indexes[i]!.sql);
+      recordSuspended(sqlite, indexes.slice(i + 1));
+    })();
+  }
+  return true;
 }
