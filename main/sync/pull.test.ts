@@ -275,7 +275,7 @@ describe('snapshot', () => {
     expect(resumeJournalIndexing(w.sqlite)).toBe(false);
   });
 
-  it('puts the journal back in steps: the triggers with their rebuild first, then one index per step', async () => {
+  it('puts the journal back in steps: one index per step, then the triggers with their rebuild', async () => {
     const indexes = () =>
       w.sqlite
         .prepare(
@@ -299,7 +299,7 @@ describe('snapshot', () => {
     const suspended = before.length - indexes().length;
     expect(suspended).toBeGreaterThan(5);
 
-    // The process dies at the third pause: two indexes built, the triggers back, the rest recorded.
+    // The process dies at the third pause: two indexes built and struck off the record, the rest recorded.
     let pauses = 0;
     const seen: { triggers: number; indexes: number }[] = [];
     await expect(
@@ -309,30 +309,33 @@ describe('snapshot', () => {
         return pauses === 3 ? Promise.reject(new Error('killed')) : Promise.resolve();
       }),
     ).rejects.toThrow('killed');
-    // Before the first index the triggers were back; each step built one index.
+    const base = before.length - suspended;
     expect(seen).toEqual([
-      { triggers: 3, indexes: before.length - suspended },
-      { triggers: 3, indexes: before.length - suspended + 1 },
-      { triggers: 3, indexes: before.length - suspended + 2 },
+      { triggers: 0, indexes: base },
+      { triggers: 0, indexes: base + 1 },
+      { triggers: 0, indexes: base + 2 },
     ]);
-    expect(recorded()).toEqual(Array(suspended - 2).fill('index'));
+    expect(recorded().sort()).toEqual([...Array(suspended - 2).fill('index'), ...Array(3).fill('trigger')].sort());
 
-    // The next start builds the rest.
+    // The next start does the rest.
     expect(resumeJournalIndexing(w.sqlite)).toBe(true);
     expect(indexes().sort()).toEqual(before);
+    expect(journalTriggers()).toBe(3);
     expect(count("SELECT count(*) FROM settings WHERE key = 'sync.suspendedJournalTriggers'")).toBe(0);
 
-    // Uncut, every index comes back with a pause before each.
+    // Uncut: a pause before each index and before the triggers, which come back last.
     suspendJournalIndexing(w.sqlite);
-    pauses = 0;
+    seen.length = 0;
     expect(
       await resumeJournalIndexingInSteps(w.sqlite, () => {
-        pauses += 1;
+        seen.push({ triggers: journalTriggers(), indexes: indexes().length });
         return Promise.resolve();
       }),
     ).toBe(true);
-    expect(pauses).toBe(suspended);
+    expect(seen).toHaveLength(suspended + 1);
+    expect(seen.at(-1)).toEqual({ triggers: 0, indexes: before.length });
     expect(indexes().sort()).toEqual(before);
+    expect(journalTriggers()).toBe(3);
     expect(await resumeJournalIndexingInSteps(w.sqlite, () => Promise.resolve())).toBe(false);
   });
 

@@ -15,9 +15,10 @@
  * index once at the end (main/journal/rebuild.ts): the triggers cost several
  * times the insert. Their SQL is kept in the settings while they are off, so
  * a process that dies meanwhile gets them back (with the rebuild) at the next
- * start. After the snapshot's last transaction the triggers come back with
- * the rebuild in one transaction, then the indexes one transaction each, the
- * thread let go between them: the app's window is not held for the whole.
+ * start. After the snapshot's last transaction the indexes come back one
+ * transaction each, then the triggers with the rebuild in one, the thread
+ * let go between them (and between the checkpoints every few batches): the
+ * app's window is not held for the whole.
  */
 import type Database from 'better-sqlite3';
 import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer } from '../../server/src/protocol.js';
@@ -167,6 +168,7 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
   let cacheBefore: number | null = null;
   let syncBefore: number | null = null;
   let checkpointBefore: number | null = null;
+  let flushed = 0;
   const stats = emptyStats();
 
   const flush = (end: { cursor: string; version: number } | null) => {
@@ -224,7 +226,17 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
             if (total === null) throw new SyncError('malformed', 'a snapshot row before its header');
             batch.push(line.row);
             received += 1;
-            if (batch.length >= batchRows) flush(null);
+            if (batch.length >= batchRows) {
+              flush(null);
+              // The log copied into the file every few batches, the thread let go first: one checkpoint of
+              // a whole office at the end would hold this thread for a second or more, and the log would
+              // grow to the office's size. Passive: it never waits for a reader (the log then starts over
+              // at the next write that finds it all copied).
+              if (bulk && ++flushed % BULK_CHECKPOINT_EVERY === 0) {
+                await new Promise<void>((r) => setImmediate(r));
+                o.sqlite.pragma('wal_checkpoint(PASSIVE)');
+              }
+            }
             return;
           case 'end':
             if (total === null) throw new SyncError('malformed', 'a snapshot trailer before its header');
@@ -233,10 +245,15 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
             }
             flush({ cursor: line.cursor, version: line.version });
             if (bulk) {
-              // The journal's triggers back at once; its indexes one at a time, this thread free between them,
-              // synced lazily (the record of what is left goes with each, and a lost one is built again).
+              // What is left done in steps, this thread let go between them: the log copied into the file,
+              // the journal's indexes one at a time (synced lazily: the record of what is left goes with
+              // each, and a lost one is built again), its triggers back with their rebuild.
+              const pause = () => new Promise<void>((r) => setImmediate(r));
+              await pause();
+              o.sqlite.pragma('wal_checkpoint(PASSIVE)');
               o.sqlite.pragma('synchronous = NORMAL');
-              await resumeJournalIndexingInSteps(o.sqlite, () => new Promise((r) => setImmediate(r)));
+              await resumeJournalIndexingInSteps(o.sqlite, pause);
+              await pause();
             }
             return;
         }
@@ -263,6 +280,8 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
 const SUSPENDED = 'sync.suspendedJournalTriggers';
 /** SQLite's page cache during a bulk snapshot: 16 MiB (negative: KiB). */
 const BULK_CACHE_KIB = -16_384;
+/** A bulk snapshot's log is copied into the database file after every this many batches. */
+const BULK_CHECKPOINT_EVERY = 4;
 /** Snapshot rows per SQLite transaction in a bulk snapshot. */
 const BULK_BATCH_ROWS = 5_000;
 
@@ -314,60 +333,72 @@ function recordSuspended(sqlite: Database.Database, left: readonly Suspended[]):
 }
 
 /**
- * The triggers back, and what they keep (the full-text index, tags, counts)
- * rebuilt from `applications`, in one transaction: from then on every write
- * keeps the journal right. Returns the indexes still to build (recorded),
- * or null when nothing was suspended.
+ * The next suspended index built and struck off the record (one
+ * transaction); false when none is left. A write meanwhile keeps the built
+ * indexes right (SQLite maintains them); the triggers' tables are
+ * recomputed at the end (`resumeTriggers`).
  */
-function resumeTriggers(sqlite: Database.Database): Suspended[] | null {
+function resumeNextIndex(sqlite: Database.Database): boolean {
   return sqlite.transaction(() => {
-    const objects = suspendedObjects(sqlite);
-    if (objects === null) return null;
-    const exists = sqlite.prepare('SELECT 1 FROM sqlite_master WHERE name = ?');
-    const triggers = objects.filter((o) => o.type === 'trigger');
-    if (triggers.length > 0) rebuildJournalIndex(sqlite);
-    for (const t of triggers) if (!exists.get(t.name)) sqlite.exec(t.sql);
-    const indexes = objects.filter((o) => o.type === 'index' && !exists.get(o.name));
-    recordSuspended(sqlite, indexes);
-    return indexes;
+    const objects = suspendedObjects(sqlite) ?? [];
+    const next = objects.find((o) => o.type === 'index');
+    if (!next) return false;
+    if (!sqlite.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(next.name)) sqlite.exec(next.sql);
+    recordSuspended(
+      sqlite,
+      objects.filter((o) => o !== next),
+    );
+    return true;
   })();
 }
 
 /**
- * Puts back what `suspendJournalIndexing` took off: the triggers with the
- * full-text index, tags and counts rebuilt, then the indexes built. Nothing
- * to do when nothing is suspended; safe to call at every start.
+ * The triggers back, and what they keep (the full-text index, tags, counts)
+ * rebuilt from `applications` (read through the indexes when they are
+ * back), the record dropped: one transaction. False when nothing was
+ * suspended.
+ */
+function resumeTriggers(sqlite: Database.Database): boolean {
+  return sqlite.transaction(() => {
+    const objects = suspendedObjects(sqlite);
+    if (objects === null) return false;
+    const exists = sqlite.prepare('SELECT 1 FROM sqlite_master WHERE name = ?');
+    const triggers = objects.filter((o) => o.type === 'trigger');
+    if (triggers.length > 0) rebuildJournalIndex(sqlite);
+    for (const o of objects) if (!exists.get(o.name)) sqlite.exec(o.sql);
+    recordSuspended(sqlite, []);
+    return true;
+  })();
+}
+
+/**
+ * Puts back what `suspendJournalIndexing` took off: the indexes built, the
+ * triggers back with the full-text index, tags and counts rebuilt (one
+ * transaction). Nothing to do when nothing is suspended; safe to call at
+ * every start.
  */
 export function resumeJournalIndexing(sqlite: Database.Database): boolean {
-  const indexes = resumeTriggers(sqlite);
-  if (indexes === null) return false;
-  sqlite.transaction(() => {
-    for (const o of indexes) sqlite.exec(o.sql);
-    recordSuspended(sqlite, []);
+  return sqlite.transaction(() => {
+    while (resumeNextIndex(sqlite));
+    return resumeTriggers(sqlite);
   })();
-  return true;
 }
 
 /**
  * The same in steps, `pause` awaited between them (the app's thread serves
- * the window meanwhile): the triggers and their rebuild in one transaction,
- * then each index in one of its own, the record kept in step, so that a
- * process that dies between two steps builds the rest at its next start.
- * An index missing meanwhile slows the journal's queries, never changes
- * their answers.
+ * the window meanwhile): each index in a transaction of its own, then the
+ * triggers with their rebuild in one, the record kept in step, so that a
+ * process that dies between two steps does the rest at its next start.
+ * Until the last step the journal's counts and full-text index lag behind
+ * the rows (a bulk load wrote them without), and a journal query without its
+ * index is slower; the answers are right again with the last step.
  */
 export async function resumeJournalIndexingInSteps(
   sqlite: Database.Database,
   pause: () => Promise<void>,
 ): Promise<boolean> {
-  const indexes = resumeTriggers(sqlite);
-  if (indexes === null) return false;
-  for (let i = 0; i < indexes.length; i++) {
-    await pause();
-    sqlite.transaction(() => {
-      sqlite.exec(indexes[i]!.sql);
-      recordSuspended(sqlite, indexes.slice(i + 1));
-    })();
-  }
-  return true;
+  if (suspendedObjects(sqlite) === null) return false;
+  do await pause();
+  while (resumeNextIndex(sqlite));
+  return resumeTriggers(sqlite);
 }
