@@ -124,6 +124,16 @@ const region = (n: number): FeedRow => ({
 });
 
 const count = (sql: string) => w.sqlite.prepare(sql).pluck().get() as number;
+/** The indexes of `applications` (not the primary key's), by name. */
+const indexes = () =>
+  w.sqlite
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applications' AND sql IS NOT NULL ORDER BY name",
+    )
+    .pluck()
+    .all() as string[];
+const journalTriggers = () =>
+  count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'");
 const cursor = () => w.sqlite.prepare("SELECT cursor FROM sync_state WHERE partition = 'global'").pluck().get();
 
 describe('snapshot', () => {
@@ -174,8 +184,7 @@ describe('snapshot', () => {
   });
 
   it('loads a large snapshot with the journal triggers off and puts them back with the index rebuilt', async () => {
-    const triggers = () =>
-      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'");
+    const triggers = journalTriggers;
     expect(triggers()).toBe(3);
     const rows: FeedRow[] = [
       region(1),
@@ -251,40 +260,20 @@ describe('snapshot', () => {
   });
 
   it('gets the journal triggers and indexes back at the next start after a process died in a bulk snapshot', () => {
-    const indexes = () =>
-      w.sqlite
-        .prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applications' AND sql IS NOT NULL ORDER BY name",
-        )
-        .pluck()
-        .all() as string[];
     const before = indexes();
     expect(before).toContain('applications_journal_name_idx');
     suspendJournalIndexing(w.sqlite);
-    expect(
-      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
-    ).toBe(0);
+    expect(journalTriggers()).toBe(0);
     // Only the unique indexes stay while the rows load: they keep the rows right.
     expect(indexes()).toEqual(['applications_number_uq']);
     expect(count("SELECT count(*) FROM settings WHERE key = 'sync.suspendedJournalTriggers'")).toBe(1);
     expect(resumeJournalIndexing(w.sqlite)).toBe(true);
-    expect(
-      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
-    ).toBe(3);
+    expect(journalTriggers()).toBe(3);
     expect(indexes()).toEqual(before);
     expect(resumeJournalIndexing(w.sqlite)).toBe(false);
   });
 
   it('puts the journal back in steps: one index per step, then the triggers with their rebuild', async () => {
-    const indexes = () =>
-      w.sqlite
-        .prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applications' AND sql IS NOT NULL",
-        )
-        .pluck()
-        .all() as string[];
-    const journalTriggers = () =>
-      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'");
     const recorded = () =>
       (
         JSON.parse(
@@ -294,7 +283,7 @@ describe('snapshot', () => {
             .get() as string,
         ) as { type: string }[]
       ).map((o) => o.type);
-    const before = indexes().sort();
+    const before = indexes();
     suspendJournalIndexing(w.sqlite);
     const suspended = before.length - indexes().length;
     expect(suspended).toBeGreaterThan(5);
@@ -319,7 +308,7 @@ describe('snapshot', () => {
 
     // The next start does the rest.
     expect(resumeJournalIndexing(w.sqlite)).toBe(true);
-    expect(indexes().sort()).toEqual(before);
+    expect(indexes()).toEqual(before);
     expect(journalTriggers()).toBe(3);
     expect(count("SELECT count(*) FROM settings WHERE key = 'sync.suspendedJournalTriggers'")).toBe(0);
 
@@ -334,7 +323,7 @@ describe('snapshot', () => {
     ).toBe(true);
     expect(seen).toHaveLength(suspended + 1);
     expect(seen.at(-1)).toEqual({ triggers: 0, indexes: before.length });
-    expect(indexes().sort()).toEqual(before);
+    expect(indexes()).toEqual(before);
     expect(journalTriggers()).toBe(3);
     expect(await resumeJournalIndexingInSteps(w.sqlite, () => Promise.resolve())).toBe(false);
   });
@@ -350,8 +339,6 @@ describe('snapshot', () => {
       .run(JSON.stringify(triggers));
     for (const t of triggers) w.sqlite.exec(`DROP TRIGGER "${t.name}"`);
     expect(resumeJournalIndexing(w.sqlite)).toBe(true);
-    expect(
-      count("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'applications_journal_%'"),
-    ).toBe(3);
+    expect(journalTriggers()).toBe(3);
   });
 });
