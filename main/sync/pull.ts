@@ -233,7 +233,7 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
               // grow to the office's size. Passive: it never waits for a reader (the log then starts over
               // at the next write that finds it all copied).
               if (bulk && ++flushed % BULK_CHECKPOINT_EVERY === 0) {
-                await new Promise<void>((r) => setImmediate(r));
+                await letGo();
                 o.sqlite.pragma('wal_checkpoint(PASSIVE)');
               }
             }
@@ -248,12 +248,11 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
               // What is left done in steps, this thread let go between them: the log copied into the file,
               // the journal's indexes one at a time (synced lazily: the record of what is left goes with
               // each, and a lost one is built again), its triggers back with their rebuild.
-              const pause = () => new Promise<void>((r) => setImmediate(r));
-              await pause();
+              await letGo();
               o.sqlite.pragma('wal_checkpoint(PASSIVE)');
               o.sqlite.pragma('synchronous = NORMAL');
-              await resumeJournalIndexingInSteps(o.sqlite, pause);
-              await pause();
+              await resumeJournalIndexingInSteps(o.sqlite, letGo);
+              await letGo();
             }
             return;
         }
@@ -280,6 +279,8 @@ export async function snapshotPartition(o: PullOptions, partition: string, summa
 const SUSPENDED = 'sync.suspendedJournalTriggers';
 /** SQLite's page cache during a bulk snapshot: 16 MiB (negative: KiB). */
 const BULK_CACHE_KIB = -16_384;
+/** Lets the thread serve what waits (the window's calls) before the next step of a bulk snapshot. */
+const letGo = () => new Promise<void>((r) => setImmediate(r));
 /** A bulk snapshot's log is copied into the database file after every this many batches. */
 const BULK_CHECKPOINT_EVERY = 4;
 /** Snapshot rows per SQLite transaction in a bulk snapshot. */
