@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{main,preload,db,server,renderer,scripts}/**/*.test.{ts,tsx}'],
+    include: ['{core,signing,db,demo,main,server,preload,renderer,integration,scripts}/**/*.test.{ts,tsx}'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -26,11 +26,11 @@
 import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { defaultMigrationsFolder, openDatabase, pendingMigrations } from '../db/connection.js';
-import { generateDemo } from '../db/demo/generate.js';
-import { loadCatalogue } from '../main/catalogue/loader.js';
-import { Journal, type JournalPlan, type JournalQuery } from '../main/journal/journal.js';
-import { scopeSql } from '../main/auth/permissions.js';
+import { defaultMigrationsFolder, openDatabase, pendingMigrations } from '#db/connection.js';
+import { generateDemo } from '#demo/generate.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
+import { Journal, type JournalPlan, type JournalQuery } from '#main/journal/journal.js';
+import { scopeSql } from '#main/auth/permissions.js';
 import { benchFirstPage } from './first-page.js';
 import { median, type Report } from './report.js';
 

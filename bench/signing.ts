@@ -12,12 +12,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Signer } from '../main/signing/backend.js';
-import { signCms, verifyCmsSignatures } from '../main/signing/cms.js';
-import { Pkcs11Client } from '../main/signing/pkcs11/client.js';
-import { InProcessPkcs11 } from '../main/signing/pkcs11/token.js';
-import { createSoftHsm, softHsmMissing } from '../main/signing/testing/softhsm.js';
-import { TestPki } from '../main/signing/testing/pki.js';
+import { Signer } from '#signing/backend.js';
+import { signCms, verifyCmsSignatures } from '#signing/cms.js';
+import { Pkcs11Client } from '#signing/pkcs11/client.js';
+import { InProcessPkcs11 } from '#signing/pkcs11/token.js';
+import { createSoftHsm, softHsmMissing } from '#signing/testing/softhsm.js';
+import { TestPki } from '#signing/testing/pki.js';
 import { median, type Report } from './report.js';
 
 const PIN = '135790';
@@ -94,7 +94,7 @@ export async function benchSigning(report: Report, dir: string, runs: number): P
   const signer = await Signer.create({ trustDirs: [trustDir], crlDir: join(dir, 'crl'), online: () => false });
   const update = await signer.crls.update(pki.crl(24));
   if (!update.accepted) throw new Error('bench: the CRL was not accepted');
-  const soft = await import('../main/signing/software-key.js');
+  const soft = await import('#signing/software-key.js');
   const signing = soft.softwareKey({ key: head.keyPem, certificate: head.certDer, label: 'bench' });
   const content = Buffer.from('<ApplicationDocument>verify</ApplicationDocument>');
   const signature = await signCms(content, signing, { detached: false });

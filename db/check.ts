@@ -3,7 +3,7 @@
  * thread, so that opening a large database does not wait for it.
  *
  * Which script the worker runs (`defaultCheckWorkerScript()`), as for the
- * PKCS#11 worker (main/signing/pkcs11/client.ts):
+ * PKCS#11 worker (signing/pkcs11/client.ts):
  *  - the build: `db-check-worker.cjs` next to the bundle that contains this
  *    code (dist/main/main.cjs → dist/main/db-check-worker.cjs; the bundle
  *    maps import.meta.url to its own file), taken from `app.asar.unpacked`
@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from './ts-worker.js';
+import { startWorker } from '#core/node/worker.js';
 import type { CheckReply, CheckRequest } from './integrity.js';
 
 /** The worker bundle's file name, next to the main bundle. */

@@ -145,7 +145,7 @@ export const applications = sqliteTable(
     /** For a legal-entity applicant. */
     applicantBin: text('applicant_bin'),
     applicantName: text('applicant_name').notNull(),
-    /** applicant_name folded for search (case, Kazakh letters, ё): see main/common/text.ts. */
+    /** applicant_name folded for search (case, Kazakh letters, ё): see core/identity/text.ts. */
     applicantNameNorm: text('applicant_name_norm').notNull(),
     regionKato: text('region_kato').notNull(),
     locality: text('locality').notNull(),

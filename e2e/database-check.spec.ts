@@ -10,9 +10,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { damageDatabase } from '../db/testing/damage';
-import { DEMO_USERS } from '../db/demo/generate';
-import { DEMO_PASSWORD } from '../main/auth/passwords';
+import { damageDatabase } from '#db/testing/damage.js';
+import { DEMO_USERS } from '#demo/generate.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { startHarness, type RunningHarness } from './harness';
 
 let harness: RunningHarness;

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { DEMO_HEAD, DEMO_USERS } from '../db/demo/generate';
-import { DEMO_ENROLMENT } from '../main/auth/demo';
-import { PROTOCOL_VERSION } from '../server/src/protocol';
-import { insertApplication } from '../main/workflow/testing';
-import { createSoftHsm, softHsmMissing } from '../main/signing/testing/softhsm';
-import { TestPki } from '../main/signing/testing/pki';
+import { DEMO_HEAD, DEMO_USERS } from '#demo/generate.js';
+import { DEMO_ENROLMENT } from '#main/auth/demo.js';
+import { PROTOCOL_VERSION } from '#core/protocol.js';
+import { insertApplication } from '#main/workflow/testing.js';
+import { createSoftHsm, softHsmMissing } from '#signing/testing/softhsm.js';
+import { TestPki } from '#signing/testing/pki.js';
 import { startHarness } from './harness';
 
 export const E2E_PIN = '246810';

@@ -10,14 +10,14 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { DEMO_HEAD, DEMO_USERS } from '../db/demo/generate';
-import { DEMO_PASSWORD } from '../main/auth/passwords';
-import { certificateDer } from '../main/signing/certificate';
-import { createSoftHsm } from '../main/signing/testing/softhsm';
+import { DEMO_HEAD, DEMO_USERS } from '#demo/generate.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
+import { certificateDer } from '#signing/certificate.js';
+import { createSoftHsm } from '#signing/testing/softhsm.js';
 import { E2E_KEYFILE_PASSWORD, E2E_PIN } from './global-setup';
 import { ROOT, startHarness } from './harness';
-import { startFaultProxy } from '../server/src/testing/fault-proxy';
-import { DEMO_ENROLMENT } from '../main/auth/demo';
+import { startFaultProxy } from '#server/src/testing/fault-proxy.js';
+import { DEMO_ENROLMENT } from '#main/auth/demo.js';
 
 const env = (name: string) => {
   const value = process.env[name];

@@ -1,7 +1,7 @@
 /** Logging in and out through the real login screen, for the e2e tests. */
 import { expect, type Page } from '@playwright/test';
 
-/** The demo users' password (main/auth/passwords.ts DEMO_PASSWORD). */
+/** The demo users' password (core/auth/passwords.ts DEMO_PASSWORD). */
 export const DEMO_PASSWORD = 'Qyzmet2026';
 
 export function openUrl(): string {

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { DEMO_HEAD } from '../db/demo/generate';
-import { createSoftHsm } from '../main/signing/testing/softhsm';
+import { DEMO_HEAD } from '#demo/generate.js';
+import { createSoftHsm } from '#signing/testing/softhsm.js';
 import { E2E_KEYFILE_PASSWORD, E2E_PIN } from './global-setup';
 import { loginAs } from './login';
 

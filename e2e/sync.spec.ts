@@ -20,14 +20,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import type { CallInput, CallOutput, CallResult, Channel } from '../preload/api';
-import { pgliteSql, type Sql } from '../server/src/db/sql';
-import { startServer, type RunningServer } from '../server/src/server';
-import { startFaultProxy, type FaultProxy } from '../server/src/testing/fault-proxy';
+import type { CallInput, CallOutput, CallResult, Channel } from '#preload/api.js';
+import { pgliteSql, type Sql } from '#server/src/db/sql.js';
+import { startServer, type RunningServer } from '#server/src/server.js';
+import { startFaultProxy, type FaultProxy } from '#server/src/testing/fault-proxy.js';
 import { ROOT, startHarness, type RunningHarness } from './harness';
 import { DEMO_PASSWORD } from './login';
 
-/** The demo head's office (db/demo/generate.ts: its first provider). */
+/** The demo head's office (demo/generate.ts: its first provider). */
 const OFFICE = 'prov-astana-employment';
 const EXECUTOR_ID = 'user-executor-demo';
 /** Applications the central server's demo seed makes: enough for a few at the office still "received" (4 at 3,000). */

@@ -5,12 +5,12 @@
  * (main/bridge) both serve what this returns.
  */
 import { delimiter, join } from 'node:path';
-import { DEMO_HEAD, generateDemo } from '../db/demo/generate.js';
-import { openDatabase, type OpenedDatabase } from '../db/connection.js';
+import { DEMO_HEAD, generateDemo } from '#demo/generate.js';
+import { openDatabase, type OpenedDatabase } from '#db/connection.js';
 import { databaseCheckInfo, refuseWritesWhenDamaged } from './database-check.js';
-import { loadCalendars } from './calendar/loader.js';
-import { loadCatalogue, syncCatalogueToDb } from './catalogue/loader.js';
-import type { ServiceDefinition } from './catalogue/schema.js';
+import { loadCalendars } from '#core/node/calendar-loader.js';
+import { loadCatalogue, syncCatalogueToDb } from '#core/node/catalogue-loader.js';
+import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import { Journal } from './journal/journal.js';
 import { PreferencesStore } from './preferences/preferences.js';
 import { ProfileService } from './profile/profile.js';
@@ -23,15 +23,15 @@ import { scopeSql } from './auth/permissions.js';
 import { authHandlers } from './auth/handlers.js';
 import type { AuthPolicy } from './auth/policy.js';
 import { AuthService } from './auth/service.js';
-import { Signer, type SigningConfig } from './signing/backend.js';
-import { ensureDemoKit } from './signing/demo-kit.js';
-import { Pkcs11Client } from './signing/pkcs11/client.js';
+import { Signer, type SigningConfig } from '#signing/backend.js';
+import { ensureDemoKit } from '#demo/kit.js';
+import { Pkcs11Client } from '#signing/pkcs11/client.js';
 import { SigningService } from './signing/service.js';
 import { SyncStatusService, type HealthProbe } from './sync/status.js';
 import { SyncEngine, type SyncEngineOptions } from './sync/engine.js';
 import { HttpOnlineAuth } from './auth/online-http.js';
 import { ServiceError, type Principal } from './rpc.js';
-import type { SyncStatus } from '../preload/api.js';
+import type { SyncStatus } from '#preload/api.js';
 import type { SecretBox } from './sync/credentials.js';
 
 export interface AppOptions {

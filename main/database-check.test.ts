@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
 import { READ_ONLY_CALLS } from './database-check.js';
 import { dispatch } from './rpc.js';
-import { CHANNELS } from '../preload/api.js';
-import en from '../renderer/src/i18n/en.json' with { type: 'json' };
-import { damageDatabase } from '../db/testing/damage.js';
+import { CHANNELS } from '#preload/api.js';
+import en from '#renderer/src/i18n/en.json' with { type: 'json' };
+import { damageDatabase } from '#db/testing/damage.js';
 
 const ROOT = join(import.meta.dirname, '..');
 

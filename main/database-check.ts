@@ -8,8 +8,8 @@
  * so a write that some other call attempts fails too, and is reported with
  * the same message instead of vanishing.
  */
-import type { DatabaseIntegrityError, IntegrityCheck } from '../db/connection.js';
-import { CHANNELS, type Channel } from '../preload/api.js';
+import type { DatabaseIntegrityError, IntegrityCheck } from '#db/connection.js';
+import { CHANNELS, type Channel } from '#preload/api.js';
 import { ServiceError, type Handler, type Handlers } from './rpc.js';
 
 /**

@@ -18,7 +18,7 @@ import {
   type CallInput,
   type CallOutput,
   type Channel,
-} from '../preload/api.js';
+} from '#preload/api.js';
 
 export interface CallContext {
   transport: 'ipc' | 'bridge';

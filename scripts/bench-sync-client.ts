@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { openDatabase } from '../db/connection.js';
-import { DEMO_PASSWORD } from '../main/auth/passwords.js';
-import { SyncEngine } from '../main/sync/engine.js';
+import { openDatabase } from '#db/connection.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
+import { SyncEngine } from '#main/sync/engine.js';
 
 export interface ClientPlan {
   dir: string;

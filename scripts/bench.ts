@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { Report, timeMedian } from '../bench/report.js';
-import { benchJournal } from '../bench/journal.js';
-import { benchSigning } from '../bench/signing.js';
+import { Report, timeMedian } from '#bench/report.js';
+import { benchJournal } from '#bench/journal.js';
+import { benchSigning } from '#bench/signing.js';
 import { benchSync } from './bench-sync.js';
-import { openDatabase } from '../db/connection.js';
-import { generateDemo } from '../db/demo/generate.js';
-import { loadCatalogue } from '../main/catalogue/loader.js';
+import { openDatabase } from '#db/connection.js';
+import { generateDemo } from '#demo/generate.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { ROOT } from './harness.js';
 
 const { values } = parseArgs({

@@ -81,7 +81,7 @@ const common = {
  * import.meta.url, dirname and filename are its own source file's. The two worker locators are the exception: they
  * take the bundle's URL, to start the bundled workers beside it (dist/main/*-worker.cjs) instead of the TypeScript.
  */
-const WORKER_LOCATORS = [join(ROOT, 'db', 'check.ts'), join(ROOT, 'main', 'signing', 'pkcs11', 'client.ts')];
+const WORKER_LOCATORS = [join(ROOT, 'db', 'check.ts'), join(ROOT, 'signing', 'pkcs11', 'client.ts')];
 const sourceLocations = {
   name: 'source-locations',
   setup(build) {
@@ -137,13 +137,13 @@ const PARTS = {
         external: ['electron', 'better-sqlite3', 'pkcs11js'],
       }),
   },
-  // PKCS#11 runs in a worker thread beside the main bundle (main/signing/pkcs11/client.ts finds it there).
+  // PKCS#11 runs in a worker thread beside the main bundle (signing/pkcs11/client.ts finds it there).
   pkcs11Worker: {
     output: join(ROOT, 'dist', 'main', 'pkcs11-worker.cjs'),
     build: () =>
       esbuildPart({
         ...bundleUrl,
-        entryPoints: ['main/signing/pkcs11/worker.ts'],
+        entryPoints: ['signing/pkcs11/worker.ts'],
         outfile: 'dist/main/pkcs11-worker.cjs',
         external: ['pkcs11js'],
       }),

@@ -1,5 +1,5 @@
-// `npm run -s cli -- <command>`: the signer from a terminal (main/signing/cli.ts).
-import { runCli } from '../main/signing/cli.js';
+// `npm run -s cli -- <command>`: the signer from a terminal (signing/cli.ts).
+import { runCli } from '#signing/cli.js';
 
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];

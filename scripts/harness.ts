@@ -9,10 +9,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBridge, type Bridge } from '../main/bridge/bridge.js';
-import { createApp, signingOptionsFromEnv, type AppServices } from '../main/app.js';
-import type { RunningServer } from '../server/src/server.js';
-import { DEMO_ENROLMENT } from '../main/auth/demo.js';
+import { startBridge, type Bridge } from '#main/bridge/bridge.js';
+import { createApp, signingOptionsFromEnv, type AppServices } from '#main/app.js';
+import type { RunningServer } from '#server/src/server.js';
+import { DEMO_ENROLMENT } from '#main/auth/demo.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -56,7 +56,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     options.noServer || options.serverUrl
       ? null
       : await (
-          await import('../server/src/server.js')
+          await import('#server/src/server.js')
         ).startServer({
           dataDir: join(options.dataDir, 'server'),
           seed: demo > 0 ? 'demo' : 'none',

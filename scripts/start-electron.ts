@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { startServer } from '../server/src/server.js';
+import { startServer } from '#server/src/server.js';
 import { ROOT } from './harness.js';
 
 const require = createRequire(import.meta.url);

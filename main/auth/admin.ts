@@ -9,12 +9,12 @@
  * resets or blocks themselves here. Every change is written with an outbox
  * row for the central server, in one transaction.
  */
-import type { CallOutput } from '../../preload/api.js';
-import type { AdminUser } from '../../preload/contract/auth.js';
+import type { CallOutput } from '#preload/api.js';
+import type { AdminUser } from '#preload/contract/auth.js';
 import { ServiceError, type Principal } from '../rpc.js';
-import type { Role } from '../../db/schema.js';
+import type { Role } from '#db/schema.js';
 import type { RoleGrant, UserDirectory, UserRow } from './directory.js';
-import { DEFAULT_SCRYPT, hashPassword, temporaryPassword, type ScryptParams } from './passwords.js';
+import { DEFAULT_SCRYPT, hashPassword, temporaryPassword, type ScryptParams } from '#core/auth/passwords.js';
 
 /** Roles bound to a provider, and roles of the centre that are bound to none. */
 const PROVIDER_ROLES: readonly Role[] = ['clerk', 'executor', 'head'];

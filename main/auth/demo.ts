@@ -1,13 +1,13 @@
 /**
- * The demo start's logins: each well-known demo user (db/demo/generate.ts
+ * The demo start's logins: each well-known demo user (demo/generate.ts
  * DEMO_USERS) gets the demo password, hashed for them alone (one scrypt each,
  * well under a second for all six). Kept out of the generator, whose rows
  * stay the same for a seed; run after it, as often as the app starts (users
  * who already have a password keep it).
  */
 import type Database from 'better-sqlite3';
-import { DEMO_USERS } from '../../db/demo/generate.js';
-import { DEMO_PASSWORD, demoPasswordHashes } from './passwords.js';
+import { DEMO_USERS } from '#demo/generate.js';
+import { DEMO_PASSWORD, demoPasswordHashes } from '#core/auth/passwords.js';
 
 export { DEMO_PASSWORD };
 

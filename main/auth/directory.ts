@@ -4,7 +4,7 @@
  * carry a change of a user to the central server.
  */
 import type Database from 'better-sqlite3';
-import type { Role } from '../../db/schema.js';
+import type { Role } from '#db/schema.js';
 import type { DirectoryUser } from './online.js';
 
 export interface RoleGrant {

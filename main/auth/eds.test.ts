@@ -6,12 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Signer } from '../signing/backend.js';
-import { Pkcs11Client } from '../signing/pkcs11/client.js';
-import type { SigningKey } from '../signing/types.js';
-import { createSoftHsm, softHsmMissing, type SoftHsm } from '../signing/testing/softhsm.js';
-import { standardPeople, TestPki, type Person } from '../signing/testing/pki.js';
-import { verifyChallengeSignature } from './challenge.js';
+import { Signer } from '#signing/backend.js';
+import { Pkcs11Client } from '#signing/pkcs11/client.js';
+import type { SigningKey } from '#signing/types.js';
+import { createSoftHsm, softHsmMissing, type SoftHsm } from '#signing/testing/softhsm.js';
+import { standardPeople, TestPki, type Person } from '#signing/testing/pki.js';
+import { verifyChallengeSignature } from '#core/auth/challenge.js';
 import type { OnlineAuth, OnlineCheck } from './online.js';
 import type { AuthSigner } from './service.js';
 import { THROTTLE_SETTING } from './throttle.js';

@@ -6,7 +6,7 @@
  * 'outOfScope'.
  */
 import type Database from 'better-sqlite3';
-import type { Channel } from '../../preload/api.js';
+import type { Channel } from '#preload/api.js';
 import { ServiceError, type CallContext, type Gate, type Principal } from '../rpc.js';
 import type { RoleGrant } from './directory.js';
 import {

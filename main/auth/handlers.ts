@@ -2,7 +2,7 @@
  * The handlers of the login and admin calls, for the composition root to
  * spread into its handler table (main/app.ts).
  */
-import type { Channel } from '../../preload/api.js';
+import type { Channel } from '#preload/api.js';
 import type { CallContext, Handlers, Principal } from '../rpc.js';
 import type { AdminService } from './admin.js';
 import type { AuthService } from './service.js';

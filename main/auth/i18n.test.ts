@@ -8,8 +8,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHANNELS } from '../../preload/api.js';
-import { PASSWORD_RULES } from '../../preload/contract/auth.js';
+import { CHANNELS } from '#preload/api.js';
+import { PASSWORD_RULES } from '#preload/contract/auth.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 type Entry = { kk: string; ru: string; en: string };

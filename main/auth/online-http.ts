@@ -13,7 +13,7 @@
  * logs a request.
  */
 import type { ZodType } from 'zod';
-import { challengeAnswer, checkAnswer, type CheckRequest } from '../../server/src/protocol.js';
+import { challengeAnswer, checkAnswer, type CheckRequest } from '#core/protocol.js';
 import {
   OnlineUnreachable,
   type OnlineAuth,

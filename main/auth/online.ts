@@ -8,7 +8,7 @@
  * An implementation throws `OnlineUnreachable` when the server cannot be
  * asked (no network, timeout, 5xx); any answer the server gives is a verdict.
  */
-import type { Role } from '../../db/schema.js';
+import type { Role } from '#db/schema.js';
 
 export interface OnlineChallenge {
   /** Random, base64, made by the server for this device. */

@@ -6,8 +6,8 @@
  * Then the data scope: applications and providers outside the user's reach.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANNELS, type Channel } from '../../preload/api.js';
-import type { Role } from '../../db/schema.js';
+import { CHANNELS, type Channel } from '#preload/api.js';
+import type { Role } from '#db/schema.js';
 import { AuthGate } from './gate.js';
 import { PERMISSIONS, scopeOf, scopeSql, inScope, type Access } from './permissions.js';
 import { dispatch, guard, ServiceError, type Handlers } from '../rpc.js';

@@ -14,8 +14,8 @@
  * bound to none ('') the whole country; centre operators reach none through
  * these calls (what they take in comes with the intake issue).
  */
-import { CHANNELS, type Channel } from '../../preload/api.js';
-import { ROLES, type Role } from '../../db/schema.js';
+import { CHANNELS, type Channel } from '#preload/api.js';
+import { ROLES, type Role } from '#db/schema.js';
 import type { RoleGrant } from './directory.js';
 
 export interface Access {

@@ -5,11 +5,11 @@
  * window, a user blocked while offline, changing a password, the idle lock.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AuthSession } from '../../preload/contract/auth.js';
-import { DEMO_USERS } from '../../db/demo/generate.js';
+import type { AuthSession } from '#preload/contract/auth.js';
+import { DEMO_USERS } from '#demo/generate.js';
 import { DEMO_PASSWORD, setDemoPasswords } from './demo.js';
 import { OnlineUnreachable, type OnlineAuth, type OnlineCheck, type OnlineVerdict } from './online.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from '#core/auth/passwords.js';
 import { POLICY_SETTING } from './policy.js';
 import { THROTTLE_SETTING } from './throttle.js';
 import { addUser, DAY, harness, TEST_PASSWORD, testDatabase, testIin, type TestDb } from './testing.js';

@@ -15,15 +15,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { AuthSession, SESSION_NOTICES } from '../../preload/contract/auth.js';
-import type { CallOutput, SigningSource } from '../../preload/api.js';
+import type { AuthSession, SESSION_NOTICES } from '#preload/contract/auth.js';
+import type { CallOutput, SigningSource } from '#preload/api.js';
 import { ServiceError, type Principal } from '../rpc.js';
-import { isSigningError, wipe } from '../signing/errors.js';
+import { isSigningError, wipe } from '#signing/errors.js';
 import type { OpenedKey, SignerBackend } from '../signing/service.js';
-import type { CertificateFacts, SigningKey } from '../signing/types.js';
-import { challengeDocument, deviceIdOf, localChallenge, verifyChallengeSignature } from './challenge.js';
+import type { CertificateFacts, SigningKey } from '#signing/types.js';
+import { challengeDocument, deviceIdOf, localChallenge, verifyChallengeSignature } from '#core/auth/challenge.js';
 import { UserDirectory, type RoleGrant, type UserRow } from './directory.js';
-import { SIGNING_ERROR_CODES } from '../signing/errors.js';
+import { SIGNING_ERROR_CODES } from '#signing/errors.js';
 import { OnlineUnreachable, unreachableOnlineAuth, type OnlineAuth, type OnlineVerdict } from './online.js';
 import {
   checkPasswordPolicy,
@@ -33,12 +33,12 @@ import {
   passwordBytes,
   verifyPassword,
   type ScryptParams,
-} from './passwords.js';
+} from '#core/auth/passwords.js';
 import { permittedChannels, type GateState } from './permissions.js';
 import { readPolicy, type AuthPolicy } from './policy.js';
 import { LoginThrottle } from './throttle.js';
 
-/** What login needs of the signer (main/signing/backend.ts `Signer` is one). */
+/** What login needs of the signer (signing/backend.ts `Signer` is one). */
 export type AuthSigner = Pick<SignerBackend, 'listTokens' | 'openToken' | 'openKeyFile' | 'facts' | 'check'>;
 
 export type LoginMethod = 'password' | 'keyfile' | 'token';

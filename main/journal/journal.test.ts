@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type OpenedDatabase } from '../../db/connection.js';
-import { generateDemo, mulberry32 } from '../../db/demo/generate.js';
-import { loadCatalogue } from '../catalogue/loader.js';
-import { foldForSearch } from '../common/text.js';
+import { openDatabase, type OpenedDatabase } from '#db/connection.js';
+import { generateDemo, mulberry32 } from '#demo/generate.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
+import { foldForSearch } from '#core/identity/text.js';
 import { bulkLoad } from './rebuild.js';
 import {
   JOURNAL_INDEXES,

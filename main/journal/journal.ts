@@ -38,7 +38,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
-import type { JournalRow, journalQuery } from '../../preload/api.js';
+import type { JournalRow, journalQuery } from '#preload/api.js';
 import { ftsPhrase, nameMatch, parseSearch, prefixEnd, searchCondition, type SearchSpec } from './search.js';
 
 /** The contract's query, plus `overdue` (see the report: the contract gains it). */
@@ -66,7 +66,7 @@ export interface JournalOptions {
   /** Ignore migration 0003's indexes: one plain statement per page (tests, the benchmark's baseline). */
   plain?: boolean;
   /**
-   * Working days an open application has waited (main/calendar: the days of
+   * Working days an open application has waited (core/calendar: the days of
    * acceptance do not count); default: none shown.
    */
   daysWaiting?: (fromMs: number, nowMs: number) => number;

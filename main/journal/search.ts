@@ -15,7 +15,7 @@
  *   Әбдіғаппаров, "ов" does not find every Иванов), which is what a person
  *   typing the first letters of a name means and what an index can answer.
  */
-import { foldForSearch } from '../common/text.js';
+import { foldForSearch } from '#core/identity/text.js';
 
 export type SearchSpec =
   { kind: 'digits'; digits: string } | { kind: 'number'; prefix: string } | { kind: 'name'; words: readonly string[] };

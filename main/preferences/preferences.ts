@@ -1,8 +1,8 @@
 /** Interface language and night mode, kept in the settings table of the local database. */
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/connection.js';
-import { settings } from '../../db/schema.js';
-import { preferences, type Preferences } from '../../preload/api.js';
+import type { Db } from '#db/connection.js';
+import { settings } from '#db/schema.js';
+import { preferences, type Preferences } from '#preload/api.js';
 
 const KEY = 'ui.preferences';
 export const DEFAULT_PREFERENCES: Preferences = { language: 'kk', theme: 'light' };

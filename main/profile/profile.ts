@@ -5,7 +5,7 @@
  * an outbox row for the central server, in one transaction.
  */
 import type Database from 'better-sqlite3';
-import type { CallOutput } from '../../preload/api.js';
+import type { CallOutput } from '#preload/api.js';
 import { ServiceError } from '../rpc.js';
 
 export type Profile = CallOutput<'profile.get'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CHANNELS } from '../../preload/api.js';
+import { CHANNELS } from '#preload/api.js';
 import type { Handlers } from '../rpc.js';
 import { registerContract, type InvokeEvent, type IpcMainLike } from './ipc.js';
 import { APP_ENTRY } from './policy.js';

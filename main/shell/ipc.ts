@@ -3,7 +3,7 @@
  * the app's own top frame, then dispatches like the bridge does (input
  * validated against the contract, output too).
  */
-import { CHANNELS } from '../../preload/api.js';
+import { CHANNELS } from '#preload/api.js';
 import { dispatch, type CallResult, type Channel, type DispatchLog, type Handlers } from '../rpc.js';
 import { isTrustedSender, type SenderFrame } from './policy.js';
 

@@ -106,7 +106,7 @@ describe('Electron shell wiring', () => {
   });
 
   it('registers a handler for every contract call', async () => {
-    const { CHANNELS } = await import('../../preload/api.js');
+    const { CHANNELS } = await import('#preload/api.js');
     expect([...rec.ipc.keys()].sort()).toEqual([...CHANNELS].sort());
   });
 

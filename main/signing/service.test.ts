@@ -7,14 +7,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchProgress, CallError, TokenInfo } from '../../preload/api.js';
-import { DEMO_HEAD, DEMO_USERS } from '../../db/demo/generate.js';
+import type { BatchProgress, CallError, TokenInfo } from '#preload/api.js';
+import { DEMO_HEAD, DEMO_USERS } from '#demo/generate.js';
 import { DEMO_PASSWORD } from '../auth/demo.js';
 import { createApp, type AppServices } from '../app.js';
 import { dispatch } from '../rpc.js';
 import { SigningService, type SignerBackend } from './service.js';
-import { createSoftHsm, softHsmMissing, type SoftHsm } from './testing/softhsm.js';
-import { TestPki, type Person } from './testing/pki.js';
+import { createSoftHsm, softHsmMissing, type SoftHsm } from '#signing/testing/softhsm.js';
+import { TestPki, type Person } from '#signing/testing/pki.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PIN = '592817';

@@ -11,11 +11,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { CallOutput } from '../../preload/api.js';
+import type { CallOutput } from '#preload/api.js';
 import { ServiceError } from '../rpc.js';
 import { applicationXml, loadApplicationDocument } from './documents.js';
-import { isSigningError, wipe, type SigningError } from './errors.js';
-import type { CertificateFacts, SigningKey } from './types.js';
+import { isSigningError, wipe, type SigningError } from '#signing/errors.js';
+import type { CertificateFacts, SigningKey } from '#signing/types.js';
 
 export type TokenList = CallOutput<'signing.tokens'>;
 export type Revocation = CallOutput<'signing.open'>['revocation'];
@@ -39,7 +39,7 @@ export interface SignedDocument {
   timestampNote: 'none' | 'notConfigured' | 'unreachable';
 }
 
-/** What the service needs from the key sources, the checks and the formats (main/signing/backend.ts). */
+/** What the service needs from the key sources, the checks and the formats (signing/backend.ts). */
 export interface SignerBackend {
   listTokens(): Promise<TokenList>;
   openToken(tokenId: string, keyIdHex: string, pin: Uint8Array): Promise<OpenedKey>;

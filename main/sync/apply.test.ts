@@ -5,7 +5,7 @@
  * hash, and local changes the server has not acknowledged yet.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplicationData, FeedRow } from '../../server/src/protocol.js';
+import type { ApplicationData, FeedRow } from '#core/protocol.js';
 import { EMPLOYMENT, insertApplication, openFixture, type Fixture } from '../workflow/testing.js';
 import { FeedApplier } from './apply.js';
 

@@ -21,11 +21,11 @@
  */
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
-import { FEED_DATA, type FeedRow, type PullEntity } from '../../server/src/protocol.js';
-import { calendarYear } from '../calendar/schema.js';
-import { serviceDefinition } from '../catalogue/schema.js';
-import { foldForSearch } from '../common/text.js';
-import { canonicalJson } from '../workflow/chain.js';
+import { FEED_DATA, type FeedRow, type PullEntity } from '#core/protocol.js';
+import { calendarYear } from '#core/calendar/schema.js';
+import { serviceDefinition } from '#core/catalogue/schema.js';
+import { foldForSearch } from '#core/identity/text.js';
+import { canonicalJson } from '#core/workflow/chain.js';
 
 /** Parents before children; tombstones go the other way. */
 const RANK: Readonly<Record<PullEntity, number>> = {

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SnapshotLine } from '../../server/src/protocol.js';
+import type { SnapshotLine } from '#core/protocol.js';
 import { SyncClient, SyncError } from './client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

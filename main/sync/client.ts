@@ -1,5 +1,5 @@
 /**
- * The workstation's side of the sync protocol (server/src/protocol.ts) over
+ * The workstation's side of the sync protocol (core/protocol.ts) over
  * HTTP: one method per endpoint, a time limit on every request, and every
  * answer validated with the protocol's zod schemas. Whatever goes wrong comes
  * back as a `SyncError` with a kind the engine acts on (back off, refresh the
@@ -27,7 +27,7 @@ import {
   type PushAnswer,
   type PushRequest,
   type SnapshotLine,
-} from '../../server/src/protocol.js';
+} from '#core/protocol.js';
 
 export type SyncErrorKind =
   'network' | 'timeout' | 'server' | 'unauthorized' | 'revoked' | 'gap' | 'protocol' | 'malformed' | 'rejected-request';

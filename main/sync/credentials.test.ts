@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../auth/passwords.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { SyncClient, SyncError } from './client.js';
 import { DeviceCredentials, fileSecretBox } from './credentials.js';
 import { openWorkstation, type Workstation } from './testing.js';

@@ -7,8 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../auth/passwords.js';
-import type { FeedRow, SnapshotLine } from '../../server/src/protocol.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
+import type { FeedRow, SnapshotLine } from '#core/protocol.js';
 import { openWorkstation, type Workstation } from './testing.js';
 import { resumeJournalIndexing, resumeJournalIndexingInSteps, suspendJournalIndexing } from './pull.js';
 

@@ -21,7 +21,7 @@
  * app's window is not held for the whole.
  */
 import type Database from 'better-sqlite3';
-import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer } from '../../server/src/protocol.js';
+import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer } from '#core/protocol.js';
 import { rebuildJournalIndex } from '../journal/rebuild.js';
 import { addStats, emptyStats, type ApplyStats, type FeedApplier } from './apply.js';
 import { SyncError, SyncStopped, type SyncClient } from './client.js';

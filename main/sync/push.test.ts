@@ -8,8 +8,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../auth/passwords.js';
-import type { Change, PushRequest, PushResult } from '../../server/src/protocol.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
+import type { Change, PushRequest, PushResult } from '#core/protocol.js';
 import { prepareBatch } from './push.js';
 import { openWorkstation, outboxRows, type Workstation } from './testing.js';
 

@@ -36,7 +36,7 @@ import {
   PROTOCOL_VERSION,
   type Change,
   type PushAnswer,
-} from '../../server/src/protocol.js';
+} from '#core/protocol.js';
 import type { FeedApplier } from './apply.js';
 import { SyncError, type SyncClient } from './client.js';
 import type { DeviceCredentials, Enrolment } from './credentials.js';

@@ -4,7 +4,7 @@
  * last error. The push/pull engine itself comes with the sync issue.
  */
 import type Database from 'better-sqlite3';
-import type { SyncStatus } from '../../preload/api.js';
+import type { SyncStatus } from '#preload/api.js';
 
 export interface HealthProbe {
   (serverUrl: string, signal: AbortSignal): Promise<boolean>;

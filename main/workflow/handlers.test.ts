@@ -5,13 +5,13 @@
  * to show that the signature row it writes is the one Sign accepts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_HEAD } from '../../db/demo/generate.js';
-import type { Role } from '../../db/schema.js';
-import type { CallError } from '../../preload/api.js';
+import { DEMO_HEAD } from '#demo/generate.js';
+import type { Role } from '#db/schema.js';
+import type { CallError } from '#preload/api.js';
 import { dispatch, type Channel, type Handlers } from '../rpc.js';
 import { SigningService, type SignerBackend } from '../signing/service.js';
-import type { CertificateFacts } from '../signing/types.js';
-import { weekendOnlyCalendar } from './calendar.js';
+import type { CertificateFacts } from '#signing/types.js';
+import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { createWorkflowHandlers, type WorkflowHandlers } from './handlers.js';
 import { EMPLOYMENT, insertApplication, openFixture, RESULT_DATA, SERVICES, type Fixture } from './testing.js';
 

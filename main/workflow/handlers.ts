@@ -5,11 +5,11 @@
  * the service against the database.
  */
 import type Database from 'better-sqlite3';
-import type { Role } from '../../db/schema.js';
-import type { ServiceDefinition } from '../catalogue/schema.js';
-import type { workflowContract } from '../../preload/contract/workflow.js';
+import type { Role } from '#db/schema.js';
+import type { ServiceDefinition } from '#core/catalogue/schema.js';
+import type { workflowContract } from '#preload/contract/workflow.js';
 import { ServiceError, type Handlers } from '../rpc.js';
-import type { WorkingCalendar } from './calendar.js';
+import type { WorkingCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService, type Actor } from './service.js';
 
 export interface WorkflowDeps {

@@ -7,16 +7,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './testing.js';
 
-const HERE = join(ROOT, 'main', 'workflow');
+/** The workflow's rules (core) and its service (main). */
+const FOLDERS = [join(ROOT, 'core', 'workflow'), join(ROOT, 'main', 'workflow')];
 const catalogue = (lang: string) =>
   JSON.parse(readFileSync(join(ROOT, 'renderer', 'src', 'i18n', `${lang}.json`), 'utf8')) as Record<string, string>;
 
 describe('workflow i18n', () => {
   it('has a wording in every language for every message key the workflow code answers with', () => {
-    const sources = readdirSync(HERE).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const sources = FOLDERS.flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+        .map((f) => join(dir, f)),
+    );
     const keys = new Set<string>();
     for (const file of sources) {
-      for (const m of readFileSync(join(HERE, file), 'utf8').matchAll(/'((?:errors|messages)\.[a-zA-Z.]+)'/g)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/'((?:errors|messages)\.[a-zA-Z.]+)'/g)) {
         if (m[1]) keys.add(m[1]);
       }
     }

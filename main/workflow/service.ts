@@ -11,20 +11,27 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { SCHEMA_VERSION, type Channel, type Decision, type Role, type Status } from '../../db/schema.js';
-import type { FormField, ServiceDefinition, ServiceStep } from '../catalogue/schema.js';
+import { SCHEMA_VERSION, type Channel, type Decision, type Role, type Status } from '#db/schema.js';
+import type { FormField, ServiceDefinition, ServiceStep } from '#core/catalogue/schema.js';
 import type {
   ApplicationCard,
   CardField,
   CardStep,
   OutputDocument,
   TransitionResult,
-} from '../../preload/contract/workflow.js';
+} from '#preload/contract/workflow.js';
 import { ServiceError } from '../rpc.js';
 import { applicationXml, loadApplicationDocument } from '../signing/documents.js';
-import { dueAfter, type WorkingCalendar } from './calendar.js';
-import { appendEvent, readEvents, verifyChain, type ChainCheck, type JsonValue, type StoredEvent } from './chain.js';
-import { buildDocument } from './document.js';
+import { dueAfter, type WorkingCalendar } from '#core/workflow/deadlines.js';
+import {
+  appendEvent,
+  readEvents,
+  verifyChain,
+  type ChainCheck,
+  type JsonValue,
+  type StoredEvent,
+} from '#core/workflow/chain.js';
+import { buildDocument } from '#core/workflow/document.js';
 import {
   applyChanges,
   displayValue,
@@ -35,7 +42,7 @@ import {
   missingRequired,
   protocolFields,
   type FieldValue,
-} from './fields.js';
+} from '#core/workflow/fields.js';
 import {
   allows,
   availableActions,
@@ -47,7 +54,7 @@ import {
   type StepPlan,
   type TransitionColumn,
   type WorkflowAction,
-} from './machine.js';
+} from '#core/workflow/machine.js';
 
 /** Who acts: the logged-in user. Roles are read from the database, not taken from the caller. */
 export interface Actor {

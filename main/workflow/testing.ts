@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { openDatabase, type OpenedDatabase } from '../../db/connection.js';
-import { generateDemo } from '../../db/demo/generate.js';
-import type { Channel, Decision, Status } from '../../db/schema.js';
-import { loadCatalogue } from '../catalogue/loader.js';
-import type { ServiceDefinition } from '../catalogue/schema.js';
-import { foldForSearch } from '../common/text.js';
+import { openDatabase, type OpenedDatabase } from '#db/connection.js';
+import { generateDemo } from '#demo/generate.js';
+import type { Channel, Decision, Status } from '#db/schema.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
+import type { ServiceDefinition } from '#core/catalogue/schema.js';
+import { foldForSearch } from '#core/identity/text.js';
 import { applicationXml, loadApplicationDocument } from '../signing/documents.js';
-import { weekendOnlyCalendar } from './calendar.js';
-import { appendEvent } from './chain.js';
+import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
+import { appendEvent } from '#core/workflow/chain.js';
 import { WorkflowService } from './service.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -28,7 +28,7 @@ export const NOW = Date.UTC(2026, 4, 20, 7, 30);
 export const MINUTE = 60_000;
 export const DAY = 86_400_000;
 
-/** Staff of the demo (db/demo/generate.ts): fixed ids. */
+/** Staff of the demo (demo/generate.ts): fixed ids. */
 export const EMPLOYMENT = {
   provider: 'prov-astana-employment',
   head: 'user-head-demo',

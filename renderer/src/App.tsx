@@ -3,7 +3,7 @@
  * first bundle; the card, the sync panel, the profile and the users' screen are loaded when first opened.
  */
 import { lazy, Suspense, useState } from 'react';
-import { LANGUAGES, type Preferences } from '../../preload/api';
+import { LANGUAGES, type Preferences } from '#preload/api.js';
 import { useSyncStatus } from './app/hooks';
 import { AuthBoundary, type OpenSession } from './auth/AuthBoundary';
 import { ChangePassword } from './auth/ChangePassword';

@@ -1,16 +1,16 @@
 /**
  * The server's reference files, loaded at every start: the service catalogue
- * (resources/services/*.json, main/catalogue/loader.ts) and the working-day
- * calendars (resources/calendars/*.json, main/calendar/loader.ts), both
+ * (resources/services/*.json, core/node/catalogue-loader.ts) and the working-day
+ * calendars (resources/calendars/*.json, core/node/calendar-loader.ts), both
  * validated as the workstation validates them. A definition that changed is
  * written with its feed row in the global partition; one that did not is
  * left alone, so a restart moves no versions.
  */
 import { join } from 'node:path';
-import { canonicalJson } from '../../main/workflow/chain.js';
-import { loadCatalogue } from '../../main/catalogue/loader.js';
-import { parseCalendarFile } from '../../main/calendar/loader.js';
-import { readDataFolder, type DataFileProblem } from '../../main/common/data-files.js';
+import { canonicalJson } from '#core/workflow/chain.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
+import { parseCalendarFile } from '#core/node/calendar-loader.js';
+import { readDataFolder, type DataFileProblem } from '#core/node/data-files.js';
 import type { Sql } from './db/sql.js';
 import { GLOBAL_PARTITION, publish, type FeedWrite } from './feed.js';
 

@@ -11,12 +11,12 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { verifyPassword } from '../../main/auth/passwords.js';
+import { verifyPassword } from '#core/auth/passwords.js';
 import { orm } from './db/orm.js';
 import { devices, providers, serverKeys, userRoles, users } from './db/schema.js';
 import type { Sql } from './db/sql.js';
 import { HttpError, type DeviceIdentity } from './http.js';
-import { GLOBAL_PARTITION, providerPartition, type enrolAnswer, type enrolRequest } from './protocol.js';
+import { GLOBAL_PARTITION, providerPartition, type enrolAnswer, type enrolRequest } from '#core/protocol.js';
 import type { z } from 'zod';
 
 export const DEFAULT_ACCESS_TOKEN_TTL_MS = 15 * 60_000;

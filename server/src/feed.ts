@@ -15,7 +15,7 @@
  * do not wait for each other; a transaction that writes to several takes
  * them in name order, see `bumpAll`.)
  */
-import { GLOBAL_PARTITION, providerPartition, type PullEntity } from './protocol.js';
+import { GLOBAL_PARTITION, providerPartition, type PullEntity } from '#core/protocol.js';
 import type { Sql } from './db/sql.js';
 
 export { GLOBAL_PARTITION, providerPartition };

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from './db/sql.js';
 import { bump, writeFeed } from './feed.js';
-import { snapshotLine, type SnapshotLine } from './protocol.js';
+import { snapshotLine, type SnapshotLine } from '#core/protocol.js';
 import { snapshot } from './pull.js';
 import { startServer, type RunningServer } from './server.js';
 

@@ -19,7 +19,7 @@ import type { ServerResponse } from 'node:http';
 import type { Sql } from './db/sql.js';
 import { partitionVersion } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
-import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer, type SnapshotLine } from './protocol.js';
+import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer, type SnapshotLine } from '#core/protocol.js';
 
 export const DEFAULT_PULL_LIMIT = 1000;
 export const SNAPSHOT_BATCH_ROWS = 2000;

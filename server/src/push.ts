@@ -37,7 +37,7 @@
 import { sqlState, type Sql } from './db/sql.js';
 import { FeedBuffer } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
-import type { Change, PushAnswer, PushRequest, PushResult } from './protocol.js';
+import type { Change, PushAnswer, PushRequest, PushResult } from '#core/protocol.js';
 import { addSignature, create, prefetch, transition } from './apply/applications.js';
 import { ApplyCache, Rejection, type OpHandler, type ServiceDefinitions, type SignerTrust } from './apply/common.js';
 import { ApplicationState } from './apply/state.js';

@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Sql } from './db/sql.js';
-import type { applicationData, eventData, signatureData, staffData, userData } from './protocol.js';
+import type { applicationData, eventData, signatureData, staffData, userData } from '#core/protocol.js';
 
 export type ApplicationData = z.infer<typeof applicationData>;
 export type EventData = z.infer<typeof eventData>;

@@ -1,6 +1,6 @@
 /**
  * Demo data for the central server, the same the workstation's demo makes
- * (db/demo/generate.ts): it is generated into an in-memory SQLite database
+ * (demo/generate.ts): it is generated into an in-memory SQLite database
  * with the workstation's own migrations, then copied across in multi-row
  * batches (one statement per table per batch, one transaction per batch)
  * with the feed rows of every row, so a fresh workstation pulls it all.
@@ -14,11 +14,11 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { join } from 'node:path';
-import { defaultMigrationsFolder } from '../../db/connection.js';
-import { generateDemo } from '../../db/demo/generate.js';
-import { DEMO_PASSWORD, hashPassword } from '../../main/auth/passwords.js';
-import { loadCalendars } from '../../main/calendar/loader.js';
-import { loadCatalogue } from '../../main/catalogue/loader.js';
+import { defaultMigrationsFolder } from '#db/connection.js';
+import { generateDemo } from '#demo/generate.js';
+import { DEMO_PASSWORD, hashPassword } from '#core/auth/passwords.js';
+import { loadCalendars } from '#core/node/calendar-loader.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import type { Sql } from './db/sql.js';
 import { bumpAll, GLOBAL_PARTITION, providerPartition, publish, type FeedWrite } from './feed.js';
 import { seedLookups } from './lookups/seed.js';

@@ -17,7 +17,7 @@ import { syncReference } from './catalogue.js';
 import { migrate } from './db/migrate.js';
 import { pgliteSql, postgresSql, type Sql } from './db/sql.js';
 import { DEFAULT_ACCESS_TOKEN_TTL_MS, tokenKey } from './devices.js';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol.js';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '#core/protocol.js';
 import { createRouter } from './router.js';
 import { allRoutes, type RouteConfig } from './routes/index.js';
 import { seedDemo, type DemoSeedResult } from './seed.js';

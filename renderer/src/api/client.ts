@@ -11,7 +11,7 @@ import {
   type CallResult,
   type Channel,
   type RawApi,
-} from '../../../preload/api';
+} from '#preload/api.js';
 
 /** A call that main answered with an error; `messageKey` names its text in the i18n catalogues. */
 export class CallFailure extends Error {

@@ -5,7 +5,7 @@
  * has finished.
  */
 import { useEffect, useState } from 'react';
-import type { CallOutput } from '../../../preload/api';
+import type { CallOutput } from '#preload/api.js';
 import { call } from '../api/client';
 import { Banner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

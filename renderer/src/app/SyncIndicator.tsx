@@ -4,7 +4,7 @@
  * that opens the sync panel), a clock warning, the outbox queue and how long
  * its oldest change has waited, the last sync and the last error.
  */
-import type { SyncStatus } from '../../../preload/api';
+import type { SyncStatus } from '#preload/api.js';
 import { useI18n } from '../i18n/I18nProvider';
 import { shownError } from '../lib/errors';
 import { IconClock } from '../components/Icons';

@@ -1,6 +1,6 @@
 /** The top bar: product, sync state, current user with roles, language switch, night mode. */
 import type { ReactNode } from 'react';
-import { LANGUAGES, ROLE_VALUES, type Preferences } from '../../../preload/api';
+import { LANGUAGES, ROLE_VALUES, type Preferences } from '#preload/api.js';
 import { IconLogo, IconMoon } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
 import type { SessionState, SyncState } from './hooks';

@@ -1,6 +1,6 @@
 /** Small data hooks of the frame: the session, the sync state (polled), the clock. */
 import { useEffect, useState } from 'react';
-import type { CallOutput, SyncStatus } from '../../../preload/api';
+import type { CallOutput, SyncStatus } from '#preload/api.js';
 import { call } from '../api/client';
 
 export type SessionUser = NonNullable<CallOutput<'session.current'>['user']>;

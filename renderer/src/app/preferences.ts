@@ -5,7 +5,7 @@
  * before main answers; main's answer wins.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { preferences as preferencesSchema, type Preferences } from '../../../preload/api';
+import { preferences as preferencesSchema, type Preferences } from '#preload/api.js';
 import { call } from '../api/client';
 
 const CACHE_KEY = 'qyzmet.preferences';

@@ -5,7 +5,7 @@
  * Main decides who may do what and answers what was refused.
  */
 import { Fragment, useCallback, useEffect, useState } from 'react';
-import { ROLE_VALUES, type CallOutput } from '../../../preload/api';
+import { ROLE_VALUES, type CallOutput } from '#preload/api.js';
 import { call } from '../api/client';
 import { Banner } from '../components/Banner';
 import { useDebounced } from '../app/hooks';

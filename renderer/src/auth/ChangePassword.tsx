@@ -5,7 +5,7 @@
  * nothing else works until it is changed (the screen offers "Log out").
  */
 import { useState, type FormEvent } from 'react';
-import { PASSWORD_RULES } from '../../../preload/contract/auth';
+import { PASSWORD_RULES } from '#preload/contract/auth.js';
 import { call, CallFailure } from '../api/client';
 import { Banner } from '../components/Banner';
 import { isMessageKey } from '../i18n/i18n';

@@ -7,7 +7,7 @@
  * are cleared right after.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { CallOutput, TokenInfo } from '../../../preload/api';
+import type { CallOutput, TokenInfo } from '#preload/api.js';
 import { call, CallFailure } from '../api/client';
 import { Banner } from '../components/Banner';
 import { CertificateCard } from '../signing/CertificateCard';

@@ -6,7 +6,7 @@
  * the user did something, not from the last call.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CallOutput } from '../../../preload/api';
+import type { CallOutput } from '#preload/api.js';
 import { call } from '../api/client';
 import { LatestAnswer } from '../lib/latest';
 

@@ -8,8 +8,8 @@
  * the card offers to reload.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { CallOutput, Language } from '../../../preload/api';
-import type { ApplicationCard, CardField } from '../../../preload/contract/workflow';
+import type { CallOutput, Language } from '#preload/api.js';
+import type { ApplicationCard, CardField } from '#preload/contract/workflow.js';
 import { call, CallFailure } from '../api/client';
 import { Banner, ErrorBanner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

@@ -1,6 +1,6 @@
 /** The output document, Kazakh and Russian side by side, as it will be signed and printed. */
 import { useEffect, useRef, useState } from 'react';
-import type { OutputDocument } from '../../../preload/contract/workflow';
+import type { OutputDocument } from '#preload/contract/workflow.js';
 import { call } from '../api/client';
 import { ErrorBanner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

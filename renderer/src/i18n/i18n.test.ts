@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DECISION_VALUES, ROLE_VALUES, STATUS_VALUES } from '../../../preload/api';
+import { DECISION_VALUES, ROLE_VALUES, STATUS_VALUES } from '#preload/api.js';
 import en from './en.json';
 import kk from './kk.json';
 import ru from './ru.json';

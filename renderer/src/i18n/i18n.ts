@@ -5,7 +5,7 @@
  * dates and times follow the catalogue's `format.*` patterns (dd.mm.yyyy HH:MM),
  * in the workstation's time zone. Pure functions: React is in I18nProvider.tsx.
  */
-import { LANGUAGES, type Language } from '../../../preload/api';
+import { LANGUAGES, type Language } from '#preload/api.js';
 import en from './en.json';
 import kk from './kk.json';
 import ru from './ru.json';

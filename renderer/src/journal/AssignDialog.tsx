@@ -4,7 +4,7 @@
  * or fails on its own (main checks state and provider for every row).
  */
 import { useEffect, useRef, useState } from 'react';
-import type { CallOutput } from '../../../preload/api';
+import type { CallOutput } from '#preload/api.js';
 import { call } from '../api/client';
 import { Banner, ErrorBanner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

@@ -4,7 +4,7 @@
  * error states. Rows come from `journal.list`; services from `catalogue.list`.
  */
 import { useEffect, useReducer, useRef, useState } from 'react';
-import type { CallOutput, JournalQuery } from '../../../preload/api';
+import type { CallOutput, JournalQuery } from '#preload/api.js';
 import { call } from '../api/client';
 import { useCatalogue, useNow } from '../app/hooks';
 import { Banner, ErrorBanner } from '../components/Banner';

@@ -1,6 +1,6 @@
 /** The journal's table: selectable rows, sortable headers (aria-sort), coloured status and decision, due dates. */
 import { useEffect, useRef, type Dispatch, type ReactNode } from 'react';
-import type { JournalRow } from '../../../preload/api';
+import type { JournalRow } from '#preload/api.js';
 import { IconAlert, IconSortAsc, IconSortDesc, IconSortNone } from '../components/Icons';
 import { useI18n, type I18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/i18n';

@@ -1,6 +1,6 @@
 /** Search (debounced 250 ms, Enter at once, Esc clears) and the filters of the journal. */
 import { useEffect, useId, useMemo, useRef, type Dispatch } from 'react';
-import { DECISION_VALUES, STATUS_VALUES } from '../../../preload/api';
+import { DECISION_VALUES, STATUS_VALUES } from '#preload/api.js';
 import type { Catalogue } from '../app/hooks';
 import { IconClose, IconSearch } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';

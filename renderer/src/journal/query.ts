@@ -2,13 +2,7 @@
  * The journal's state (filters, page, sort, selection) as a reducer, and the
  * `journal.list` query it asks for. Pure: the screen renders what this says.
  */
-import type {
-  DECISION_VALUES,
-  JournalQuery,
-  JournalRow,
-  JOURNAL_SORT_COLUMNS,
-  STATUS_VALUES,
-} from '../../../preload/api';
+import type { DECISION_VALUES, JournalQuery, JournalRow, JOURNAL_SORT_COLUMNS, STATUS_VALUES } from '#preload/api.js';
 
 export const PAGE_SIZE = 50;
 

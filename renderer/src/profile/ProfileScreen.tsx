@@ -4,7 +4,7 @@
  * the change of password. Saved through `profile.update`; main validates.
  */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { LANGUAGES, type CallOutput, type Preferences } from '../../../preload/api';
+import { LANGUAGES, type CallOutput, type Preferences } from '#preload/api.js';
 import { call, CallFailure } from '../api/client';
 import { Banner, ErrorBanner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

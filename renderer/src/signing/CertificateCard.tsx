@@ -1,5 +1,5 @@
 /** Who a certificate belongs to, as the signing dialog shows it. */
-import type { CallOutput, CertificateFactsDto } from '../../../preload/api';
+import type { CallOutput, CertificateFactsDto } from '#preload/api.js';
 import { useI18n } from '../i18n/I18nProvider';
 import { isMessageKey, type MessageKey } from '../i18n/i18n';
 

@@ -7,7 +7,7 @@
  * inputs until they are sent to main, and are cleared right after.
  */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import type { BatchProgress, CallOutput, TokenInfo } from '../../../preload/api';
+import type { BatchProgress, CallOutput, TokenInfo } from '#preload/api.js';
 import { call, CallFailure } from '../api/client';
 import { ErrorBanner, Banner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

@@ -5,8 +5,8 @@
  * to main once and is cleared from the form whatever the answer.
  */
 import { useState, type FormEvent } from 'react';
-import type { CallInput } from '../../../preload/api';
-import type { SyncDetails } from '../../../preload/contract/sync';
+import type { CallInput } from '#preload/api.js';
+import type { SyncDetails } from '#preload/contract/sync.js';
 import { useI18n } from '../i18n/I18nProvider';
 import type { Office } from './offices';
 import { SyncFailure } from './SyncFailure';

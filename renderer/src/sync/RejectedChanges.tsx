@@ -7,7 +7,7 @@
  * itself recorded and sent to the server).
  */
 import { Fragment, useState } from 'react';
-import type { RejectedChange } from '../../../preload/contract/sync';
+import type { RejectedChange } from '#preload/contract/sync.js';
 import { useI18n } from '../i18n/I18nProvider';
 import { opText, reasonText, subjectText } from './words';
 

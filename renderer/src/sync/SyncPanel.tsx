@@ -8,8 +8,8 @@
  * user may not do.
  */
 import { useState, type ReactNode } from 'react';
-import type { CallInput, SyncStatus } from '../../../preload/api';
-import type { SyncActivity, SyncDetails } from '../../../preload/contract/sync';
+import type { CallInput, SyncStatus } from '#preload/api.js';
+import type { SyncActivity, SyncDetails } from '#preload/contract/sync.js';
 import { useNow } from '../app/hooks';
 import { Banner } from '../components/Banner';
 import { useI18n } from '../i18n/I18nProvider';

@@ -4,7 +4,7 @@
  * lists providers. Other users see an office by its id.
  */
 import { useEffect, useState } from 'react';
-import type { CallOutput, Language } from '../../../preload/api';
+import type { CallOutput, Language } from '#preload/api.js';
 import { call } from '../api/client';
 
 export type Office = CallOutput<'admin.users'>['providers'][number];

@@ -7,8 +7,8 @@
  * action that answers after it does not undo the action's result.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CallInput, SyncStatus } from '../../../preload/api';
-import type { SyncDetails } from '../../../preload/contract/sync';
+import type { CallInput, SyncStatus } from '#preload/api.js';
+import type { SyncDetails } from '#preload/contract/sync.js';
 import { call } from '../api/client';
 import { LatestAnswer } from '../lib/latest';
 import { isRunning } from './words';

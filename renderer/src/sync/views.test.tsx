@@ -6,8 +6,8 @@
 import type { ReactElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import type { SyncStatus } from '../../../preload/api';
-import type { RejectedChange, SyncActivity } from '../../../preload/contract/sync';
+import type { SyncStatus } from '#preload/api.js';
+import type { RejectedChange, SyncActivity } from '#preload/contract/sync.js';
 import { SyncIndicator } from '../app/SyncIndicator';
 import { I18nProvider } from '../i18n/I18nProvider';
 import type { Language } from '../i18n/i18n';

@@ -7,7 +7,7 @@
 import type { I18n } from '../i18n/I18nProvider';
 import { isMessageKey } from '../i18n/i18n';
 
-/** Reasons the server gives for a business rejection (server/src/protocol.ts pushResult.reason). */
+/** Reasons the server gives for a business rejection (core/protocol.ts pushResult.reason). */
 export const REJECTION_REASONS = [
   'reassigned',
   'notAllowed',
@@ -20,7 +20,7 @@ export const REJECTION_REASONS = [
   'schemaUnsupported',
 ] as const;
 
-/** The kinds of change the workstation queues (server/src/protocol.ts CHANGE_OPS). */
+/** The kinds of change the workstation queues (core/protocol.ts CHANGE_OPS). */
 export const CHANGE_OPS = [
   'application.create',
   'application.transition',
@@ -41,7 +41,7 @@ export type Phase = (typeof PHASES)[number];
 /** Entities a change may concern, named in the list of rejected changes. */
 export const ENTITIES = ['application', 'signature', 'user', 'attachment'] as const;
 
-/** The partition every device pulls (server/src/protocol.ts GLOBAL_PARTITION) and the prefix of an office's. */
+/** The partition every device pulls (core/protocol.ts GLOBAL_PARTITION) and the prefix of an office's. */
 export const GLOBAL_PARTITION = 'global';
 const PROVIDER_PREFIX = 'provider:';
 

@@ -1,7 +1,7 @@
 /**
  * Changes to applications, checked against the server's own state, never
  * the client's word: a new application taken in, a workflow action (the
- * state machine of main/workflow/machine.ts over the SERVER's status, the
+ * state machine of core/workflow/machine.ts over the SERVER's status, the
  * actor's roles in the server's user_roles, and the responsible executor),
  * and a signature (verified, its signer read from its own certificate).
  *
@@ -14,17 +14,11 @@
  * transaction ends).
  */
 import { createHash } from 'node:crypto';
-import type { ServiceDefinition } from '../../../main/catalogue/schema.js';
-import { parseCertificate } from '../../../main/signing/certificate.js';
-import { parseCms, verifyCmsSignatures } from '../../../main/signing/cms.js';
-import { verifyXml } from '../../../main/signing/xmldsig.js';
-import {
-  applyChanges,
-  executorFields,
-  isEditable,
-  missingRequired,
-  protocolFields,
-} from '../../../main/workflow/fields.js';
+import type { ServiceDefinition } from '#core/catalogue/schema.js';
+import { parseCertificate } from '#signing/certificate.js';
+import { parseCms, verifyCmsSignatures } from '#signing/cms.js';
+import { verifyXml } from '#signing/xmldsig.js';
+import { applyChanges, executorFields, isEditable, missingRequired, protocolFields } from '#core/workflow/fields.js';
 import {
   allows,
   beforeCollegial,
@@ -33,10 +27,10 @@ import {
   type StepPlan,
   type TransitionColumn,
   type WorkflowAction,
-} from '../../../main/workflow/machine.js';
+} from '#core/workflow/machine.js';
 import type { Sql } from '../db/sql.js';
 import { providerPartition } from '../feed.js';
-import { applicationCreatePayload, signatureAddPayload, transitionPayload, type Change } from '../protocol.js';
+import { applicationCreatePayload, signatureAddPayload, transitionPayload, type Change } from '#core/protocol.js';
 import { eventFeedId, type ApplicationData, type SignatureData } from '../rows.js';
 import {
   activeActor,

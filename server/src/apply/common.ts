@@ -5,12 +5,12 @@
  * definitions (parsed once per stored version).
  */
 import type { z } from 'zod';
-import { serviceDefinition, type ServiceDefinition } from '../../../main/catalogue/schema.js';
-import type { Role } from '../../../db/schema.js';
+import { serviceDefinition, type ServiceDefinition } from '#core/catalogue/schema.js';
+import type { Role } from '#db/schema.js';
 import type { Sql } from '../db/sql.js';
 import type { DeviceIdentity } from '../http.js';
 import type { FeedBuffer } from '../feed.js';
-import type { Change } from '../protocol.js';
+import type { Change } from '#core/protocol.js';
 import type { ApplicationState } from './state.js';
 
 /** The reasons a change is rejected with (protocol.ts pushResult.reason). */

@@ -19,7 +19,7 @@
  *   status, responsible executor, chain head);
  * - a change that passes its checks records its effect here (`create`,
  *   `update`): the new row and the next event of the application's hash
- *   chain (main/workflow/chain.ts hashing), nothing written yet;
+ *   chain (core/workflow/chain.ts hashing), nothing written yet;
  * - at the end, `writeEvents` inserts the new applications and all the
  *   events in one statement, and once the feed's versions are taken (feed.ts
  *   FeedBuffer.flush), `writeRows` writes every application changed, once,
@@ -28,7 +28,7 @@
  * Everything runs inside the push's transaction: a failure anywhere rolls
  * the whole batch back, the state included (it lives for one transaction).
  */
-import { eventHash, GENESIS_HASH, type EventFields, type JsonValue } from '../../../main/workflow/chain.js';
+import { eventHash, GENESIS_HASH, type EventFields, type JsonValue } from '#core/workflow/chain.js';
 import type { Sql } from '../db/sql.js';
 import { APPLICATION_COLUMNS, type ApplicationData, type EventData } from '../rows.js';
 

@@ -10,8 +10,8 @@
  * global partition (without the password hash: the feed goes to every
  * workstation).
  */
-import { parseHash } from '../../../main/auth/passwords.js';
-import type { Role } from '../../../db/schema.js';
+import { parseHash } from '#core/auth/passwords.js';
+import type { Role } from '#db/schema.js';
 import type { Sql } from '../db/sql.js';
 import { GLOBAL_PARTITION } from '../feed.js';
 import {
@@ -20,7 +20,7 @@ import {
   passwordResetPayload,
   setRolesPayload,
   userProfilePayload,
-} from '../protocol.js';
+} from '#core/protocol.js';
 import { readUser } from '../rows.js';
 import {
   activeActor,

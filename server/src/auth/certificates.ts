@@ -1,6 +1,6 @@
 /**
  * The certificate of an EDS login, checked on the server with the
- * workstation's own trust code (main/signing/trust): a chain to the trusted
+ * workstation's own trust code (signing/trust): a chain to the trusted
  * roots of `trustDirs`, valid now, an authentication key (not a signing
  * key), not revoked. Revocation comes from the CRLs in `crlDir` and from the
  * server's `crls` table (every instance reads the table, so a CRL imported
@@ -11,11 +11,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTrust } from '../../../main/signing/backend.js';
-import { isSigningError } from '../../../main/signing/errors.js';
-import { subjectIdentity } from '../../../main/signing/trust/chain.js';
-import { CertificateChecker } from '../../../main/signing/trust/checker.js';
-import { CrlStore } from '../../../main/signing/trust/crl.js';
+import { loadTrust } from '#signing/backend.js';
+import { isSigningError } from '#signing/errors.js';
+import { subjectIdentity } from '#signing/trust/chain.js';
+import { CertificateChecker } from '#signing/trust/checker.js';
+import { CrlStore } from '#signing/trust/crl.js';
 import type { Sql } from '../db/sql.js';
 
 export interface LoginTrustOptions {

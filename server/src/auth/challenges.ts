@@ -5,10 +5,10 @@
  * the same signature) cannot both use it.
  */
 import { randomBytes } from 'node:crypto';
-import { CHALLENGE_TTL_MS } from '../../../main/auth/challenge.js';
+import { CHALLENGE_TTL_MS } from '#core/auth/challenge.js';
 import type { z } from 'zod';
 import type { Sql } from '../db/sql.js';
-import type { challengeAnswer } from '../protocol.js';
+import type { challengeAnswer } from '#core/protocol.js';
 
 export { CHALLENGE_TTL_MS };
 

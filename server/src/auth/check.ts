@@ -11,10 +11,10 @@
  * - recheck: a session started offline: is its user still allowed?
  * Nothing here logs or keeps a password.
  */
-import { challengeDocument, verifyChallengeSignature } from '../../../main/auth/challenge.js';
-import { DEFAULT_SCRYPT, verifyPassword, type ScryptParams } from '../../../main/auth/passwords.js';
+import { challengeDocument, verifyChallengeSignature } from '#core/auth/challenge.js';
+import { DEFAULT_SCRYPT, verifyPassword, type ScryptParams } from '#core/auth/passwords.js';
 import type { Sql } from '../db/sql.js';
-import type { CheckAnswer, CheckRequest, DirectoryUserWire } from '../protocol.js';
+import type { CheckAnswer, CheckRequest, DirectoryUserWire } from '#core/protocol.js';
 import { consumeChallenge } from './challenges.js';
 import type { LoginCertificates } from './certificates.js';
 import {

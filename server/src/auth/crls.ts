@@ -7,12 +7,12 @@
  * feed hold the newest CRL of each CA.
  */
 import { createHash } from 'node:crypto';
-import { isNewer, parseCrl, verifyCrl, type ParsedCrl } from '../../../main/signing/trust/crl.js';
-import type { CertInput } from '../../../main/signing/trust/x509.js';
+import { isNewer, parseCrl, verifyCrl, type ParsedCrl } from '#signing/trust/crl.js';
+import type { CertInput } from '#signing/trust/x509.js';
 import type { Sql } from '../db/sql.js';
 import { bytes } from '../db/sql.js';
 import { GLOBAL_PARTITION, publish, type FeedWrite } from '../feed.js';
-import type { crlData } from '../protocol.js';
+import type { crlData } from '#core/protocol.js';
 import type { z } from 'zod';
 
 export type CrlData = z.infer<typeof crlData>;

@@ -6,10 +6,10 @@
  * started on such a database; devices enrolled and given access tokens the
  * way workstations get them. Test code only.
  */
-import { hashPassword, type ScryptParams } from '../../../main/auth/passwords.js';
+import { hashPassword, type ScryptParams } from '#core/auth/passwords.js';
 import { migrate } from '../db/migrate.js';
 import { pgliteSql, postgresSql, type Sql } from '../db/sql.js';
-import { enrolAnswer, PROTOCOL_VERSION, tokenAnswer } from '../protocol.js';
+import { enrolAnswer, PROTOCOL_VERSION, tokenAnswer } from '#core/protocol.js';
 import type { AuthRoutesOptions } from '../routes/auth.js';
 import { startServer, type RunningServer } from '../server.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '../testing/postgres.js';

@@ -87,7 +87,7 @@ export const users = pgTable(
     phone: text('phone'),
     positionKk: text('position_kk'),
     positionRu: text('position_ru'),
-    /** scrypt hash with its parameters and salt (main/auth/passwords.ts); never the password. */
+    /** scrypt hash with its parameters and salt (core/auth/passwords.ts); never the password. */
     passwordHash: text('password_hash'),
     mustChangePassword: boolean('must_change_password').notNull().default(false),
     blocked: boolean('blocked').notNull().default(false),

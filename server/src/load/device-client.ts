@@ -21,7 +21,7 @@ import {
   type PullAnswer,
   type PushAnswer,
   type PushResult,
-} from '../protocol.js';
+} from '#core/protocol.js';
 
 /** A call that failed: `status` 0 for a network error, a timeout or an answer that does not fit. */
 export class DeviceCallError extends Error {

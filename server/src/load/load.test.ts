@@ -4,7 +4,7 @@
  * are there. `npm run load` is the full run (200 × 500).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../../../main/auth/passwords.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { startServer, type RunningServer } from '../server.js';
 import { checkLoad, Limiter, percentile, runLoad } from './run.js';
 

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_PASSWORD } from '../../../main/auth/passwords.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { pgliteSql, postgresSql, type Sql } from '../db/sql.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../testing/postgres.js';
 import { checkLoad, runLoad } from './run.js';

@@ -5,10 +5,10 @@
  * active executor; offices without them are left out.
  */
 import type { ZodType } from 'zod';
-import { serviceDefinition, type ServiceDefinition } from '../../../main/catalogue/schema.js';
-import { planSteps } from '../../../main/workflow/machine.js';
-import { PROVIDERS, SERVICES_BY_KIND } from '../../../db/demo/names.js';
-import { GLOBAL_PARTITION, providerData, serviceData, staffData, userData, type FeedRow } from '../protocol.js';
+import { serviceDefinition, type ServiceDefinition } from '#core/catalogue/schema.js';
+import { planSteps } from '#core/workflow/machine.js';
+import { PROVIDERS, SERVICES_BY_KIND } from '#demo/names.js';
+import { GLOBAL_PARTITION, providerData, serviceData, staffData, userData, type FeedRow } from '#core/protocol.js';
 import type { DeviceClient } from './device-client.js';
 import type { Office } from './workload.js';
 

@@ -9,10 +9,10 @@
  * (so at most that many connections are busy), and past `deadlineMs` the run
  * stops by itself and says so.
  */
-import { mulberry32 } from '../../../db/demo/generate.js';
-import { PROVIDERS } from '../../../db/demo/names.js';
+import { mulberry32 } from '#demo/generate.js';
+import { PROVIDERS } from '#demo/names.js';
 import type { Sql } from '../db/sql.js';
-import type { Change, PushResult } from '../protocol.js';
+import type { Change, PushResult } from '#core/protocol.js';
 import { DeviceClient } from './device-client.js';
 import { discoverOffices } from './offices.js';
 import { buildQueue } from './workload.js';

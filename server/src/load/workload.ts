@@ -8,13 +8,13 @@
  * state machine, so all of them must be applied; none is a business
  * rejection. Deterministic for a seed.
  */
-import type { ServiceDefinition } from '../../../main/catalogue/schema.js';
-import { makeIin } from '../../../main/common/iin.js';
-import { eventHash, GENESIS_HASH, type EventFields, type StoredEvent } from '../../../main/workflow/chain.js';
-import { planSteps } from '../../../main/workflow/machine.js';
-import { mulberry32 } from '../../../db/demo/generate.js';
-import { SCHEMA_VERSION } from '../../../db/schema.js';
-import { PROTOCOL_VERSION, type ApplicationData, type Change } from '../protocol.js';
+import type { ServiceDefinition } from '#core/catalogue/schema.js';
+import { makeIin } from '#core/identity/iin.js';
+import { eventHash, GENESIS_HASH, type EventFields, type StoredEvent } from '#core/workflow/chain.js';
+import { planSteps } from '#core/workflow/machine.js';
+import { mulberry32 } from '#demo/generate.js';
+import { SCHEMA_VERSION } from '#db/schema.js';
+import { PROTOCOL_VERSION, type ApplicationData, type Change } from '#core/protocol.js';
 
 /** One office as the global partition describes it: who takes applications in, who assigns, who executes. */
 export interface Office {

@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Sql } from '../db/sql.js';
-import type { individualAnswer, legalEntityAnswer, powerOfAttorney } from '../protocol.js';
+import type { individualAnswer, legalEntityAnswer, powerOfAttorney } from '#core/protocol.js';
 
 export type Individual = Omit<z.infer<typeof individualAnswer>, 'serverTime'>;
 export type LegalEntity = Omit<z.infer<typeof legalEntityAnswer>, 'serverTime'>;

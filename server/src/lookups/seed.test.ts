@@ -5,7 +5,7 @@
  * attorney (deterministic, one expired, one revoked).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isValidIin, makeBin, makeIin } from '../../../main/common/iin.js';
+import { isValidIin, makeBin, makeIin } from '#core/identity/iin.js';
 import { PROVIDER_BIN, PROVIDER_ID, seedDirectory, testDatabases, type TestUser } from '../auth/testing.js';
 import type { Sql } from '../db/sql.js';
 import { seedDemo } from '../seed.js';

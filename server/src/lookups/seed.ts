@@ -11,8 +11,8 @@
  * what exists is kept. Reads the applications page by page (a demo may hold
  * a million).
  */
-import { isValidBin, parseBin, parseIin } from '../../../main/common/iin.js';
-import { mulberry32 } from '../../../db/demo/generate.js';
+import { isValidBin, parseBin, parseIin } from '#core/identity/iin.js';
+import { mulberry32 } from '#demo/generate.js';
 import type { Sql } from '../db/sql.js';
 
 export interface SeedLookupsOptions {

@@ -20,7 +20,7 @@ import {
 } from '../auth/testing.js';
 import { bump, writeFeed } from '../feed.js';
 import type { Sql } from '../db/sql.js';
-import { attachmentStatus, errorBody, MAX_CHUNK_BYTES, providerPartition } from '../protocol.js';
+import { attachmentStatus, errorBody, MAX_CHUNK_BYTES, providerPartition } from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 import { parseRange } from './attachments.js';
 

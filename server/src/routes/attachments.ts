@@ -38,7 +38,7 @@ import {
   type Route,
   type RouteContext,
 } from '../http.js';
-import { attachmentStart, MAX_CHUNK_BYTES, type attachmentStatus } from '../protocol.js';
+import { attachmentStart, MAX_CHUNK_BYTES, type attachmentStatus } from '#core/protocol.js';
 
 type Status = z.infer<typeof attachmentStatus>;
 

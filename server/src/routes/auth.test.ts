@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { challengeDocument } from '../../../main/auth/challenge.js';
-import { standardPeople, TestPki, type Person } from '../../../main/signing/testing/pki.js';
+import { challengeDocument } from '#core/auth/challenge.js';
+import { standardPeople, TestPki, type Person } from '#signing/testing/pki.js';
 import { failureKey } from '../auth/failures.js';
 import { importCrl } from '../auth/crls.js';
 import {
@@ -28,7 +28,7 @@ import {
   type TestUser,
 } from '../auth/testing.js';
 import type { Sql } from '../db/sql.js';
-import { challengeAnswer, checkAnswer, errorBody, type CheckAnswer } from '../protocol.js';
+import { challengeAnswer, checkAnswer, errorBody, type CheckAnswer } from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 
 const DAY = 86_400_000;

@@ -7,13 +7,13 @@
  */
 import { delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScryptParams } from '../../../main/auth/passwords.js';
+import type { ScryptParams } from '#core/auth/passwords.js';
 import { issueChallenge, type ChallengeAnswer } from '../auth/challenges.js';
 import { LoginCertificates, type LoginTrustOptions } from '../auth/certificates.js';
 import { LoginCheck } from '../auth/check.js';
 import type { FailureDelay } from '../auth/failures.js';
 import { HttpError, readBody, readJson, sendJson, type Route, type RouteContext } from '../http.js';
-import { checkRequest, type CheckAnswer } from '../protocol.js';
+import { checkRequest, type CheckAnswer } from '#core/protocol.js';
 
 export interface AuthRoutesOptions extends LoginTrustOptions {
   /** The wait after `count` failed password logins in a row (ms). */

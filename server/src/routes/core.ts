@@ -16,7 +16,7 @@ import {
   pushRequest,
   tokenAnswer,
   tokenRequest,
-} from '../protocol.js';
+} from '#core/protocol.js';
 import { pull, snapshot } from '../pull.js';
 import { checkProtocol, push } from '../push.js';
 

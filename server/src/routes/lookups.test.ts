@@ -4,10 +4,10 @@
  * the powers-of-attorney queries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBin, makeIin } from '../../../main/common/iin.js';
+import { makeBin, makeIin } from '#core/identity/iin.js';
 import { DEVICE_A, deviceToken, seedDirectory, startTestServer, TEST_ADMIN, testDatabases } from '../auth/testing.js';
 import type { Sql } from '../db/sql.js';
-import { errorBody, individualAnswer, legalEntityAnswer, powersOfAttorneyAnswer } from '../protocol.js';
+import { errorBody, individualAnswer, legalEntityAnswer, powersOfAttorneyAnswer } from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 
 const PRINCIPAL = makeIin(new Date(Date.UTC(1961, 6, 4)), 'female', 31);

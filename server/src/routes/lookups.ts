@@ -6,12 +6,12 @@
  * A malformed IIN or BIN (format, date, checksum) is 400 bad_request before
  * anything is asked; an unknown one is 404 not_found.
  */
-import { isValidBin, isValidIin } from '../../../main/common/iin.js';
+import { isValidBin, isValidIin } from '#core/identity/iin.js';
 import type { Sql } from '../db/sql.js';
 import { HttpError, sendJson, type Route, type RouteContext } from '../http.js';
 import { SqlLookupAdapter, type LookupAdapter, type PowerOfAttorneyQuery } from '../lookups/adapter.js';
 import type { z } from 'zod';
-import type { individualAnswer, legalEntityAnswer, powersOfAttorneyAnswer } from '../protocol.js';
+import type { individualAnswer, legalEntityAnswer, powersOfAttorneyAnswer } from '#core/protocol.js';
 
 function iinParam(value: string | undefined | null, name: string): string {
   const iin = value ?? '';

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalogue } from '../../../main/catalogue/loader.js';
-import { TestPki } from '../../../main/signing/testing/pki.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
+import { TestPki } from '#signing/testing/pki.js';
 import { CrlRefused, importCrl } from '../auth/crls.js';
 import {
   DEVICE_A,
@@ -23,7 +23,15 @@ import {
 } from '../auth/testing.js';
 import { RESOURCES_DIR } from '../catalogue.js';
 import type { Sql } from '../db/sql.js';
-import { crlData, errorBody, referenceAnswer, refusalReason, serviceData, staffData, userData } from '../protocol.js';
+import {
+  crlData,
+  errorBody,
+  referenceAnswer,
+  refusalReason,
+  serviceData,
+  staffData,
+  userData,
+} from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 import { refusalReasonsOf } from './reference.js';
 

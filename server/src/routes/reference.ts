@@ -18,7 +18,7 @@ import {
   staffData,
   userData,
   type referenceAnswer,
-} from '../protocol.js';
+} from '#core/protocol.js';
 
 export { CrlRefused, importCrl, type CrlImport } from '../auth/crls.js';
 
@@ -62,7 +62,7 @@ async function calendars(sql: Sql): Promise<unknown[]> {
   return rows.map((r) => fits(calendarData, r));
 }
 
-/** The refusal reasons a service definition lists (main/catalogue/schema.ts: `refusalReasons: [{code, text}]`). */
+/** The refusal reasons a service definition lists (core/catalogue/schema.ts: `refusalReasons: [{code, text}]`). */
 export function refusalReasonsOf(serviceCode: string, definition: unknown): RefusalReason[] {
   const list = (definition as { refusalReasons?: unknown } | null)?.refusalReasons;
   if (!Array.isArray(list)) return [];

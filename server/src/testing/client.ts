@@ -4,7 +4,7 @@
  * returned with its status either way, so a test can look at errors too.
  */
 import { randomUUID } from 'node:crypto';
-import { DEMO_PASSWORD } from '../../../main/auth/passwords.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import {
   enrolAnswer,
   errorBody,
@@ -17,7 +17,7 @@ import {
   type PullAnswer,
   type PushAnswer,
   type SnapshotLine,
-} from '../protocol.js';
+} from '#core/protocol.js';
 
 export type Answer<T> = { status: number; ok: true; body: T } | { status: number; ok: false; body: ErrorBody };
 

@@ -6,9 +6,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { softwareKey } from '../../../main/signing/software-key.js';
-import { TestPki } from '../../../main/signing/testing/pki.js';
-import type { SigningKey } from '../../../main/signing/types.js';
+import { softwareKey } from '#signing/software-key.js';
+import { TestPki } from '#signing/testing/pki.js';
+import type { SigningKey } from '#signing/types.js';
 
 export interface TrustedPki {
   pki: TestPki;

@@ -1,0 +1,52 @@
+/** The demo start's key file signs, offline, against the demo CA and its CRL; openssl reads what it makes. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_HEAD } from './generate.js';
+import { Signer } from '#signing/backend.js';
+import { DEMO_KEY_PASSWORD, ensureDemoKit, readDemoKeyFile } from './kit.js';
+import { openKeyFile } from '#signing/keyfile.js';
+
+describe('demo signing kit', () => {
+  it('makes a key file the signer opens, checks offline and signs with; made once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'qyzmet-demo-kit-'));
+    const kit = await ensureDemoKit(dataDir, { ...DEMO_HEAD, bin: '050140000011', organisation: 'ГУ "Демо"' });
+    expect(kit.created).toBe(true);
+    expect((await ensureDemoKit(dataDir, DEMO_HEAD)).created).toBe(false);
+
+    const key = openKeyFile(readDemoKeyFile(kit), Buffer.from(DEMO_KEY_PASSWORD));
+    const signer = await Signer.create({
+      trustDirs: [join(dataDir, 'trusted')],
+      crlDir: join(dataDir, 'crl'),
+      online: () => false,
+    });
+    const facts = signer.facts(key.certificate);
+    expect(facts).toMatchObject({
+      iin: DEMO_HEAD.iin,
+      iinChecksumValid: true,
+      purpose: 'sign',
+      roles: ['legalEntity', 'head'],
+    });
+    expect(facts.commonName).toBe('СӘРСЕНБАЕВА ӘЙГЕРІМ');
+    const checked = await signer.check(key.certificate, {
+      act: 'sign',
+      at: new Date(),
+      expect: { iin: DEMO_HEAD.iin },
+    });
+    expect(checked.revocation).toMatchObject({ status: 'good', source: 'crl', stale: false });
+
+    const signed = await signer.sign('xmldsig', Buffer.from('<Demo>Қол қою</Demo>'), key);
+    expect((await signer.verify(signed.signed)).signers[0]?.certificate.iin).toBe(DEMO_HEAD.iin);
+    await signer.close();
+
+    // A third party reads the key file with the same password.
+    const text = execFileSync(
+      'openssl',
+      ['pkcs12', '-in', kit.keyFile, '-passin', `pass:${DEMO_KEY_PASSWORD}`, '-nokeys', '-legacy'],
+      { encoding: 'utf8' },
+    );
+    expect(text).toContain('BEGIN CERTIFICATE');
+  }, 30_000);
+});
