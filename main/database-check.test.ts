@@ -3,7 +3,7 @@
  * opens, says so (app.info), keeps reading, and refuses every change with the
  * message naming the damaged file and the backup.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,10 +11,11 @@ import { createApp } from './app.js';
 import { READ_ONLY_CALLS } from './database-check.js';
 import { dispatch } from './rpc.js';
 import { CHANNELS } from '#preload/api.js';
-import en from '#renderer/src/i18n/en.json' with { type: 'json' };
 import { damageDatabase } from '#db/testing/damage.js';
 
 const ROOT = join(import.meta.dirname, '..');
+/** The English catalogue, the words the renderer shows (read as data: main does not import the renderer). */
+const en = JSON.parse(readFileSync(join(ROOT, 'renderer', 'src', 'i18n', 'en.json'), 'utf8')) as Record<string, string>;
 
 async function start(dataDir: string) {
   return createApp({

@@ -29,16 +29,21 @@ export const MAY_IMPORT = {
 export const FREE = ['integration', 'e2e', 'scripts', 'bench'];
 
 /**
- * What a folder must not load at run time, through any chain of imports (checked on the import graph). The server
- * never loads the workstation's database code; the renderer never loads Node.
+ * What a folder's code (tests aside) must not load at run time through any chain of imports, type-only imports
+ * aside (checked on the import graph): the server never loads the workstation's database code, the renderer
+ * never loads Node.
  */
 export const NEVER_LOADS = {
   server: {
     folders: ['main', 'db', 'preload', 'renderer'],
-    packages: ['better-sqlite3', 'drizzle-orm/better-sqlite3'],
+    packages: ['better-sqlite3', 'drizzle-orm/better-sqlite3', 'electron'],
+    nodeBuiltins: false,
   },
-  renderer: { folders: ['main', 'db', 'server', 'signing', 'demo'], packages: ['node:*', 'electron'] },
-  core: { folders: ['signing', 'db', 'demo', 'main', 'server', 'preload', 'renderer'], packages: ['electron'] },
+  renderer: {
+    folders: ['main', 'db', 'server', 'signing', 'demo'],
+    packages: ['electron'],
+    nodeBuiltins: true,
+  },
 };
 
 /** Every folder with code, for the aliases. */
