@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 import { importsOf, layoutViolations } from './import-graph.js';
+import { FOLDERS } from './layout.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const SKIP = new Set(['node_modules', 'dist', 'release', '.git', '.data', 'test-results', 'playwright-report', 'docs']);
@@ -35,6 +36,18 @@ describe('the layout', () => {
     for (const f of ['core/protocol.ts', 'signing/cms.ts', 'db/schema.ts', 'main/app.ts', 'server/src/server.ts'])
       expect(tree.has(f), f).toBe(true);
     expect([...tree.keys()].filter((f) => f.startsWith('renderer/src/')).length).toBeGreaterThan(20);
+  });
+
+  it('has one alias per folder, the same for Node (package.json "imports") and for Playwright (tsconfig "paths")', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { imports: Record<string, string> };
+    const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.base.json'), 'utf8')) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    };
+    const wanted = Object.fromEntries(FOLDERS.map((f) => [`#${f}/*`, `./${f}/*`]));
+    expect(pkg.imports).toEqual(wanted);
+    expect(Object.fromEntries(Object.entries(tsconfig.compilerOptions.paths).map(([k, [v]]) => [k, v]))).toEqual(
+      wanted,
+    );
   });
 
   it('finds every import form, and knows a type-only one', () => {
