@@ -1,9 +1,8 @@
 /**
  * The words of the login, lock, password and user screens. Their keys are in
- * the interface catalogues (renderer/src/i18n/*.json, merged from
- * main/auth/i18n.json); AUTH_KEYS lists the ones this folder brought, so that
- * the code type-checks before the merge and main/auth/i18n.test.ts can check
- * that every key used here is worded in kk, ru and en.
+ * the interface catalogues (renderer/src/i18n/*.json), where main/auth's
+ * messages are worded too; AUTH_KEYS lists the keys this folder uses, and
+ * main/auth/i18n.test.ts checks that each is worded in kk, ru and en.
  */
 import { CallFailure } from '../api/client';
 import { useI18n } from '../i18n/I18nProvider';
@@ -94,7 +93,7 @@ export function useAuthText(): AuthText & ReturnType<typeof useI18n> {
   const i18n = useI18n();
   return {
     ...i18n,
-    // Until the lead merges main/auth/i18n.json into the catalogues, an unknown key shows as itself.
+    // Every auth key is in the catalogues (main/auth/i18n.test.ts); an unknown key would show as itself.
     t: (key: TextKey, params?: Params) => (isMessageKey(key) ? i18n.t(key, params) : key),
   };
 }
