@@ -10,7 +10,7 @@ import type { Role } from '#db/schema.js';
 import type { CallError } from '#preload/api.js';
 import { dispatch, type Channel, type Handlers } from '../rpc.js';
 import { SigningService, type SignerBackend } from '../signing/service.js';
-import type { CertificateFacts } from '#signing/types.js';
+import type { CertificateFacts } from '#signing/index.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { createWorkflowHandlers, type WorkflowHandlers } from './handlers.js';
 import { EMPLOYMENT, insertApplication, openFixture, RESULT_DATA, SERVICES, type Fixture } from './testing.js';

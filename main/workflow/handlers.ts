@@ -9,13 +9,13 @@ import type { Role } from '#db/schema.js';
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import type { workflowContract } from '#preload/contract/workflow.js';
 import { ServiceError, type Handlers } from '../rpc.js';
-import type { WorkingCalendar } from '#core/workflow/deadlines.js';
+import type { DeadlineCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService, type Actor } from './service.js';
 
 export interface WorkflowDeps {
   sqlite: Database.Database;
   services: readonly ServiceDefinition[];
-  calendar: WorkingCalendar;
+  calendar: DeadlineCalendar;
   /** The logged-in user; null when nobody is. */
   currentUser: () => { id: string; roles: { role: Role; providerId: string }[] } | null;
   now?: () => number;

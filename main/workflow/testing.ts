@@ -11,22 +11,16 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenedDatabase } from '#db/connection.js';
 import { generateDemo } from '#demo/generate.js';
-import type { Channel, Decision, Status } from '#db/schema.js';
-import { loadCatalogue } from '#core/node/catalogue-loader.js';
-import type { ServiceDefinition } from '#core/catalogue/schema.js';
+import type { Channel, Decision, Status } from '#core/vocabulary.js';
+import { DAY, MINUTE, NOW, ROOT, SERVICES } from '#core/testing.js';
 import { foldForSearch } from '#core/identity/text.js';
 import { applicationXml, loadApplicationDocument } from '../signing/documents.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { appendEvent } from '#core/workflow/chain.js';
 import { WorkflowService } from './service.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
-export const SERVICES: readonly ServiceDefinition[] = loadCatalogue(join(ROOT, 'resources', 'services')).services;
-
-/** Wednesday 20 May 2026, 12:30 in Kazakhstan (UTC+5). */
-export const NOW = Date.UTC(2026, 4, 20, 7, 30);
-export const MINUTE = 60_000;
-export const DAY = 86_400_000;
+// The repository, its catalogue and the fixed clock are the core's fixtures.
+export { DAY, MINUTE, NOW, ROOT, SERVICES };
 
 /** Staff of the demo (demo/generate.ts): fixed ids. */
 export const EMPLOYMENT = {
