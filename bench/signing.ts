@@ -12,10 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Signer } from '#signing/backend.js';
-import { signCms, verifyCmsSignatures } from '#signing/cms.js';
-import { Pkcs11Client } from '#signing/pkcs11/client.js';
-import { InProcessPkcs11 } from '#signing/pkcs11/token.js';
+import { InProcessPkcs11, Pkcs11Client, signCms, Signer, softwareKey, verifyCmsSignatures } from '#signing/index.js';
 import { createSoftHsm, softHsmMissing } from '#signing/testing/softhsm.js';
 import { TestPki } from '#signing/testing/pki.js';
 import { median, type Report } from './report.js';
@@ -94,8 +91,7 @@ export async function benchSigning(report: Report, dir: string, runs: number): P
   const signer = await Signer.create({ trustDirs: [trustDir], crlDir: join(dir, 'crl'), online: () => false });
   const update = await signer.crls.update(pki.crl(24));
   if (!update.accepted) throw new Error('bench: the CRL was not accepted');
-  const soft = await import('#signing/software-key.js');
-  const signing = soft.softwareKey({ key: head.keyPem, certificate: head.certDer, label: 'bench' });
+  const signing = softwareKey({ key: head.keyPem, certificate: head.certDer, label: 'bench' });
   const content = Buffer.from('<ApplicationDocument>verify</ApplicationDocument>');
   const signature = await signCms(content, signing, { detached: false });
   const n = 2000;

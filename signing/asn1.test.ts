@@ -166,3 +166,40 @@ describe('certificates', () => {
     expect(() => readCertificate(fromHex('3003020101'))).toThrow(Asn1Error);
   });
 });
+
+describe('ecdsaRawToDer (the answer of CKM_ECDSA)', () => {
+  it('turns r||s into the DER node:crypto verifies, over many signatures (high bits, short integers)', () => {
+    for (const namedCurve of ['P-256', 'P-384', 'P-521']) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve });
+      for (let i = 0; i < 60; i++) {
+        const data = Buffer.from(`document ${namedCurve} ${i}`);
+        const raw = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+        const der = ecdsaRawToDer(raw);
+        expect(verify('sha256', data, publicKey, der), `${namedCurve} #${i}`).toBe(true);
+        // And back: node reads our DER as the same (r, s).
+        expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw)).toBe(true);
+      }
+    }
+  });
+
+  it('drops leading zeros and adds 0x00 before a set top bit', () => {
+    const r = new Uint8Array(32);
+    r[31] = 0x01; // r = 1: 31 leading zeros
+    const s = new Uint8Array(32).fill(0xff); // s has the top bit set
+    const der = ecdsaRawToDer(Uint8Array.from([...r, ...s]));
+    expect(Buffer.from(der).toString('hex')).toBe('3026' + '020101' + '022100' + 'ff'.repeat(32));
+  });
+
+  it('uses the long length form past 127 bytes (P-521)', () => {
+    const raw = new Uint8Array(132).fill(0x80);
+    const der = ecdsaRawToDer(raw);
+    expect(der[0]).toBe(0x30);
+    expect(der[1]).toBe(0x81); // one length byte follows
+    expect(der[2]).toBe(der.length - 3);
+  });
+
+  it('refuses an odd or empty input', () => {
+    expect(() => ecdsaRawToDer(new Uint8Array(63))).toThrow(Asn1Error);
+    expect(() => ecdsaRawToDer(new Uint8Array(0))).toThrow(Asn1Error);
+  });
+});

@@ -2,28 +2,30 @@
  * The signer put together: tokens (PKCS#11 in a worker), key files, the
  * certificate checks (chain, validity, key usage, identity, revocation from
  * OCSP and the cached CRLs), the formats (XMLDSig, CMS) and the RFC 3161
- * timestamp. The service (service.ts), the CLI and the benchmarks use it.
+ * timestamp. The app's signing service, the CLI and the benchmarks use it.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCertificate, certificateDer } from './certificate.js';
 import { addTimestampToken, signCms, signatureValueOf, verifyCmsSignatures, parseCms } from './cms.js';
+import { pemBlocks } from './der.js';
 import { SigningError } from './errors.js';
 import { openKeyFile } from './keyfile.js';
 import type { Pkcs11Api, TokenSlot } from './pkcs11/api.js';
 import { existingModules, modulePaths } from './pkcs11/modules.js';
+import { CertificateChecker, type CheckResult } from './trust/checker.js';
+import { CrlStore } from './trust/crl.js';
+import { requestTimestamp } from './trust/tsp.js';
 import type {
+  CertificateFacts,
   CheckOutcome,
   OpenedKey,
   SignatureFormat,
   SignedDocument,
   SignerBackend,
+  SigningKey,
   TokenList,
-} from '#main/signing/service.js';
-import { CertificateChecker, type CheckResult } from './trust/checker.js';
-import { CrlStore } from './trust/crl.js';
-import { requestTimestamp } from './trust/tsp.js';
-import type { CertificateFacts, SigningKey } from './types.js';
+} from './types.js';
 import { signXml, verifyXml } from './xmldsig.js';
 
 export interface SigningConfig {
@@ -50,9 +52,10 @@ export interface SigningConfig {
   pkcs11?: Pkcs11Api;
 }
 
+/** Every certificate of a file: each CERTIFICATE block of a PEM bundle, or the one certificate it holds. */
 function certificatesIn(bytes: Buffer): Uint8Array[] {
-  const pems = bytes.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  return pems ? pems.map((p) => certificateDer(p)) : [certificateDer(new Uint8Array(bytes))];
+  const blocks = pemBlocks(bytes.toString('latin1')).filter((b) => b.label === 'CERTIFICATE');
+  return blocks.length ? blocks.map((b) => certificateDer(b.base64)) : [certificateDer(new Uint8Array(bytes))];
 }
 
 /** Reads every certificate in the folders and files; self-issued ones become roots. */

@@ -9,8 +9,8 @@
  *
  * Conventions:
  * - `serialNumber`: the serial as an unsigned number in lower-case hex with no
- *   leading zeros (what `BigInt(…).toString(16)` gives). Use `serialHex()` for
- *   serials found elsewhere (CRL entries, OCSP CertIDs) so comparisons hold.
+ *   leading zeros (what `BigInt(…).toString(16)` gives): der.ts's serialKey, the
+ *   one normal form, which CRL entries and OCSP CertIDs use too.
  * - `subject` / `issuer`: the name in the certificate's own order (as NCALayer
  *   and Kalkan show it: "CN=…, SURNAME=…, SERIALNUMBER=IIN…"), values escaped
  *   as in RFC 4514. For matching names, compare the DER, not these strings.
@@ -20,7 +20,10 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { isValidBin, isValidIin } from '#core/identity/iin.js';
+import { hex, isBase64Text, pemBlocks, serialKey } from './der.js';
 import { NCA_ROLE_OIDS, type CertificateFacts, type NcaRole } from './types.js';
+
+export { derToPem } from './der.js';
 
 /** The input is not an X.509 certificate (or not one this reader can decode). */
 export class CertificateFormatError extends Error {
@@ -74,6 +77,8 @@ const NAME_LABELS: Readonly<Record<string, string>> = {
   '0.9.2342.19200300.100.1.1': 'UID',
   '0.9.2342.19200300.100.1.25': 'DC',
 };
+
+export type KeyUsageName = (typeof KEY_USAGE_NAMES)[number];
 
 /** RFC 5280 KeyUsage bit names, by bit number. */
 const KEY_USAGE_NAMES = [
@@ -129,9 +134,7 @@ export function gostAlgorithmName(oid: string): string | null {
 // ---------------------------------------------------------------------------
 // PEM / DER
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const CERTIFICATE_LABELS = ['CERTIFICATE', 'X509 CERTIFICATE'];
-const BASE64_TEXT = /^[A-Za-z0-9+/=\s]+$/;
 
 /**
  * The DER of the first PEM block with one of `labels` (default: a
@@ -139,21 +142,10 @@ const BASE64_TEXT = /^[A-Za-z0-9+/=\s]+$/;
  */
 export function pemToDer(pem: string, labels: string | readonly string[] = CERTIFICATE_LABELS): Uint8Array {
   const wanted = typeof labels === 'string' ? [labels] : labels;
-  for (const match of pem.matchAll(PEM_BLOCK)) {
-    const label = match[1] ?? '';
-    if (!wanted.includes(label)) continue;
-    const body = (match[2] ?? '').replace(/\s+/g, '');
-    if (!BASE64_TEXT.test(body)) throw new CertificateFormatError(`the ${label} PEM block is not base64`);
-    return new Uint8Array(Buffer.from(body, 'base64'));
-  }
-  throw new CertificateFormatError(`no ${wanted.join(' / ')} PEM block`);
-}
-
-/** PEM text (64-column lines, trailing newline) of `der`. */
-export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  const block = pemBlocks(pem).find((b) => wanted.includes(b.label));
+  if (!block) throw new CertificateFormatError(`no ${wanted.join(' / ')} PEM block`);
+  if (!isBase64Text(block.base64)) throw new CertificateFormatError(`the ${block.label} PEM block is not base64`);
+  return new Uint8Array(Buffer.from(block.base64, 'base64'));
 }
 
 /**
@@ -189,7 +181,7 @@ export function certificateDer(input: Uint8Array | string): Uint8Array {
   let der: Uint8Array;
   if (typeof input === 'string') {
     if (input.includes('-----BEGIN')) der = pemToDer(input);
-    else if (BASE64_TEXT.test(input)) der = new Uint8Array(Buffer.from(input.replace(/\s+/g, ''), 'base64'));
+    else if (isBase64Text(input)) der = new Uint8Array(Buffer.from(input.replace(/\s+/g, ''), 'base64'));
     else throw new CertificateFormatError('neither PEM nor base64 text');
   } else if (startsWithText(input, '-----BEGIN')) {
     der = pemToDer(new TextDecoder().decode(input));
@@ -197,7 +189,7 @@ export function certificateDer(input: Uint8Array | string): Uint8Array {
     der = new Uint8Array(input);
   } else {
     const text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
-    if (input.length === 0 || !BASE64_TEXT.test(text)) throw new CertificateFormatError('not DER or PEM');
+    if (input.length === 0 || !isBase64Text(text)) throw new CertificateFormatError('not DER or PEM');
     der = new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
   }
   const length = outerSequenceLength(der);
@@ -208,18 +200,6 @@ export function certificateDer(input: Uint8Array | string): Uint8Array {
 
 // ---------------------------------------------------------------------------
 // Small ASN.1 helpers
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-/**
- * An INTEGER's content octets as an unsigned number in lower-case hex without
- * leading zeros ('0' for zero). The one form of serial numbers in this app.
- */
-export function serialHex(integerContent: Uint8Array): string {
-  return hex(integerContent).replace(/^0+/, '') || '0';
-}
 
 /** Number of significant bits of a big-endian unsigned integer. */
 function bitLength(bytes: Uint8Array): number {
@@ -247,7 +227,7 @@ function oidOf(node: asn1js.AsnType | undefined): string | null {
 }
 
 /** A directory string's text; non-string values in RFC 4514's '#hex' form. */
-function attributeText(value: unknown): string {
+export function attributeText(value: unknown): string {
   if (value instanceof asn1js.BaseStringBlock) return value.valueBlock.value;
   if (value instanceof asn1js.BaseBlock) return `#${hex(new Uint8Array(value.toBER(false)))}`;
   return '';
@@ -263,14 +243,28 @@ function escapeRfc4514(value: string): string {
   return out;
 }
 
-/** The name in the certificate's order: "CN=ТЕСТОВ ТЕСТ, SURNAME=ТЕСТОВ, SERIALNUMBER=IIN…, C=KZ". */
+/**
+ * The name for people and logs, in the certificate's order: "CN=ТЕСТОВ ТЕСТ, SURNAME=ТЕСТОВ, SERIALNUMBER=IIN…,
+ * C=KZ". The one formatter of names (subjects, issuers, CRL issuers, OCSP responders).
+ */
 export function distinguishedName(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
     .map((tv) => `${NAME_LABELS[tv.type] ?? tv.type}=${escapeRfc4514(attributeText(tv.value))}`)
     .join(', ');
 }
 
-function attributes(name: pkijs.RelativeDistinguishedNames, type: string): string[] {
+/**
+ * A name in one comparable form, for matching (never for showing): "oid=value" pairs, values trimmed,
+ * spaces collapsed, lower case.
+ */
+export function nameKey(name: pkijs.RelativeDistinguishedNames): string {
+  return name.typesAndValues
+    .map((tv) => `${tv.type}=${attributeText(tv.value).trim().replace(/\s+/g, ' ').toLowerCase()}`)
+    .join(',');
+}
+
+/** The values of one attribute type in a name, in order, trimmed. */
+export function attributes(name: pkijs.RelativeDistinguishedNames, type: string): string[] {
   return name.typesAndValues.filter((tv) => tv.type === type).map((tv) => attributeText(tv.value).trim());
 }
 
@@ -287,14 +281,18 @@ function extensionValue(cert: pkijs.Certificate, oid: string): asn1js.AsnType | 
   return parseDer(new Uint8Array(ext.extnValue.getValue()));
 }
 
-function keyUsageNames(cert: pkijs.Certificate): string[] {
+/** The key usage bits set, in bit order; null when the certificate has no key usage extension. */
+export function keyUsageOf(cert: pkijs.Certificate): KeyUsageName[] | null {
+  if (!cert.extensions?.some((e) => e.extnID === OID.keyUsage)) return null;
   const value = extensionValue(cert, OID.keyUsage);
   if (!(value instanceof asn1js.BitString)) return [];
   const bits = value.valueBlock.valueHexView;
   return KEY_USAGE_NAMES.filter((_, i) => (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) === 1);
 }
 
-function extendedKeyUsage(cert: pkijs.Certificate): string[] {
+/** The extended key usage OIDs; null when the certificate has no such extension. */
+export function extendedKeyUsageOf(cert: pkijs.Certificate): string[] | null {
+  if (!cert.extensions?.some((e) => e.extnID === OID.extKeyUsage)) return null;
   return childrenOf(extensionValue(cert, OID.extKeyUsage))
     .map((n) => oidOf(n))
     .filter((o): o is string => o !== null);
@@ -359,10 +357,11 @@ export function decodeCertificate(input: Uint8Array | string): pkijs.Certificate
   }
 }
 
-function twelveDigits(values: readonly string[], prefix: string): string | null {
+/** The 12 digits of the first value that is `prefix` and 12 digits ("IIN…" in SERIALNUMBER, "BIN…" in OU). */
+export function twelveDigits(values: readonly string[], prefix: string): string | null {
   const pattern = new RegExp(`^${prefix}(\\d{12})$`, 'i');
   for (const v of values) {
-    const m = pattern.exec(v);
+    const m = pattern.exec(v.trim());
     if (m?.[1]) return m[1];
   }
   return null;
@@ -415,8 +414,8 @@ function readFacts(der: Uint8Array): CertificateFacts {
 
   const iin = twelveDigits(attributes(subject, OID.serialNumber), 'IIN');
   const bin = twelveDigits(attributes(subject, OID.organisationalUnit), 'BIN');
-  const keyUsage = keyUsageNames(cert);
-  const eku = extendedKeyUsage(cert);
+  const keyUsage: string[] = keyUsageOf(cert) ?? [];
+  const eku = extendedKeyUsageOf(cert) ?? [];
   const policyOids = policies(cert);
   const key = publicKeyFacts(cert.subjectPublicKeyInfo);
 
@@ -440,7 +439,7 @@ function readFacts(der: Uint8Array): CertificateFacts {
     issuerCommonName: firstAttribute(cert.issuer, OID.commonName) ?? '',
     issuer: distinguishedName(cert.issuer),
     subject: distinguishedName(subject),
-    serialNumber: serialHex(cert.serialNumber.valueBlock.valueHexView),
+    serialNumber: serialKey(cert.serialNumber.valueBlock.valueHexView),
     publicKeyAlgorithm: key.algorithm,
     publicKeyBits: key.bits,
     sha256: createHash('sha256').update(der).digest('hex'),

@@ -32,6 +32,9 @@ interface Run {
   json: () => Record<string, unknown>;
 }
 
+/** The tool passes the app's English catalogue in (scripts/cli.ts); here, the one text these tests look for. */
+const MESSAGES = { 'errors.signing.wrongPassword': 'Wrong key file password.' };
+
 async function cli(args: string[], stdin = ''): Promise<Run> {
   let out = '';
   let err = '';
@@ -39,6 +42,7 @@ async function cli(args: string[], stdin = ''): Promise<Run> {
     stdout: (t) => (out += t),
     stderr: (t) => (err += t),
     stdin: () => Promise.resolve(Buffer.from(stdin)),
+    messages: MESSAGES,
   });
   return { code, out, err, json: () => JSON.parse(out) as Record<string, unknown> };
 }

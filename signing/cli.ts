@@ -16,7 +16,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Signer } from './backend.js';
 import { certificateDer, parseCertificate } from './certificate.js';
@@ -37,6 +36,11 @@ export interface CliIo {
   stdin: () => Promise<Buffer>;
   pkcs11?: () => Pkcs11Api;
   now?: () => Date;
+  /**
+   * The English texts of the message keys (the app's catalogue, which the tool passes in: the library holds
+   * no texts of its own). A key without a text is printed as it is.
+   */
+  messages?: Readonly<Record<string, string>>;
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -52,12 +56,8 @@ A PIN or password is read from the named file, or else from standard input.`;
 
 class UsageError extends Error {}
 
-let english: Record<string, string> | null = null;
-function message(key: string, details: Readonly<Record<string, string>>): string {
-  english ??= JSON.parse(
-    readFileSync(fileURLToPath(new URL('../renderer/src/i18n/en.json', import.meta.url)), 'utf8'),
-  ) as Record<string, string>;
-  const text = english[key] ?? key;
+function message(io: CliIo, key: string, details: Readonly<Record<string, string>>): string {
+  const text = io.messages?.[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => details[name] ?? whole);
 }
 
@@ -340,7 +340,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (err instanceof SigningError) {
       io.stderr(
         JSON.stringify({
-          error: { code: err.code, message: message(err.messageKey, err.details), details: err.details },
+          error: { code: err.code, message: message(io, err.messageKey, err.details), details: err.details },
         }) + '\n',
       );
       return EXIT.failed;

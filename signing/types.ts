@@ -1,7 +1,9 @@
 /**
  * The shapes every part of the signer shares: a key ready to sign (from a
- * key file or a token), the facts read from a certificate, and what a
- * verification reports.
+ * key file or a token), the facts read from a certificate, and the signer as
+ * the app's services use it (SignerBackend, with the tokens and outcomes it
+ * gives). The app's contract declares the same shapes for the renderer; the
+ * service checks at compile time that they agree.
  */
 
 /** A private key that can sign, with its certificate. Key files and tokens both give one. */
@@ -67,4 +69,70 @@ export interface CertificateFacts {
   publicKeyAlgorithm: string;
   publicKeyBits: number | null;
   sha256: string; // hex fingerprint of the DER
+}
+
+/** A token with its usable keys, as the signer lists it (the id is opaque: module and slot). */
+export interface TokenInfo {
+  id: string;
+  module: string;
+  slotId: string;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  /** A PIN-pad reader: the PIN is typed on the reader, not in the app. */
+  protectedAuthPath: boolean;
+  pinCountLow: boolean;
+  pinFinalTry: boolean;
+  pinLocked: boolean;
+  keys: { keyId: string; label: string; certificate: CertificateFacts }[];
+}
+
+/** The tokens found, and each configured PKCS#11 library with whether it loaded (and why not). */
+export interface TokenList {
+  tokens: TokenInfo[];
+  modules: { path: string; loaded: boolean; code: string | null }[];
+}
+
+/** A certificate's revocation as checked now: where the answer came from and when. */
+export interface Revocation {
+  status: 'good' | 'revoked' | 'unknown';
+  source: 'ocsp' | 'crl' | 'none';
+  /** The cached CRL is past its next update. */
+  stale: boolean;
+  checkedAt: number | null;
+}
+
+export type SignatureFormat = 'xmldsig' | 'cms';
+
+/** A key opened from a token or a key file; `close` logs out or drops the decrypted key. */
+export interface OpenedKey {
+  key: SigningKey;
+  close(): Promise<void>;
+}
+
+export interface CheckOutcome {
+  revocation: Revocation;
+  warnings: string[];
+}
+
+export interface SignedDocument {
+  signed: Uint8Array;
+  /** When an RFC 3161 timestamp was added; null otherwise, with the reason. */
+  timestampedAt: number | null;
+  timestampNote: 'none' | 'notConfigured' | 'unreachable';
+}
+
+/** What the app's services need from the key sources, the checks and the formats (Signer implements it). */
+export interface SignerBackend {
+  listTokens(): Promise<TokenList>;
+  openToken(tokenId: string, keyIdHex: string, pin: Uint8Array): Promise<OpenedKey>;
+  openKeyFile(data: Uint8Array, password: Uint8Array, alias?: string): Promise<OpenedKey>;
+  facts(certificate: Uint8Array): CertificateFacts;
+  /** Chain, validity, key usage, identity and revocation; throws the first SigningError. */
+  check(
+    certificate: Uint8Array,
+    options: { act: 'sign' | 'auth'; at: Date; expect?: { iin?: string; bin?: string } },
+  ): Promise<CheckOutcome>;
+  sign(format: SignatureFormat, document: Uint8Array, key: SigningKey): Promise<SignedDocument>;
 }

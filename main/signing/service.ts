@@ -14,44 +14,21 @@ import type Database from 'better-sqlite3';
 import type { CallOutput } from '#preload/api.js';
 import { ServiceError } from '../rpc.js';
 import { applicationXml, loadApplicationDocument } from './documents.js';
-import { isSigningError, wipe, type SigningError } from '#signing/errors.js';
-import type { CertificateFacts, SigningKey } from '#signing/types.js';
+import {
+  type CertificateFacts,
+  type CheckOutcome,
+  isSigningError,
+  type OpenedKey,
+  type SignatureFormat,
+  type SignedDocument,
+  type SignerBackend,
+  type SigningError,
+  type TokenList,
+  wipe,
+} from '#signing/index.js';
 
-export type TokenList = CallOutput<'signing.tokens'>;
-export type Revocation = CallOutput<'signing.open'>['revocation'];
+export type { CheckOutcome, OpenedKey, SignatureFormat, SignedDocument, SignerBackend, TokenList };
 export type Progress = CallOutput<'signing.progress'>;
-export type SignatureFormat = 'xmldsig' | 'cms';
-
-export interface OpenedKey {
-  key: SigningKey;
-  close(): Promise<void>;
-}
-
-export interface CheckOutcome {
-  revocation: Revocation;
-  warnings: string[];
-}
-
-export interface SignedDocument {
-  signed: Uint8Array;
-  /** When an RFC 3161 timestamp was added; null otherwise, with the reason. */
-  timestampedAt: number | null;
-  timestampNote: 'none' | 'notConfigured' | 'unreachable';
-}
-
-/** What the service needs from the key sources, the checks and the formats (signing/backend.ts). */
-export interface SignerBackend {
-  listTokens(): Promise<TokenList>;
-  openToken(tokenId: string, keyIdHex: string, pin: Uint8Array): Promise<OpenedKey>;
-  openKeyFile(data: Uint8Array, password: Uint8Array, alias?: string): Promise<OpenedKey>;
-  facts(certificate: Uint8Array): CertificateFacts;
-  /** Chain, validity, key usage, identity and revocation; throws the first SigningError. */
-  check(
-    certificate: Uint8Array,
-    options: { act: 'sign' | 'auth'; at: Date; expect?: { iin?: string; bin?: string } },
-  ): Promise<CheckOutcome>;
-  sign(format: SignatureFormat, document: Uint8Array, key: SigningKey): Promise<SignedDocument>;
-}
 
 export interface SigningUser {
   id: string;
@@ -112,7 +89,8 @@ export class SigningService {
     return user;
   }
 
-  async tokens(): Promise<TokenList> {
+  /** The contract's shape: the compiler checks here that the library's TokenList fits it. */
+  async tokens(): Promise<CallOutput<'signing.tokens'>> {
     this.user();
     try {
       return await this.o.backend.listTokens();

@@ -19,11 +19,12 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
-import * as pkijs from 'pkijs';
 import type * as Pkcs11Js from 'pkcs11js';
 import { SigningError, wipe } from '../errors.js';
 import type { ListTokensOptions, Pkcs11Api, TokenKey, TokenSigningKey, TokenSlot } from './api.js';
-import { rawEcdsaToDer, sha256DigestInfo } from './der.js';
+import { ecdsaRawToDer } from '../asn1.js';
+import { decodeCertificate } from '../certificate.js';
+import { sha256DigestInfo } from './der.js';
 import { CKF, TOKEN_GONE, ckrName, loginFailure, operationFailure, pinLengthProblem, tokenFlags } from './mapping.js';
 
 type Pkcs11Lib = typeof Pkcs11Js;
@@ -91,7 +92,7 @@ const KNOWN_ALGORITHMS: Record<string, string> = {
 /** The certificate's public-key algorithm: 'rsa', 'ec', or a name/OID the token source cannot sign with. */
 function certificateAlgorithm(der: Uint8Array): { algorithm: 'rsa' | 'ec' | 'unsupported'; name: string } {
   try {
-    const cert = pkijs.Certificate.fromBER(der);
+    const cert = decodeCertificate(der);
     const oid = cert.subjectPublicKeyInfo.algorithm.algorithmId;
     const known = PUBLIC_KEY_OIDS[oid];
     if (known) return { algorithm: known, name: known };
@@ -446,7 +447,7 @@ class OpenTokenKey implements TokenSigningKey {
     if (this.state !== 'open') throw new SigningError('cancelled');
     const p = pkcs11js();
     try {
-      if (this.algorithm === 'ec') return rawEcdsaToDer(this.raw(p.CKM_ECDSA, sha256(data)));
+      if (this.algorithm === 'ec') return ecdsaRawToDer(this.raw(p.CKM_ECDSA, sha256(data)));
       if (this.rsaHashOnToken) {
         try {
           return this.raw(p.CKM_SHA256_RSA_PKCS, data);

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { derFrom } from '../der.js';
 
 export interface Issued {
   readonly name: string;
@@ -68,11 +69,6 @@ function caDate(d: Date): string {
     .toISOString()
     .replace(/[-:T]/g, '')
     .replace(/\.\d{3}Z$/, 'Z');
-}
-
-function pemToDer(pem: string): Buffer {
-  const body = pem.replace(/-----(BEGIN|END) [^-]+-----/g, '').replace(/\s+/g, '');
-  return Buffer.from(body, 'base64');
 }
 
 export class TestPki {
@@ -278,7 +274,14 @@ export class TestPki {
     const certPem = readFileSync(certPath, 'utf8');
     const pem = certPem.slice(certPem.indexOf('-----BEGIN CERTIFICATE-----'));
     writeFileSync(certPath, pem);
-    return { name, certPath, keyPath, certPem: pem, certDer: pemToDer(pem), keyPem: readFileSync(keyPath, 'utf8') };
+    return {
+      name,
+      certPath,
+      keyPath,
+      certPem: pem,
+      certDer: Buffer.from(derFrom(pem)),
+      keyPem: readFileSync(keyPath, 'utf8'),
+    };
   }
 
   private selfSigned(name: string, subject: string, notBefore: Date, notAfter: Date): Issued {

@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SigningError } from '../errors.js';
-import { copyBytes, serialKey, toDer } from './der.js';
+import { copyBytes, derFrom, serialKey } from '../der.js';
 import { httpExchange, type HttpProblem } from './http.js';
 import { verifySignature, type SignatureCheck } from './signature.js';
-import { certView, nameKey, nameString, OID, type CertInput, type CertView } from './x509.js';
+import { distinguishedName, nameKey } from '../certificate.js';
+import { certView, OID, type CertInput, type CertView } from './x509.js';
 
 /** CRLReason names by code (RFC 5280 §5.3.1; 7 is unused). */
 export const REVOCATION_REASONS = [
@@ -73,7 +74,7 @@ const CRL_REASON = '2.5.29.21';
 
 /** Reads a CRL. Throws SigningError 'revocationUnknown' (details.problem 'crlMalformed') on anything else. */
 export function parseCrl(input: Uint8Array | string): ParsedCrl {
-  const der = toDer(input);
+  const der = derFrom(input);
   let crl: pkijs.CertificateRevocationList;
   try {
     crl = pkijs.CertificateRevocationList.fromBER(der);
@@ -97,7 +98,7 @@ export function parseCrl(input: Uint8Array | string): ParsedCrl {
   const aki = akiExt?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
   return {
     der,
-    issuer: nameString(crl.issuer),
+    issuer: distinguishedName(crl.issuer),
     issuerKey: nameKey(crl.issuer),
     authorityKeyId: aki?.keyIdentifier ? Buffer.from(aki.keyIdentifier.valueBlock.valueHexView).toString('hex') : null,
     thisUpdate: crl.thisUpdate.value,

@@ -25,6 +25,7 @@ export {
 } from './checker.js';
 export {
   CrlStore,
+  isNewer,
   parseCrl,
   verifyCrl,
   type CrlFetch,

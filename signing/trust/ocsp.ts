@@ -12,10 +12,12 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SigningError } from '../errors.js';
 import { reasonName, type RevocationReason } from './crl.js';
-import { bytesEqual, copyBytes, DIGEST_OID_BY_NAME, digestByOid, isKzGost, serialKey, toDer } from './der.js';
+import { bytesEqual } from '../asn1.js';
+import { copyBytes, derFrom, DIGEST_OID_BY_NAME, digestByOid, isKzGost, serialKey } from '../der.js';
 import { httpExchange, type HttpProblem } from './http.js';
 import { verifySignature } from './signature.js';
-import { certView, issuedBy, nameKey, nameString, OID, sameEntity, type CertInput, type CertView } from './x509.js';
+import { distinguishedName, nameKey } from '../certificate.js';
+import { certView, issuedBy, OID, sameEntity, type CertInput, type CertView } from './x509.js';
 
 const OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -69,7 +71,7 @@ export interface ParsedOcspResponse {
 
 /** Reads an OCSPResponse. Throws SigningError 'revocationUnknown' (details.problem 'ocspMalformed') on garbage. */
 export function parseOcspResponse(input: Uint8Array): ParsedOcspResponse {
-  const der = toDer(input);
+  const der = derFrom(input);
   try {
     const outer = pkijs.OCSPResponse.fromBER(der);
     const code = outer.responseStatus.valueBlock.valueDec;
@@ -112,7 +114,7 @@ export function parseOcspResponse(input: Uint8Array): ParsedOcspResponse {
 }
 
 function readResponderId(id: unknown): ParsedOcspResponse['responder'] {
-  if (id instanceof pkijs.RelativeDistinguishedNames) return { name: nameString(id), nameKey: nameKey(id) };
+  if (id instanceof pkijs.RelativeDistinguishedNames) return { name: distinguishedName(id), nameKey: nameKey(id) };
   if (id instanceof asn1js.OctetString) return { keyHash: Buffer.from(id.valueBlock.valueHexView).toString('hex') };
   return null;
 }

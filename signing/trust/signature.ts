@@ -6,7 +6,7 @@
  */
 import { constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { DIGEST_OIDS, isKzGost } from './der.js';
+import { DIGEST_OIDS, isKzGost } from '../der.js';
 import type { CertView } from './x509.js';
 
 export type SignatureCheck = 'valid' | 'invalid' | 'unsupported';

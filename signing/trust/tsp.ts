@@ -15,20 +15,12 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SigningError } from '../errors.js';
 import { buildChainViews, type TrustMaterial } from './chain.js';
-import {
-  bytesEqual,
-  copyBytes,
-  DIGEST_OID_BY_NAME,
-  digestByOid,
-  digestName,
-  hex,
-  isKzGost,
-  serialKey,
-  toDer,
-} from './der.js';
+import { bytesEqual } from '../asn1.js';
+import { copyBytes, derFrom, DIGEST_OID_BY_NAME, digestByOid, digestName, hex, isKzGost, serialKey } from '../der.js';
 import { httpExchange, type HttpProblem } from './http.js';
 import { verifySignature } from './signature.js';
-import { certView, nameKey, OID, type CertInput, type CertView } from './x509.js';
+import { nameKey } from '../certificate.js';
+import { certView, OID, type CertInput, type CertView } from './x509.js';
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
 const TST_INFO = '1.2.840.113549.1.9.16.1.4';
@@ -66,7 +58,7 @@ interface ParsedToken {
 
 /** Reads a TimeStampToken (a CMS ContentInfo of SignedData over TSTInfo). Throws 'malformedSignature'. */
 export function parseTimestampToken(der: Uint8Array): TimestampInfo {
-  return readToken(toDer(der)).info;
+  return readToken(derFrom(der)).info;
 }
 
 function readToken(der: Uint8Array, extraCerts: readonly CertInput[] = []): ParsedToken {
@@ -168,7 +160,7 @@ export type TimestampVerification =
 export function verifyTimestampToken(der: Uint8Array, options: TimestampVerifyOptions = {}): TimestampVerification {
   let token: ParsedToken;
   try {
-    token = readToken(toDer(der), options.tsaCertificates);
+    token = readToken(derFrom(der), options.tsaCertificates);
   } catch {
     return { ok: false, problem: 'malformed', message: 'not a time-stamp token', info: null };
   }

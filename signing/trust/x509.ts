@@ -5,38 +5,30 @@
  * identifiers, AIA and CRL distribution points, the raw subject name).
  *
  * Deliberately small and internal to trust/: the certificate facts shown to
- * people are signing/certificate.ts's business.
+ * people are signing/certificate.ts's business, and so are the readers of
+ * names, key usage and identity numbers this view shares with them (a
+ * certificate reads the same in both). The CMS fast path reads the few fields
+ * it needs with asn1.ts, without pkijs.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { bytesEqual, copyBytes, hex, serialKey, toDer } from './der.js';
+import { bytesEqual } from '../asn1.js';
+import {
+  attributes,
+  decodeCertificate,
+  extendedKeyUsageOf,
+  keyUsageOf,
+  nameKey,
+  twelveDigits,
+  type KeyUsageName,
+} from '../certificate.js';
+import { copyBytes, derFrom, hex, serialKey } from '../der.js';
+
+export type { KeyUsageName };
 
 /** A certificate as DER, PEM (text or bytes) or an already parsed X509Certificate. */
 export type CertInput = Uint8Array | string | X509Certificate;
-
-export type KeyUsageName =
-  | 'digitalSignature'
-  | 'nonRepudiation'
-  | 'keyEncipherment'
-  | 'dataEncipherment'
-  | 'keyAgreement'
-  | 'keyCertSign'
-  | 'cRLSign'
-  | 'encipherOnly'
-  | 'decipherOnly';
-
-const KEY_USAGE_BITS: readonly KeyUsageName[] = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-];
 
 export const OID = {
   subjectKeyIdentifier: '2.5.29.14',
@@ -86,65 +78,15 @@ export interface CertView {
   readonly authorityKeyId: string | null;
   readonly ocspUrls: readonly string[];
   readonly crlUrls: readonly string[];
-  /** String values of a subject attribute (e.g. OID.serialNumber), in order. */
-  subjectValues(oid: string): string[];
-}
-
-/** A name in one comparable form: "oid=value" pairs, values trimmed, spaces collapsed, lower case. */
-export function nameKey(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues.map((tv) => `${tv.type}=${normaliseValue(attributeString(tv))}`).join(',');
-}
-
-const SHORT_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'SERIALNUMBER',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.42': 'GN',
-  '1.2.840.113549.1.9.1': 'E',
-};
-
-/** A name for people and logs: "CN=ҰКО 3.0 (RSA TEST), C=KZ", in encoded order. */
-export function nameString(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues.map((tv) => `${SHORT_NAMES[tv.type] ?? tv.type}=${attributeString(tv)}`).join(', ');
-}
-
-function normaliseValue(value: string): string {
-  return value.trim().replace(/\s+/g, ' ').toLowerCase();
-}
-
-function attributeString(tv: pkijs.AttributeTypeAndValue): string {
-  const value = tv.value as unknown as { valueBlock?: { value?: unknown; valueHexView?: Uint8Array } };
-  const v = value.valueBlock?.value;
-  if (typeof v === 'string') return v;
-  return value.valueBlock?.valueHexView ? '#' + hex(value.valueBlock.valueHexView) : '';
 }
 
 function extension(cert: pkijs.Certificate, oid: string): pkijs.Extension | undefined {
   return cert.extensions?.find((e) => e.extnID === oid);
 }
 
-function readKeyUsage(cert: pkijs.Certificate): Set<KeyUsageName> | null {
-  const ext = extension(cert, OID.keyUsage);
-  if (!ext) return null;
-  const bits = ext.parsedValue as asn1js.BitString | undefined;
-  const bytes = bits?.valueBlock.valueHexView ?? new Uint8Array();
-  const out = new Set<KeyUsageName>();
-  KEY_USAGE_BITS.forEach((name, i) => {
-    const byte = bytes[i >> 3] ?? 0;
-    if (byte & (0x80 >> (i & 7))) out.add(name);
-  });
-  return out;
-}
-
-function readExtKeyUsage(cert: pkijs.Certificate): string[] | null {
-  const ext = extension(cert, OID.extKeyUsage);
-  if (!ext) return null;
-  return (ext.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
+function keyUsageSet(cert: pkijs.Certificate): Set<KeyUsageName> | null {
+  const names = keyUsageOf(cert);
+  return names && new Set(names);
 }
 
 function readBasicConstraints(cert: pkijs.Certificate): CertView['basicConstraints'] {
@@ -190,9 +132,7 @@ function readKeyId(cert: pkijs.Certificate, oid: string): string | null {
 }
 
 function build(der: Uint8Array, x509: X509Certificate): CertView {
-  const cert = pkijs.Certificate.fromBER(der);
-  const subjectValues = (oid: string) =>
-    cert.subject.typesAndValues.filter((tv) => tv.type === oid).map((tv) => attributeString(tv));
+  const cert = decodeCertificate(der);
   return {
     der,
     x509,
@@ -207,14 +147,13 @@ function build(der: Uint8Array, x509: X509Certificate): CertView {
     subjectNameDer: new Uint8Array(cert.subject.toSchema().toBER()),
     publicKeyBits: copyBytes(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView),
     publicKeyAlgorithm: cert.subjectPublicKeyInfo.algorithm.algorithmId,
-    keyUsage: readKeyUsage(cert),
-    extKeyUsage: readExtKeyUsage(cert),
+    keyUsage: keyUsageSet(cert),
+    extKeyUsage: extendedKeyUsageOf(cert),
     basicConstraints: readBasicConstraints(cert),
     subjectKeyId: readKeyId(cert, OID.subjectKeyIdentifier),
     authorityKeyId: readKeyId(cert, OID.authorityKeyIdentifier),
     ocspUrls: readOcspUrls(cert),
     crlUrls: readCrlUrls(cert),
-    subjectValues,
   };
 }
 
@@ -237,7 +176,7 @@ export function certView(input: CertInput | CertView): CertView {
     byObject.set(input, view);
     return view;
   }
-  return viewOfDer(toDer(input));
+  return viewOfDer(derFrom(input));
 }
 
 function viewOfDer(der: Uint8Array, x509?: X509Certificate): CertView {
@@ -292,16 +231,9 @@ export function sameEntity(a: CertView, b: CertView): boolean {
 
 /** Subject's IIN (SERIALNUMBER=IIN…) and BIN (OU=BIN…), 12 digits each, or null. */
 export function subjectIdentity(input: CertInput | CertView): { iin: string | null; bin: string | null } {
-  const view = certView(input);
-  const pick = (values: string[], prefix: string) => {
-    for (const v of values) {
-      const m = new RegExp(`^${prefix}(\\d{12})$`, 'i').exec(v.trim());
-      if (m?.[1]) return m[1];
-    }
-    return null;
-  };
+  const { cert } = certView(input);
   return {
-    iin: pick(view.subjectValues(OID.serialNumber), 'IIN'),
-    bin: pick(view.subjectValues(OID.organizationalUnit), 'BIN'),
+    iin: twelveDigits(attributes(cert.subject, OID.serialNumber), 'IIN'),
+    bin: twelveDigits(attributes(cert.subject, OID.organizationalUnit), 'BIN'),
   };
 }

@@ -11,11 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTrust } from '#signing/backend.js';
-import { isSigningError } from '#signing/errors.js';
-import { subjectIdentity } from '#signing/trust/chain.js';
-import { CertificateChecker } from '#signing/trust/checker.js';
-import { CrlStore } from '#signing/trust/crl.js';
+import { CertificateChecker, CrlStore, isSigningError, loadTrust, subjectIdentity } from '#signing/index.js';
 import type { Sql } from '../db/sql.js';
 
 export interface LoginTrustOptions {

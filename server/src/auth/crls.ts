@@ -7,8 +7,7 @@
  * feed hold the newest CRL of each CA.
  */
 import { createHash } from 'node:crypto';
-import { isNewer, parseCrl, verifyCrl, type ParsedCrl } from '#signing/trust/crl.js';
-import type { CertInput } from '#signing/trust/x509.js';
+import { type CertInput, isNewer, parseCrl, type ParsedCrl, verifyCrl } from '#signing/index.js';
 import type { Sql } from '../db/sql.js';
 import { bytes } from '../db/sql.js';
 import { GLOBAL_PARTITION, publish, type FeedWrite } from '../feed.js';

@@ -6,9 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { softwareKey } from '#signing/software-key.js';
+import { type SigningKey, softwareKey } from '#signing/index.js';
 import { TestPki } from '#signing/testing/pki.js';
-import type { SigningKey } from '#signing/types.js';
 
 export interface TrustedPki {
   pki: TestPki;

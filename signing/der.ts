@@ -1,21 +1,49 @@
 /**
- * Small byte helpers the trust checks share: PEM or DER in, DER out; hex;
- * the one normal form of serial numbers every lookup uses; hashing by OID.
+ * The byte helpers every part of the signer shares: PEM armour in and out (the one reader of it), DER from
+ * whatever a caller was given, hex, the one normal form of serial numbers, hashing by OID.
  */
 import { createHash } from 'node:crypto';
 
+/** One armoured block: its label ("CERTIFICATE", "X509 CRL", …) and the base64 text between the lines. */
+export interface PemBlock {
+  readonly label: string;
+  readonly base64: string;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const BASE64_TEXT = /^[A-Za-z0-9+/=\s]+$/;
+
+/** The PEM blocks in `text`, in order (text around them is ignored); whitespace is taken out of the base64. */
+export function pemBlocks(text: string): PemBlock[] {
+  return [...text.matchAll(PEM_BLOCK)].map((m) => ({
+    label: m[1] ?? '',
+    base64: (m[2] ?? '').replace(/\s+/g, ''),
+  }));
+}
+
+/** True when the text (whitespace aside) could be base64. */
+export function isBase64Text(text: string): boolean {
+  return BASE64_TEXT.test(text);
+}
+
+/** PEM text (64-column lines, trailing newline) of `der`. */
+export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
 /**
- * DER from DER bytes, or from PEM (text or bytes; text around the armour is
- * ignored), or from bare base64 text.
+ * DER from DER bytes (as they are, not copied), or from PEM (text or bytes: the first block, whatever its
+ * label), or from bare base64 text. Lenient: what is not DER shows when it is parsed.
  */
-export function toDer(input: Uint8Array | string): Uint8Array {
+export function derFrom(input: Uint8Array | string): Uint8Array {
   let text: string;
   if (typeof input === 'string') text = input;
   else if (input[0] === 0x30 /* SEQUENCE */) return input;
   else text = Buffer.from(input).toString('latin1');
-  const armoured = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(text);
-  const body = armoured?.[1] ?? text;
-  return new Uint8Array(Buffer.from(body.replace(/\s+/g, ''), 'base64'));
+  const body = pemBlocks(text)[0]?.base64 ?? text.replace(/\s+/g, '');
+  return new Uint8Array(Buffer.from(body, 'base64'));
 }
 
 export function hex(bytes: Uint8Array | ArrayBuffer): string {
@@ -30,10 +58,6 @@ export function hex(bytes: Uint8Array | ArrayBuffer): string {
 export function serialKey(serial: string | Uint8Array): string {
   const h = typeof serial === 'string' ? serial.replace(/[^0-9a-fA-F]/g, '') : hex(serial);
   return h.toLowerCase().replace(/^0+/, '') || '0';
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), b) === 0;
 }
 
 /** Digest OIDs node:crypto can compute, by name. */
