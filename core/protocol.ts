@@ -19,6 +19,21 @@
  * - Errors: a non-2xx status with `errorBody` (a stable `error` code).
  */
 import { z } from 'zod';
+import {
+  CHANGE_OPS,
+  CHANNELS,
+  DECISIONS,
+  GLOBAL_PARTITION,
+  providerPartition,
+  REJECTION_REASONS,
+  ROLES,
+  SIGNATURE_FORMATS,
+  STATUSES,
+  type ChangeOp,
+} from './vocabulary.js';
+
+// The words of the protocol are the domain's; re-exported for the protocol's users.
+export { CHANGE_OPS, GLOBAL_PARTITION, providerPartition, REJECTION_REASONS, type ChangeOp };
 
 /** The protocol this build speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -30,11 +45,8 @@ export const MAX_PUSH_BATCH = 500;
 export const MAX_PULL_LIMIT = 5_000;
 /** Attachment upload chunk, at most. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
-
-/** The partition every device pulls: users and roles, providers and staff, regions, services, calendars, CRLs. */
-export const GLOBAL_PARTITION = 'global';
-/** An office partition: one provider's applications (and their events, signatures, attachments). */
-export const providerPartition = (providerId: string) => `provider:${providerId}`;
+/** The version of the workstation's synced rows a change's payload follows; bump with every migration that changes them. */
+export const SCHEMA_VERSION = 1;
 
 const id = z.string().min(1).max(200);
 const time = z.number().int().nonnegative();
@@ -146,7 +158,7 @@ export const directoryUser = z.strictObject({
   mustChangePassword: z.boolean(),
   roles: z.array(
     z.strictObject({
-      role: z.enum(['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin']),
+      role: z.enum(ROLES),
       providerId: z.string(),
     }),
   ),
@@ -193,30 +205,6 @@ export const change = z.strictObject({
 });
 export type Change = z.infer<typeof change>;
 
-/**
- * The ops the server applies (and the workstation queues):
- * - application.create: a new application taken in (operator, clerk);
- * - application.transition: a workflow action (core/workflow/machine.ts), checked
- *   by the server against its own state, the actor's roles and the responsible executor;
- * - signature.add: a signature made on the workstation, for an application;
- * - user.profile, user.passwordChange: the user's own;
- * - user.setRoles, user.passwordReset, user.block, user.unblock: an administrator's;
- * - change.discard: a person discarded a change the server rejected (an audit record).
- */
-export const CHANGE_OPS = [
-  'application.create',
-  'application.transition',
-  'signature.add',
-  'user.profile',
-  'user.passwordChange',
-  'user.setRoles',
-  'user.passwordReset',
-  'user.block',
-  'user.unblock',
-  'change.discard',
-] as const;
-export type ChangeOp = (typeof CHANGE_OPS)[number];
-
 /** POST /v1/push (device call). Changes in ascending `seq`, no gaps inside the batch. */
 export const pushRequest = z.strictObject({
   deviceId: z.uuid(),
@@ -240,10 +228,7 @@ export const pushResult = z.strictObject({
    * whose answer was lost learns the outcome it missed.
    */
   serverVersion: z.number().int().nullable(),
-  /**
-   * With `rejected`: reassigned, notAllowed, notFound, forbidden, invalid,
-   * stale, unknownOp, userBlocked, schemaUnsupported.
-   */
+  /** With `rejected`: one of REJECTION_REASONS (a string: a newer server may have more). */
   reason: z.string().nullable(),
   /** Human detail (English; the workstation shows its own words for `reason`). */
   message: z.string().nullable(),
@@ -329,15 +314,8 @@ export type SnapshotLine = z.infer<typeof snapshotLine>;
 // ---------------------------------------------------------------------------
 // Row shapes of the feed's `data` (the workstation validates each before it writes)
 
-const status = z.enum([
-  'received',
-  'in_processing',
-  'on_signing',
-  'completed',
-  'external_processing',
-  'completed_with_error',
-]);
-const decision = z.enum(['none', 'positive', 'negative']);
+const status = z.enum(STATUSES);
+const decision = z.enum(DECISIONS);
 
 export const applicationData = z.strictObject({
   id,
@@ -345,7 +323,7 @@ export const applicationData = z.strictObject({
   portalNumber: z.string().nullable(),
   providerId: id,
   serviceCode: z.string(),
-  channel: z.enum(['office', 'centre', 'portal']),
+  channel: z.enum(CHANNELS),
   applicantIin: z.string(),
   applicantBin: z.string().nullable(),
   applicantName: z.string(),
@@ -425,7 +403,7 @@ export const staffData = z.strictObject({
 export const signatureData = z.strictObject({
   id,
   applicationId: id,
-  format: z.enum(['xmldsig', 'cms']),
+  format: z.enum(SIGNATURE_FORMATS),
   signed: base64,
   documentSha256: sha256Hex,
   signerIin: z.string().nullable(),
@@ -480,10 +458,10 @@ export const FEED_DATA = {
 // one that does not fit is a business rejection `invalid`, not a 400. Loose
 // objects: a newer workstation may send more than the server reads.
 
-const role = z.enum(['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin']);
+const role = z.enum(ROLES);
 const formValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-/** application.transition: main/workflow/service.ts `outbox()`: the event it appended and the row after it. */
+/** application.transition: main/workflow/commands.ts `outbox()`: the event it appended and the row after it. */
 export const transitionPayload = z.looseObject({
   event: z.looseObject({
     applicationId: id,
@@ -523,7 +501,7 @@ export const applicationCreatePayload = applicationData.extend({ actorUserId: id
 export const signatureAddPayload = z.looseObject({
   id,
   applicationId: id,
-  format: z.enum(['xmldsig', 'cms']),
+  format: z.enum(SIGNATURE_FORMATS),
   documentSha256: sha256Hex,
   certificateSha256: sha256Hex,
   signedAt: time,

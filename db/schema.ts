@@ -6,26 +6,7 @@
  * protocol orders by `seq` and server versions instead).
  */
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-
-export const ROLES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Application statuses of the provider's workflow (DOMAIN.md §4). */
-export const STATUSES = [
-  'received',
-  'in_processing',
-  'on_signing',
-  'completed',
-  'external_processing',
-  'completed_with_error',
-] as const;
-export type Status = (typeof STATUSES)[number];
-
-export const DECISIONS = ['none', 'positive', 'negative'] as const;
-export type Decision = (typeof DECISIONS)[number];
-
-export const CHANNELS = ['office', 'centre', 'portal'] as const;
-export type Channel = (typeof CHANNELS)[number];
+import { CHANNELS, DECISIONS, ROLES, STATUSES } from '#core/vocabulary.js';
 
 /**
  * pending: waits for the server; sent: the server applied it (or had it already);
@@ -444,5 +425,4 @@ export const settings = sqliteTable('settings', {
   updatedAt: integer('updated_at').notNull(),
 });
 
-/** The schema version the outbox rows carry; bump with every migration that changes synced rows. */
-export const SCHEMA_VERSION = 1;
+/** The schema version the outbox rows carry (core/protocol.ts); bump it there with every migration that changes synced rows. */

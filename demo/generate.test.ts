@@ -8,7 +8,7 @@ import { loadCalendars } from '#core/node/calendar-loader.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import { foldForSearch } from '#core/identity/text.js';
-import { STATUSES } from '#db/schema.js';
+import { STATUSES } from '#core/vocabulary.js';
 import { DEMO_USERS, generateDemo, type GenerateDemoResult } from './generate.js';
 import { isValidIban, makeIban } from './form.js';
 import type { FormField } from '#core/catalogue/schema.js';

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from './generate.js';
-import { Signer } from '#signing/backend.js';
+import { openKeyFile, Signer } from '#signing/index.js';
 import { DEMO_KEY_PASSWORD, ensureDemoKit, readDemoKeyFile } from './kit.js';
-import { openKeyFile } from '#signing/keyfile.js';
 
 describe('demo signing kit', () => {
   it('makes a key file the signer opens, checks offline and signs with; made once', async () => {

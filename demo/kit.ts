@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { buildPkcs12 } from '#signing/pkcs12-builder.js';
+import { buildPkcs12 } from '#signing/index.js';
 
 export const DEMO_KEY_PASSWORD = 'demo';
 

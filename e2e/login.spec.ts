@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { DEMO_HEAD, DEMO_USERS } from '#demo/generate.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
-import { certificateDer } from '#signing/certificate.js';
+import { certificateDer } from '#signing/index.js';
 import { createSoftHsm } from '#signing/testing/softhsm.js';
 import { E2E_KEYFILE_PASSWORD, E2E_PIN } from './global-setup';
 import { ROOT, startHarness } from './harness';

@@ -1,6 +1,6 @@
 /**
  * One application through every role, in Chromium, through the real login
- * screen and the application card (DOMAIN.md §4): the head assigns the
+ * screen and the application card (docs/domain.md#statuses): the head assigns the
  * executor; the executor accepts, fills the result, decides negatively and
  * sends; the head returns it for rework with a comment; the executor sees the
  * comment, decides positively and sends; the head signs with her SoftHSM2

@@ -5,33 +5,36 @@
  * (main/bridge) both serve what this returns.
  */
 import { delimiter, join } from 'node:path';
-import { DEMO_HEAD, generateDemo } from '#demo/generate.js';
+import { fillDemoDatabase, startDemo } from '#demo/bootstrap.js';
 import { openDatabase, type OpenedDatabase } from '#db/connection.js';
-import { databaseCheckInfo, refuseWritesWhenDamaged } from './database-check.js';
+import { refuseWritesWhenDamaged } from './database-check.js';
 import { loadCalendars } from '#core/node/calendar-loader.js';
-import { loadCatalogue, syncCatalogueToDb } from '#core/node/catalogue-loader.js';
+import { loadCatalogue } from '#core/node/catalogue-loader.js';
+import { syncCatalogueToDb } from './catalogue/store.js';
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
+import { appInfoHandlers } from './app-info.js';
+import { catalogueHandlers } from './catalogue/handlers.js';
 import { Journal } from './journal/journal.js';
+import { journalHandlers } from './journal/handlers.js';
 import { PreferencesStore } from './preferences/preferences.js';
+import { preferencesHandlers } from './preferences/handlers.js';
 import { ProfileService } from './profile/profile.js';
+import { profileHandlers } from './profile/handlers.js';
 import { createWorkflowHandlers } from './workflow/handlers.js';
 import { guard, type Handlers } from './rpc.js';
 import { AdminService } from './auth/admin.js';
 import { setDemoPasswords } from './auth/demo.js';
 import { AuthGate } from './auth/gate.js';
-import { scopeSql } from './auth/permissions.js';
 import { authHandlers } from './auth/handlers.js';
 import type { AuthPolicy } from './auth/policy.js';
 import { AuthService } from './auth/service.js';
-import { Signer, type SigningConfig } from '#signing/backend.js';
-import { ensureDemoKit } from '#demo/kit.js';
-import { Pkcs11Client } from '#signing/pkcs11/client.js';
+import { Pkcs11Client, Signer, type SigningConfig } from '#signing/index.js';
+import { signingHandlers } from './signing/handlers.js';
 import { SigningService } from './signing/service.js';
 import { SyncStatusService, type HealthProbe } from './sync/status.js';
 import { SyncEngine, type SyncEngineOptions } from './sync/engine.js';
+import { combinedSyncStatus, syncHandlers } from './sync/handlers.js';
 import { HttpOnlineAuth } from './auth/online-http.js';
-import { ServiceError, type Principal } from './rpc.js';
-import type { SyncStatus } from '#preload/api.js';
 import type { SecretBox } from './sync/credentials.js';
 
 export interface AppOptions {
@@ -112,8 +115,6 @@ export interface AppServices {
   close(): Promise<void>;
 }
 
-export const DEMO_USER_ID = 'user-head-demo';
-
 export async function createApp(options: AppOptions): Promise<AppServices> {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((m: string) => console.log(m));
@@ -141,20 +142,11 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const serviceName = (code: string) => names.get(code) ?? { kk: code, ru: code, en: code };
 
   const demo = options.demoApplications ?? 0;
-  if (demo > 0) {
-    // One row looked at, not a count of them all (a million rows take a tenth of a second to count).
-    const empty = database.sqlite.prepare('SELECT 1 FROM applications LIMIT 1').get() === undefined;
-    if (empty) {
-      const counts = generateDemo(database.sqlite, {
-        applications: demo,
-        seed: options.demoSeed ?? 1,
-        now: now(),
-        services: catalogue.services,
-        calendar,
-      });
-      log(`demo: ${counts.applications} applications`);
-    }
-  }
+  fillDemoDatabase(
+    database.sqlite,
+    { applications: demo, seed: options.demoSeed ?? 1, now: now(), services: catalogue.services, calendar },
+    log,
+  );
   const demoMode = options.demoMode ?? demo > 0;
 
   const journal = new Journal(database.sqlite, serviceName, {
@@ -175,41 +167,30 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     ...(options.secretBox ? { secretBox: options.secretBox } : {}),
     ...options.syncEngine,
   });
-  /** The top bar's state: the engine's, online while either the engine's last request or the health probe got through. */
-  const syncStatus = (): SyncStatus => {
-    const e = engine.status();
-    const h = sync.status();
-    return { ...e, online: e.online || h.online, lastError: e.lastError ?? (e.enrolled ? null : h.lastError) };
-  };
+  const syncStatus = () => combinedSyncStatus(engine, sync);
 
-  if (options.demoEnrolment && options.serverUrl && !engine.enrolled()) {
-    try {
-      await engine.enrol({ ...options.demoEnrolment, name: 'Qyzmet demo workstation' });
-      await engine.runOnce();
-      log(`demo: enrolled in ${options.demoEnrolment.providerId} and took the first sync`);
-    } catch (err) {
-      log(`demo: could not enrol with the central server: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  // The demo users log in with the demo password (main/auth/demo.ts), offline too.
-  if (demoMode && database.check.current().state !== 'failed' && setDemoPasswords(database.sqlite, now()) > 0)
-    log('demo: the demo users log in with the demo password');
-
-  if (demoMode) {
-    // The demo start can sign too: a demo CA trusted in this data folder only, and the demo head's key file.
-    const org = database.sqlite
-      .prepare(
-        `SELECT p.bin, p.name_ru AS name FROM user_roles r JOIN providers p ON p.id = r.provider_id
-          WHERE r.user_id = ? LIMIT 1`,
-      )
-      .get(DEMO_USER_ID) as { bin: string; name: string } | undefined;
-    const kit = await ensureDemoKit(options.dataDir, {
-      ...DEMO_HEAD,
-      ...(org ? { bin: org.bin, organisation: org.name } : {}),
-    });
-    if (kit.created)
-      log(`demo: key file ${kit.keyFile} (password "${kit.password}"), trusted in this data folder only`);
-  }
+  const demoEnrolment = options.demoEnrolment && options.serverUrl && !engine.enrolled() ? options.demoEnrolment : null;
+  await startDemo({
+    db: database.db,
+    dataDir: options.dataDir,
+    now,
+    log,
+    ...(demoEnrolment
+      ? {
+          enrolment: {
+            providerId: demoEnrolment.providerId,
+            enrolAndSync: async () => {
+              await engine.enrol({ ...demoEnrolment, name: 'Qyzmet demo workstation' });
+              await engine.runOnce();
+            },
+          },
+        }
+      : {}),
+    demoMode,
+    writable: () => database.check.current().state !== 'failed',
+    // The demo users' passwords are kept by the login rules (main/auth/demo.ts).
+    setPasswords: (at) => setDemoPasswords(database.sqlite, at),
+  });
 
   const so = options.signing ?? {};
   const signer = await Signer.create({
@@ -249,10 +230,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     now,
     currentUser: () => {
       const user = auth.current();
-      if (!user) return null;
-      const row = database.sqlite.prepare('SELECT iin FROM users WHERE id = ?').get(user.id) as
-        { iin: string } | undefined;
-      return row ? { id: user.id, iin: row.iin } : null;
+      const row = user ? auth.directory.byId(user.id) : null;
+      return row ? { id: row.id, iin: row.iin } : null;
     },
   });
 
@@ -272,49 +251,18 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const handlers: Handlers = guard(
     refuseWritesWhenDamaged(
       {
-        'app.info': () => ({
+        ...appInfoHandlers({
           version: options.version,
           transport: options.transport,
           databasePath,
-          database: databaseCheckInfo(database.check),
+          check: database.check,
         }),
-        'session.current': () => ({ user: auth.sessionUser() }),
-        'preferences.get': () => preferences.get(),
-        'preferences.set': (input) => preferences.set(input),
-        'catalogue.list': () => ({
-          services: catalogue.services.map((s) => ({ code: s.code, name: s.name })),
-          problems: catalogue.problems,
-        }),
-        'journal.list': (q, ctx) => journal.list(q, scopeSql(gate.scopeFor(ctx.principal, 'journal.list'))),
-        'sync.status': () => syncStatus(),
-        'sync.details': () => engine.details(),
-        'sync.now': async () => {
-          await engine.runNow();
-          return engine.details();
-        },
-        'sync.retry': (input, ctx) => {
-          mayResolve(database.sqlite, input.seq, ctx.principal);
-          return engine.retry(input.seq);
-        },
-        'sync.discard': (input, ctx) => {
-          mayResolve(database.sqlite, input.seq, ctx.principal);
-          return engine.discard(input.seq, input.comment, ctx.principal?.userId ?? null);
-        },
-        'sync.enrol': async (input) => {
-          try {
-            return await engine.enrol(input);
-          } catch (err) {
-            throw enrolmentError(err);
-          }
-        },
-        'profile.get': () => profiles.get(),
-        'profile.update': (input) => profiles.update(input),
-        'signing.tokens': () => signing.tokens(),
-        'signing.open': (input) => signing.open(input.source),
-        'signing.start': (input) => signing.start(input.handle, input.applicationIds, input.format),
-        'signing.progress': (input) => signing.progress(input.batchId),
-        'signing.cancel': (input) => signing.cancel(input.batchId),
-        'signing.close': (input) => signing.close(input.handle),
+        ...preferencesHandlers(preferences),
+        ...catalogueHandlers(catalogue),
+        ...journalHandlers(journal, (principal) => gate.scopeFor(principal, 'journal.list')),
+        ...syncHandlers(engine, sync, database.sqlite),
+        ...profileHandlers(profiles),
+        ...signingHandlers(signing),
         ...workflow,
         ...authHandlers(auth, admin),
       },
@@ -352,41 +300,4 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       database.close();
     },
   };
-}
-
-/**
- * Who may retry or discard a rejected change: its author (the actor the
- * change names), or a head or administrator of this workstation's user.
- */
-function mayResolve(
-  sqlite: AppServices['database']['sqlite'],
-  seq: number,
-  principal: Principal | null | undefined,
-): void {
-  if (!principal) throw new ServiceError('forbidden', 'errors.auth.forbidden');
-  const row = sqlite.prepare('SELECT payload FROM outbox WHERE seq = ?').get(seq) as { payload: string } | undefined;
-  if (!row) throw new ServiceError('notFound', 'errors.sync.notFound');
-  if (principal.roles.some((r) => r.role === 'head' || r.role === 'admin')) return;
-  let author: unknown;
-  try {
-    const p = JSON.parse(row.payload) as Record<string, unknown>;
-    const event = p.event as Record<string, unknown> | undefined;
-    author = event?.actorUserId ?? p.actorUserId ?? p.by ?? p.userId ?? null;
-  } catch {
-    author = null;
-  }
-  if (author !== principal.userId) throw new ServiceError('forbidden', 'errors.sync.notYourChange');
-}
-
-/** An enrolment failure in the user's words: wrong credentials, not an administrator, no server. */
-function enrolmentError(err: unknown): unknown {
-  if (err instanceof ServiceError) return err;
-  const e = err as { kind?: unknown; details?: { code?: unknown } };
-  const kind = e.kind;
-  const code = e.details?.code;
-  if (code === 'wrong_credentials' || kind === 'unauthorized')
-    return new ServiceError('wrongCredentials', 'errors.sync.enrolWrongCredentials');
-  if (code === 'forbidden') return new ServiceError('forbidden', 'errors.sync.enrolForbidden');
-  if (code === 'not_found') return new ServiceError('notFound', 'errors.sync.enrolUnknownOffice');
-  return new ServiceError('unreachable', 'errors.sync.unreachable');
 }

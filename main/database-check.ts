@@ -9,42 +9,14 @@
  * the same message instead of vanishing.
  */
 import type { DatabaseIntegrityError, IntegrityCheck } from '#db/connection.js';
-import { CHANNELS, type Channel } from '#preload/api.js';
+import { callKind, CHANNELS, isReadOnly, type Channel } from '#preload/api.js';
 import { ServiceError, type Handler, type Handlers } from './rpc.js';
 
 /**
- * Calls that only read local data (or only end something in memory, such as
- * a session or an opened key): they keep working on a damaged database, so
- * the user can still look up what is there. Every other call is refused.
+ * Calls that change no local data (their contract entry's kind is not 'write'): they keep working on a
+ * damaged database, so the user can still look up what is there. Every other call is refused.
  */
-export const READ_ONLY_CALLS: ReadonlySet<Channel> = new Set<Channel>([
-  'app.info',
-  'session.current',
-  'preferences.get',
-  'catalogue.list',
-  'journal.list',
-  'sync.status',
-  'sync.details',
-  'profile.get',
-  'signing.tokens',
-  'signing.progress',
-  'signing.cancel',
-  'signing.close',
-  'application.card',
-  'application.preview',
-  'application.verifyChain',
-  'staff.list',
-  'auth.session',
-  'auth.edsTokens',
-  'auth.edsOpen',
-  'auth.edsCancel',
-  'auth.loginPassword',
-  'auth.loginEds',
-  'auth.logout',
-  'auth.lock',
-  'auth.unlock',
-  'admin.users',
-]);
+export const READ_ONLY_CALLS: ReadonlySet<Channel> = new Set(CHANNELS.filter((c) => isReadOnly(callKind(c))));
 
 /** The refusal a call gets once the check has failed: the message of DatabaseIntegrityError, by key. */
 export function damagedDatabaseError(error: DatabaseIntegrityError): ServiceError {

@@ -40,12 +40,15 @@ export interface Gate {
   /** Before the input is read: may the session (or no session) call this channel now? */
   admit(channel: Channel, ctx: CallContext): Principal | null;
   /** After the input is validated: is the data it names (applications…) within the principal's reach? */
-  inScope?(channel: Channel, input: unknown, principal: Principal | null): void;
+  inScope?<C extends Channel>(channel: C, input: HandlerInput<C>, principal: Principal | null): void;
 }
+
+/** A call's input as its handler receives it: validated, defaults applied. */
+export type HandlerInput<C extends Channel> = z.output<(typeof contract)[C]['input']>;
 
 /** A handler receives the parsed input (defaults applied) and returns the output. */
 export type Handler<C extends Channel> = (
-  input: z.output<(typeof contract)[C]['input']>,
+  input: HandlerInput<C>,
   ctx: CallContext,
 ) => CallOutput<C> | Promise<CallOutput<C>>;
 
@@ -133,9 +136,10 @@ export async function dispatch<C extends Channel>(
   }
   let value: unknown;
   try {
-    gate?.inScope?.(channel, parsed.data, principal);
+    const input = parsed.data as HandlerInput<C>;
+    gate?.inScope?.(channel, input, principal);
     const handler = handlers[channel] as Handler<C>;
-    value = await handler(parsed.data as z.output<(typeof contract)[C]['input']>, gate ? { ...ctx, principal } : ctx);
+    value = await handler(input, gate ? { ...ctx, principal } : ctx);
   } catch (err) {
     const refused = refusal(err);
     if (refused) return refused;

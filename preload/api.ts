@@ -5,6 +5,8 @@
  * handlers over HTTP. Nothing else crosses from the renderer to main.
  */
 import { z } from 'zod';
+import { DECISIONS, ROLES, SIGNATURE_FORMATS, STATUSES } from '#core/vocabulary.js';
+import type { CallKind, CallSpec } from './contract/call.js';
 import { authContract } from './contract/auth.js';
 import { certificateFacts, signingSource, tokenInfo } from './contract/common.js';
 import { syncContract } from './contract/sync.js';
@@ -14,16 +16,10 @@ export const LANGUAGES = ['kk', 'ru', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const THEMES = ['light', 'dark'] as const;
 
-export const STATUS_VALUES = [
-  'received',
-  'in_processing',
-  'on_signing',
-  'completed',
-  'external_processing',
-  'completed_with_error',
-] as const;
-export const DECISION_VALUES = ['none', 'positive', 'negative'] as const;
-export const ROLE_VALUES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
+// The domain's lists (core/vocabulary.ts), under the names the renderer knows them by.
+export const STATUS_VALUES = STATUSES;
+export const DECISION_VALUES = DECISIONS;
+export const ROLE_VALUES = ROLES;
 
 const noInput = z.strictObject({});
 const localized = z.strictObject({ kk: z.string(), ru: z.string(), en: z.string() });
@@ -121,7 +117,7 @@ export const revocationState = z.strictObject({
   checkedAt: z.number().nullable(),
 });
 
-export const SIGNATURE_FORMATS = ['xmldsig', 'cms'] as const;
+export { SIGNATURE_FORMATS };
 
 export const batchResult = z.strictObject({
   applicationId: z.string(),
@@ -191,6 +187,7 @@ export {
 
 export const contract = {
   'app.info': {
+    kind: 'poll',
     input: noInput,
     output: z.strictObject({
       version: z.string(),
@@ -205,12 +202,14 @@ export const contract = {
     }),
   },
   'session.current': {
+    kind: 'poll',
     input: noInput,
     output: z.strictObject({ user: sessionUser.nullable() }),
   },
-  'preferences.get': { input: noInput, output: preferences },
-  'preferences.set': { input: preferences.partial(), output: preferences },
+  'preferences.get': { kind: 'poll', input: noInput, output: preferences },
+  'preferences.set': { kind: 'write', input: preferences.partial(), output: preferences },
   'catalogue.list': {
+    kind: 'read',
     input: noInput,
     output: z.strictObject({
       services: z.array(z.strictObject({ code: z.string(), name: localized })),
@@ -218,12 +217,14 @@ export const contract = {
     }),
   },
   'journal.list': {
+    kind: 'read',
     input: journalQuery,
     /** `totalCapped`: there are at least `total` (counting stops at a cap). */
     output: z.strictObject({ total: z.int().min(0), totalCapped: z.boolean(), rows: z.array(journalRow) }),
   },
-  'sync.status': { input: noInput, output: syncStatus },
+  'sync.status': { kind: 'poll', input: noInput, output: syncStatus },
   'signing.tokens': {
+    kind: 'poll',
     input: noInput,
     output: z.strictObject({
       tokens: z.array(tokenInfo),
@@ -232,6 +233,7 @@ export const contract = {
   },
   /** Opens a key (key file + password, or token + PIN) and checks its certificate: who will sign. */
   'signing.open': {
+    kind: 'write',
     input: z.strictObject({ source: signingSource }),
     output: z.strictObject({
       handle: z.string(),
@@ -242,6 +244,7 @@ export const contract = {
   },
   /** Signs the documents of these applications with an opened key, in the background. */
   'signing.start': {
+    kind: 'write',
     input: z.strictObject({
       handle: z.string().max(100),
       applicationIds: z.array(z.string().max(100)).min(1).max(1000),
@@ -249,16 +252,16 @@ export const contract = {
     }),
     output: batchProgress,
   },
-  'signing.progress': { input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
-  'signing.cancel': { input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
+  'signing.progress': { kind: 'poll', input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
+  'signing.cancel': { kind: 'read', input: z.strictObject({ batchId: z.string().max(100) }), output: batchProgress },
   /** Forgets an opened key (logs out of the token, drops the key file's key). */
-  'signing.close': { input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
-  'profile.get': { input: noInput, output: profile },
-  'profile.update': { input: profileChange, output: profile },
+  'signing.close': { kind: 'read', input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
+  'profile.get': { kind: 'read', input: noInput, output: profile },
+  'profile.update': { kind: 'write', input: profileChange, output: profile },
   ...workflowContract,
   ...authContract,
   ...syncContract,
-} as const;
+} as const satisfies Record<string, CallSpec>;
 
 export type Contract = typeof contract;
 export type Channel = keyof Contract;
@@ -267,6 +270,13 @@ export type CallOutput<C extends Channel> = z.output<Contract[C]['output']>;
 
 /** The names of all calls, in one list (the preload and the bridge expose exactly these). */
 export const CHANNELS = Object.keys(contract) as Channel[];
+
+export { isReadOnly, type CallKind, type CallSpec } from './contract/call.js';
+
+/** Whether `channel` reads, polls or writes local data (its contract entry says). */
+export function callKind(channel: Channel): CallKind {
+  return contract[channel].kind;
+}
 
 /** The API as the renderer sees it: one async function per call. */
 export type QyzmetApi = { [C in Channel]: (input: CallInput<C>) => Promise<CallOutput<C>> };

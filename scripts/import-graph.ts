@@ -103,7 +103,8 @@ export function layoutViolations(sources: ReadonlyMap<string, string>): string[]
             out.push(`${folder}/ loads ${specifier}: ${chain()}`);
         } else {
           const to = folderOf(target.path);
-          if (to !== null && (rule.folders as string[]).includes(to)) out.push(`${folder}/ loads ${target.path}: ${chain()}`);
+          if (to !== null && (rule.folders as string[]).includes(to))
+            out.push(`${folder}/ loads ${target.path}: ${chain()}`);
           else if (!via.has(target.path)) {
             via.set(target.path, file);
             queue.push(target.path);

@@ -30,13 +30,19 @@ export const FREE = ['integration', 'e2e', 'scripts', 'bench'];
 
 /**
  * What a folder's code (tests aside) must not load at run time through any chain of imports, type-only imports
- * aside (checked on the import graph): the server never loads the workstation's database code, the renderer
- * never loads Node.
+ * aside (checked on the import graph): the server never loads the workstation's database code, the domain no
+ * database driver, the renderer never loads Node.
  */
 export const NEVER_LOADS = {
   server: {
     folders: ['main', 'db', 'preload', 'renderer'],
     packages: ['better-sqlite3', 'drizzle-orm/better-sqlite3', 'electron'],
+    nodeBuiltins: false,
+  },
+  // The domain holds no storage: neither side's database driver comes in with it.
+  core: {
+    folders: [],
+    packages: ['better-sqlite3', 'drizzle-orm', 'pg', '@electric-sql/pglite', 'pkcs11js', 'electron'],
     nodeBuiltins: false,
   },
   renderer: {

@@ -339,7 +339,7 @@ export class Signer implements SignerBackend {
 }
 
 export interface VerifiedSignature {
-  format: 'xmldsig' | 'cms';
+  format: SignatureFormat;
   signers: {
     certificate: CertificateFacts;
     signingTime: string | null;

@@ -5,6 +5,7 @@
  * gives). The app's contract declares the same shapes for the renderer; the
  * service checks at compile time that they agree.
  */
+import type { SignatureFormat } from '#core/vocabulary.js';
 
 /** A private key that can sign, with its certificate. Key files and tokens both give one. */
 export interface SigningKey {
@@ -103,7 +104,7 @@ export interface Revocation {
   checkedAt: number | null;
 }
 
-export type SignatureFormat = 'xmldsig' | 'cms';
+export type { SignatureFormat };
 
 /** A key opened from a token or a key file; `close` logs out or drops the decrypted key. */
 export interface OpenedKey {

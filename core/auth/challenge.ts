@@ -4,19 +4,24 @@
  * and a time, written as a small canonical JSON document; and the check of
  * the signature over it with the certificate's public key.
  */
-import { constants, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import type { OnlineChallenge } from '#main/auth/online.js';
+import { constants, randomBytes, verify, X509Certificate } from 'node:crypto';
+
+/** A challenge to sign: a random nonce (base64) and the times it is good between. */
+export interface LoginChallenge {
+  nonce: string;
+  issuedAt: number;
+  expiresAt: number;
+}
 
 export const CHALLENGE_TTL_MS = 60_000;
 
 /** A challenge made on this workstation (offline). */
-export function localChallenge(now: number, ttlMs = CHALLENGE_TTL_MS): OnlineChallenge {
+export function localChallenge(now: number, ttlMs = CHALLENGE_TTL_MS): LoginChallenge {
   return { nonce: randomBytes(32).toString('base64'), issuedAt: now, expiresAt: now + ttlMs };
 }
 
 /** The bytes the key signs: purpose, nonce, device and times, keys in a fixed order. */
-export function challengeDocument(challenge: OnlineChallenge, deviceId: string): Uint8Array {
+export function challengeDocument(challenge: LoginChallenge, deviceId: string): Uint8Array {
   const doc = {
     purpose: 'qyzmet-login',
     nonce: challenge.nonce,
@@ -38,28 +43,4 @@ export function verifyChallengeSignature(data: Uint8Array, signature: Uint8Array
   } catch {
     return false;
   }
-}
-
-export const DEVICE_SETTING = 'device.id';
-
-/** This workstation's id: made once, kept in the settings (the sync issue's enrolment may replace it). */
-export function deviceIdOf(sqlite: Database.Database, now: () => number = Date.now): string {
-  const row = sqlite.prepare('SELECT value FROM settings WHERE key = ?').get(DEVICE_SETTING) as
-    { value: string } | undefined;
-  if (row) {
-    try {
-      const v: unknown = JSON.parse(row.value);
-      if (typeof v === 'string' && v.length > 0) return v;
-    } catch {
-      // Made again below.
-    }
-  }
-  const id = randomUUID();
-  sqlite
-    .prepare(
-      `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-    )
-    .run(DEVICE_SETTING, JSON.stringify(id), now());
-  return id;
 }

@@ -10,7 +10,7 @@ import {
   temporaryPassword,
   verifyPassword,
 } from './passwords.js';
-import { TEST_SCRYPT } from '#main/auth/testing.js';
+import { TEST_SCRYPT } from '../testing.js';
 
 describe('password hashes', () => {
   it('stores scrypt with its costs and a salt of its own, and verifies only the right password', async () => {

@@ -11,7 +11,7 @@
  * main process; only `hashPasswordSync` (the demo generator's) blocks.
  */
 import { randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { PasswordRule } from '#preload/contract/auth.js';
+import type { PasswordRule } from './password-rules.js';
 
 export interface ScryptParams {
   /** log2 of the CPU/memory cost N. */

@@ -1,7 +1,7 @@
 /**
  * Calendar days as plain integers: the number of days since 1970-01-01, a
  * Thursday. A day number names a local calendar day; which instants belong to
- * it depends on the calendar's UTC offset (see `WorkingCalendar`). Keeping
+ * it depends on the calendar's UTC offset (see `WorkingDayCalendar`). Keeping
  * days as integers makes "next day", "same weekday" and ranges trivial and
  * keeps time zones out of the date arithmetic.
  */

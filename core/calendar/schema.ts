@@ -1,6 +1,6 @@
 /**
  * The working-day calendar: what one year file in `resources/calendars/*.json`
- * must look like (DOMAIN.md §5).
+ * must look like (docs/domain.md#calendar).
  *
  * A file covers one calendar year: its time zone, the weekend days, the
  * working hours, every day off that is not an ordinary weekend day and every

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadCalendars } from '../node/calendar-loader.js';
 import type { CalendarYear } from './schema.js';
-import { WorkingCalendar } from './workdays.js';
+import { WorkingDayCalendar } from './workdays.js';
 
 const CALENDAR_DIR = fileURLToPath(new URL('../../resources/calendars', import.meta.url));
 const { calendar } = loadCalendars(CALENDAR_DIR);
@@ -14,7 +14,7 @@ function almaty(local: string): number {
 
 const t = (en: string) => ({ kk: `${en} kk`, ru: `${en} ru`, en });
 
-/** A small 2022 year with the decree move DOMAIN.md §5 cites: Saturday 5 March → Monday 7 March. */
+/** A small 2022 year with the decree move docs/domain.md#calendar cites: Saturday 5 March → Monday 7 March. */
 function year2022(): CalendarYear {
   const base = { source: ['law'], confirmed: true };
   return {
@@ -213,7 +213,7 @@ describe('the real calendar', () => {
 
 describe('a calendar built from data', () => {
   it('counts a Saturday made working and a bridge day made off (decree 2022)', () => {
-    const cal = new WorkingCalendar([{ file: 'kz-2022.json', data: year2022() }]);
+    const cal = new WorkingDayCalendar([{ file: 'kz-2022.json', data: year2022() }]);
     expect(cal.isWorkingDay('2022-03-05')).toBe(true);
     expect(cal.isWorkingDay('2022-03-07')).toBe(false);
     // Friday 4 March + 1 → the working Saturday; + 2 → Wednesday 9 March (7 moved, 8 holiday).
@@ -226,14 +226,14 @@ describe('a calendar built from data', () => {
   it('stops the minute clock for breaks in the working hours', () => {
     const data = year2022();
     data.workingHours = { start: '09:00', end: '18:30', breaks: [{ start: '13:00', end: '14:30' }] };
-    const cal = new WorkingCalendar([{ file: 'kz-2022.json', data }]);
+    const cal = new WorkingDayCalendar([{ file: 'kz-2022.json', data }]);
     expect(cal.addMinutes(almaty('2022-03-10T12:50'), 20)).toBe(almaty('2022-03-10T14:40'));
     expect(cal.addMinutes(almaty('2022-03-10T13:30'), 10)).toBe(almaty('2022-03-10T14:40'));
     expect(cal.addWorkingDays(almaty('2022-03-10T18:15'), 1)).toBe(almaty('2022-03-11T18:30'));
   });
 
   it('without any file: weekends only, 09:00–18:00 at UTC+5, nothing confirmed', () => {
-    const cal = new WorkingCalendar();
+    const cal = new WorkingDayCalendar();
     expect(cal.timeZone).toBe('Asia/Almaty');
     expect(cal.isWorkingDay('2026-03-23')).toBe(true); // Nauryz unknown without data
     expect(cal.isWorkingDay('2026-03-22')).toBe(false);

@@ -1,5 +1,5 @@
 /**
- * Working-day arithmetic for step deadlines (DOMAIN.md §5): limits in working
+ * Working-day arithmetic for step deadlines (docs/domain.md#deadlines): limits in working
  * days or in minutes, over Kazakhstan's calendar of weekends, public holidays
  * and moved days off, loaded from `resources/calendars/*.json`.
  *
@@ -81,7 +81,7 @@ export interface CalendarYearInput {
   data: CalendarYear;
 }
 
-export interface WorkingCalendarOptions {
+export interface WorkingDayCalendarOptions {
   /** Used when no year file is given. Defaults: Asia/Almaty, +300. */
   timeZone?: string;
   utcOffsetMinutes?: number;
@@ -140,7 +140,7 @@ function assertInstant(ms: number, what: string): void {
   if (!Number.isFinite(ms)) throw new RangeError(`${what} must be a finite number of milliseconds`);
 }
 
-export class WorkingCalendar {
+export class WorkingDayCalendar {
   readonly timeZone: string;
   readonly utcOffsetMinutes: number;
   private readonly offsetMs: number;
@@ -149,7 +149,7 @@ export class WorkingCalendar {
   /** The table used last: most lookups fall in the same year, so this skips the date maths. */
   private recent: YearTable | undefined;
 
-  constructor(years: ReadonlyArray<CalendarYearInput> = [], options: WorkingCalendarOptions = {}) {
+  constructor(years: ReadonlyArray<CalendarYearInput> = [], options: WorkingDayCalendarOptions = {}) {
     const first = years[0]?.data.timeZone;
     this.timeZone = first?.id ?? options.timeZone ?? DEFAULT_TIME_ZONE;
     this.utcOffsetMinutes = first?.utcOffsetMinutes ?? options.utcOffsetMinutes ?? DEFAULT_OFFSET_MINUTES;

@@ -1,11 +1,11 @@
 /**
  * The service catalogue: what one service definition in
- * `resources/services/*.json` must look like (DOMAIN.md §6).
+ * `resources/services/*.json` must look like (docs/domain.md#service-catalogue).
  *
  * A definition carries the service's names, provider, channels, the form the
- * application is filled in (collapsible sections of fields, DOMAIN.md §7), the
+ * application is filled in (collapsible sections of fields, docs/domain.md#application-card), the
  * required documents, the ordered steps with their time limits (minutes or
- * working days, DOMAIN.md §5), the possible results, the refusal reasons and
+ * working days, docs/domain.md#deadlines), the possible results, the refusal reasons and
  * the source document it was taken from.
  *
  * Objects are strict: an unknown key is an error, so a typo in a JSON file is
@@ -15,6 +15,7 @@
  * issue carries the path of the offending field.
  */
 import { z } from 'zod';
+import { CHANNELS, STEP_ROLES } from '../vocabulary.js';
 
 /** Text in the three interface languages; none may be empty. */
 export const localizedText = z.strictObject({
@@ -38,7 +39,6 @@ const fieldCode = z
   .max(64)
   .regex(FIELD_CODE_PATTERN, 'Expected a camelCase field code (letters and digits, starting lower-case)');
 
-export const CHANNEL_VALUES = ['office', 'centre', 'portal'] as const;
 export const FIELD_TYPES = [
   'text',
   'textarea',
@@ -52,8 +52,6 @@ export const FIELD_TYPES = [
   'checkbox',
   'file',
 ] as const;
-/** Step roles: the workstation roles plus the collegial body (competition commission, coordination council). */
-export const STEP_ROLES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin', 'commission'] as const;
 export const LIMIT_UNITS = ['minutes', 'working_days'] as const;
 export const SECTION_STAGES = ['intake', 'processing', 'result'] as const;
 export const DOCUMENT_FORMS = ['original', 'copy', 'original_and_copy', 'electronic'] as const;
@@ -129,7 +127,7 @@ export const serviceStep = z.strictObject({
   name: localizedText,
   limit: stepLimit,
   /** The step happens only for applications that came by these channels; all channels when absent. */
-  channels: z.array(z.enum(CHANNEL_VALUES)).min(1).optional(),
+  channels: z.array(z.enum(CHANNELS)).min(1).optional(),
   /** A collegial decision (commission, council) recorded in a protocol. */
   collegial: z.literal(true).optional(),
   protocol: stepProtocol.optional(),
@@ -154,7 +152,7 @@ export type RefusalReason = z.infer<typeof refusalReason>;
 export const sourceDocument = z.strictObject({
   /** The seed number, e.g. "001". */
   seed: z.string().regex(/^\d{3}$/, 'Expected a three-digit seed number such as "001"'),
-  /** File name of the seed in shared/seeds. */
+  /** File name of the source document (the seed). */
   file: z.string().min(1),
   /** Title of the act or guide, in its original language. */
   title: z.string().trim().min(1),
@@ -180,7 +178,7 @@ const serviceDefinitionShape = z.strictObject({
   /** Short name for narrow columns (journal "Type" column). */
   shortName: localizedText.optional(),
   providerKind,
-  channels: z.array(z.enum(CHANNEL_VALUES)).min(1),
+  channels: z.array(z.enum(CHANNELS)).min(1),
   sections: z.array(formSection).min(1),
   documents: z.array(requiredDocument).min(1),
   steps: z.array(serviceStep).min(1),

@@ -3,7 +3,7 @@
  *
  * `foldForSearch` turns a name (or what a person typed into a search box)
  * into the form stored in `applications.applicant_name_norm`, so that
- * "абдигаппаров" finds "Әбдіғаппаров" and "петр" finds "Пётр" (DOMAIN §12).
+ * "абдигаппаров" finds "Әбдіғаппаров" and "петр" finds "Пётр" (docs/domain.md#name-search).
  * Both sides of a comparison must go through the same function.
  */
 

@@ -11,13 +11,13 @@
  */
 import { parseDataFile, readDataFolder, type DataFileProblem, type Parsed } from './data-files.js';
 import { calendarYear, type CalendarYear } from '../calendar/schema.js';
-import { WorkingCalendar, type CalendarYearInput, type WorkingCalendarOptions } from '../calendar/workdays.js';
+import { WorkingDayCalendar, type CalendarYearInput, type WorkingDayCalendarOptions } from '../calendar/workdays.js';
 
 export { FILE_FIELD, FOLDER_FIELD } from './data-files.js';
 export type CalendarProblem = DataFileProblem;
 
 export interface LoadedCalendars {
-  calendar: WorkingCalendar;
+  calendar: WorkingDayCalendar;
   problems: CalendarProblem[];
   /** The years loaded from files, ascending. */
   years: { year: number; file: string; confirmed: boolean }[];
@@ -45,7 +45,7 @@ export function parseCalendarFile(file: string, text: string): Parsed<CalendarYe
  * a file whose UTC offset differs from the first good file's is skipped (one
  * calendar has one offset). `options` apply when no file loads.
  */
-export function loadCalendars(dir: string, options: WorkingCalendarOptions = {}): LoadedCalendars {
+export function loadCalendars(dir: string, options: WorkingDayCalendarOptions = {}): LoadedCalendars {
   const problems: CalendarProblem[] = [];
   const inputs: CalendarYearInput[] = [];
 
@@ -82,7 +82,7 @@ export function loadCalendars(dir: string, options: WorkingCalendarOptions = {})
 
   inputs.sort((a, b) => a.data.year - b.data.year);
   return {
-    calendar: new WorkingCalendar(inputs, options),
+    calendar: new WorkingDayCalendar(inputs, options),
     problems,
     years: inputs.map((i) => ({ year: i.data.year, file: i.file, confirmed: i.data.confirmed })),
   };

@@ -2,12 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { services as servicesTable } from '#db/schema.js';
-import { loadCatalogue, syncCatalogueToDb } from './catalogue-loader.js';
-import { serviceDefinition, type ServiceDefinition } from '../catalogue/schema.js';
+import { loadCatalogue } from './catalogue-loader.js';
+import { serviceDefinition } from '../catalogue/schema.js';
+import { minimalService } from '../testing.js';
 
 const CATALOGUE_DIR = fileURLToPath(new URL('../../resources/services', import.meta.url));
 
@@ -18,51 +16,6 @@ const EXPECTED_CODES = [
   'industrial-infrastructure',
   'unemployed-certificate',
 ];
-
-/** The same table as `services` in db/schema.ts (db/migrations/0000_initial.sql). */
-const CREATE_SERVICES = `
-CREATE TABLE services (
-  code text PRIMARY KEY NOT NULL,
-  version integer NOT NULL,
-  name_kk text NOT NULL,
-  name_ru text NOT NULL,
-  name_en text NOT NULL,
-  definition text NOT NULL,
-  source_file text NOT NULL,
-  loaded_at integer NOT NULL
-)`;
-
-/** A small valid definition to build test files from. */
-function minimalService(code: string): ServiceDefinition {
-  const t = (en: string) => ({ kk: `${en} kk`, ru: `${en} ru`, en });
-  return {
-    code,
-    version: 1,
-    name: t(`Service ${code}`),
-    providerKind: { code: 'local-executive-body', name: t('Local executive body') },
-    channels: ['office', 'portal'],
-    sections: [
-      {
-        code: 'applicant',
-        title: t('Applicant'),
-        stage: 'intake',
-        fields: [{ code: 'applicantIin', label: t('IIN'), type: 'iin', required: true }],
-      },
-    ],
-    documents: [{ code: 'application', name: t('Application'), required: true, form: 'original' }],
-    steps: [
-      { code: 'clerk-register', role: 'clerk', name: t('Register'), limit: { unit: 'minutes', value: 20 } },
-      { code: 'head-review', role: 'head', name: t('Review'), limit: { unit: 'minutes', value: 20 } },
-      { code: 'executor-check', role: 'executor', name: t('Check'), limit: { unit: 'working_days', value: 5 } },
-    ],
-    results: [
-      { code: 'certificate', kind: 'positive', name: t('Certificate') },
-      { code: 'reasoned-refusal', kind: 'negative', name: t('Refusal') },
-    ],
-    refusalReasons: [{ code: 'documents-mismatch', text: t('Documents do not match') }],
-    source: { documents: [{ seed: '001', file: '001_test.txt', title: 'Test', parts: 'Item 5' }] },
-  };
-}
 
 describe('the real catalogue (resources/services)', () => {
   const loaded = loadCatalogue(CATALOGUE_DIR);
@@ -215,62 +168,6 @@ describe('serviceDefinition cross-field checks', () => {
     });
     def.sections[0]!.fields.push({ code: 'kind', label: def.name, type: 'select', required: true });
     expect(pathsOf(def)).toEqual(['sections.0.fields.1.options', 'steps.3.protocol']);
-  });
-});
-
-describe('syncCatalogueToDb', () => {
-  it('upserts the definitions into the services table and reads them back', () => {
-    const sqlite = new Database(':memory:');
-    try {
-      sqlite.exec(CREATE_SERVICES);
-      const db = drizzle(sqlite);
-      const { services, sourceFiles } = loadCatalogue(CATALOGUE_DIR);
-
-      expect(syncCatalogueToDb(db, services, 1_700_000_000_000, sourceFiles)).toBe(services.length);
-      const rows = db.select().from(servicesTable).all();
-      expect(rows.map((r) => r.code).sort()).toEqual(services.map((s) => s.code).sort());
-      const grant = rows.find((r) => r.code === 'grant-small-business');
-      expect(grant).toMatchObject({
-        version: 1,
-        sourceFile: 'grant-small-business.json',
-        loadedAt: 1_700_000_000_000,
-      });
-      const original = services.find((s) => s.code === 'grant-small-business');
-      expect(grant?.nameKk).toBe(original?.name.kk);
-      expect(grant?.definition).toEqual(original);
-      // Stored as JSON text, readable by plain SQL too.
-      const raw = sqlite.prepare("SELECT definition FROM services WHERE code = 'unemployed-certificate'").get() as {
-        definition: string;
-      };
-      expect(serviceDefinition.parse(JSON.parse(raw.definition)).code).toBe('unemployed-certificate');
-
-      // A second load updates in place: a new version replaces the row, nothing is duplicated.
-      const bumped = services.map((s) => (s.code === 'grant-small-business' ? { ...s, version: 2 } : s));
-      syncCatalogueToDb(db, bumped, 1_700_000_100_000);
-      const after = db.select().from(servicesTable).all();
-      expect(after).toHaveLength(services.length);
-      const grantAfter = after.find((r) => r.code === 'grant-small-business');
-      expect(grantAfter).toMatchObject({ version: 2, loadedAt: 1_700_000_100_000 });
-      expect(grantAfter?.sourceFile).toBe('grant-small-business.json');
-    } finally {
-      sqlite.close();
-    }
-  });
-
-  it('writes nothing when a row fails (one transaction)', () => {
-    const sqlite = new Database(':memory:');
-    try {
-      // name_en may not be empty here, so the second row fails half-way.
-      sqlite.exec(CREATE_SERVICES.replace('name_en text NOT NULL', "name_en text NOT NULL CHECK (name_en <> 'fail')"));
-      const db = drizzle(sqlite);
-      const a = minimalService('first-ok');
-      const b = minimalService('second-fails');
-      b.name.en = 'fail';
-      expect(() => syncCatalogueToDb(db, [a, b], 1)).toThrow();
-      expect(db.select().from(servicesTable).all()).toEqual([]);
-    } finally {
-      sqlite.close();
-    }
   });
 });
 

@@ -7,10 +7,10 @@
  * Problems are plain English for the administrator: the file's base name,
  * the path of the offending field (e.g. `steps.2.limit.unit`, or `(file)` when
  * the file cannot be read or is not JSON) and a message.
+ *
+ * Writing the definitions into the workstation's database is main's
+ * (main/catalogue/store.ts); the central server keeps its own.
  */
-import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { sql } from 'drizzle-orm';
-import { services as servicesTable } from '#db/schema.js';
 import { parseDataFile, readDataFolder, type DataFileProblem, type Parsed } from './data-files.js';
 import { serviceDefinition, type ServiceDefinition } from '../catalogue/schema.js';
 
@@ -53,54 +53,4 @@ export function loadCatalogue(dir: string): LoadedCatalogue {
     services.push(service);
   }
   return { services, problems, sourceFiles };
-}
-
-/**
- * Upserts the loaded definitions into the `services` table, keyed by code,
- * in one transaction; the whole definition is stored as JSON. Services that
- * are no longer in the folder stay in the table: applications filed under
- * them still need their definition.
- *
- * `sourceFiles` (from `loadCatalogue`) names each service's file; a service
- * missing from it is recorded as `<code>.json`. Returns the number of rows written.
- */
-export function syncCatalogueToDb<TSchema extends Record<string, unknown>>(
-  db: BetterSQLite3Database<TSchema>,
-  services: ReadonlyArray<ServiceDefinition>,
-  now: number,
-  sourceFiles: Readonly<Record<string, string>> = {},
-): number {
-  if (!Number.isSafeInteger(now)) throw new RangeError('now must be an integer number of milliseconds');
-  return db.transaction((tx) => {
-    let written = 0;
-    for (const service of services) {
-      const row = {
-        code: service.code,
-        version: service.version,
-        nameKk: service.name.kk,
-        nameRu: service.name.ru,
-        nameEn: service.name.en,
-        definition: service,
-        sourceFile: sourceFiles[service.code] ?? `${service.code}.json`,
-        loadedAt: now,
-      };
-      tx.insert(servicesTable)
-        .values(row)
-        .onConflictDoUpdate({
-          target: servicesTable.code,
-          set: {
-            version: sql`excluded.version`,
-            nameKk: sql`excluded.name_kk`,
-            nameRu: sql`excluded.name_ru`,
-            nameEn: sql`excluded.name_en`,
-            definition: sql`excluded.definition`,
-            sourceFile: sql`excluded.source_file`,
-            loadedAt: sql`excluded.loaded_at`,
-          },
-        })
-        .run();
-      written += 1;
-    }
-    return written;
-  });
 }

@@ -5,8 +5,8 @@
  * (keys sorted at every level, no spaces), and those fields include
  * `prevHash`: the previous event's hash, '' for the first event. So the hash
  * covers prev_hash followed by the event, and changing, removing or
- * reordering an event breaks every link after it. demo/generate.ts writes
- * its `received` events with exactly this rule (seq 1, prevHash ''), so demo
+ * reordering an event breaks every link after it. The demo hashes its
+ * `received` events with `eventHash` too (seq 1, prevHash ''), so demo
  * chains verify.
  *
  * A removed last event leaves a shorter chain that is still consistent; the
@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Decision, Status } from '#db/schema.js';
+import type { Decision, Status } from '../vocabulary.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -1,12 +1,13 @@
 /**
  * Deadlines of workflow steps. The working-day calendar (weekends, public
- * holidays, the yearly moved days off, DOMAIN.md §5) is its own service
+ * holidays, the yearly moved days off, docs/domain.md#calendar) is its own service
  * (core/calendar); the workflow only needs the two operations below, so it
- * takes any `WorkingCalendar` as a dependency.
+ * takes any `DeadlineCalendar` as a dependency.
  */
 import type { StepLimit } from '../catalogue/schema.js';
 
-export interface WorkingCalendar {
+/** What a step's deadline needs of a calendar (core/calendar's WorkingDayCalendar is one). */
+export interface DeadlineCalendar {
   /** The same local time on the `days`-th working day after `from` (ms). */
   addWorkingDays(from: number, days: number): number;
   /** `minutes` after `from` (ms). */
@@ -14,7 +15,7 @@ export interface WorkingCalendar {
 }
 
 /** The deadline of a step entered at `from`, from its limit in the service definition. */
-export function dueAfter(calendar: WorkingCalendar, from: number, limit: StepLimit): number {
+export function dueAfter(calendar: DeadlineCalendar, from: number, limit: StepLimit): number {
   return limit.unit === 'minutes' ? calendar.addMinutes(from, limit.value) : calendar.addWorkingDays(from, limit.value);
 }
 
@@ -26,7 +27,7 @@ const DAY = 86_400_000;
  * (Kazakhstan: UTC+5). A stand-in for tests and for a start without the
  * holiday data; the real calendar comes from core/calendar.
  */
-export function weekendOnlyCalendar(offsetMinutes = 300): WorkingCalendar {
+export function weekendOnlyCalendar(offsetMinutes = 300): DeadlineCalendar {
   const offset = offsetMinutes * MINUTE;
   const isWeekend = (t: number): boolean => {
     // Local day of the week, 0 = Sunday (1 January 1970 was a Thursday).

@@ -1,7 +1,7 @@
 /**
  * The output document of an application as structured data, in Kazakh and
- * Russian side by side (DOMAIN.md §7, seed 002 figures 30 and 34, seed 003
- * output forms): the provider, the result's name, the applicant and the
+ * Russian side by side (docs/domain.md#output-document; seed 002 figures 30
+ * and 34, seed 003 output forms): the provider, the result's name, the applicant and the
  * application, the result data the executor filled in, the decision with the
  * refusal reason, the signature, and the note that an electronic document
  * equals a paper one. The renderer lays it out and prints it.
@@ -10,8 +10,8 @@
  * interface language, so they live here and not in the UI catalogues.
  */
 import type { FormField, ServiceDefinition } from '../catalogue/schema.js';
-import type { OutputDocument } from '#preload/contract/workflow.js';
-import type { Decision, Status } from '#db/schema.js';
+import type { OutputDocument } from './output-document.js';
+import type { Decision, Status } from '../vocabulary.js';
 import { isEmpty, protocolFields } from './fields.js';
 import type { StepPlan } from './machine.js';
 

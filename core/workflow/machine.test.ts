@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Role } from '#db/schema.js';
+import type { Role } from '../vocabulary.js';
 import { loadCalendars } from '../node/calendar-loader.js';
-import { dueAfter, weekendOnlyCalendar, type WorkingCalendar } from './deadlines.js';
+import { dueAfter, weekendOnlyCalendar, type DeadlineCalendar } from './deadlines.js';
 import { formatDate } from './document.js';
 import { availableActions, planSteps, TRANSITIONS, type ActionContext, type StepPlan } from './machine.js';
-import { DAY, MINUTE, NOW, ROOT, SERVICES } from '#main/workflow/testing.js';
+import { DAY, MINUTE, NOW, ROOT, SERVICES } from '../testing.js';
 
 function service(code: string) {
   const def = SERVICES.find((s) => s.code === code);
@@ -112,7 +112,7 @@ describe('who may press what', () => {
     }
   });
 
-  it('moves the status only where DOMAIN.md §4 says', () => {
+  it('moves the status only where docs/domain.md#statuses says', () => {
     const moves = Object.entries(TRANSITIONS)
       .filter(([, t]) => t.to !== null)
       .map(([action, t]) => `${t.from.join('|')} -${action}-> ${t.to}`);
@@ -144,8 +144,8 @@ describe('deadlines with the weekend-only calendar', () => {
 });
 
 describe('deadlines with the holiday calendar of core/calendar', () => {
-  it('plugs in as the WorkingCalendar and skips Nauryz', () => {
-    const calendar: WorkingCalendar = loadCalendars(join(ROOT, 'resources', 'calendars')).calendar;
+  it('plugs in as the DeadlineCalendar and skips Nauryz', () => {
+    const calendar: DeadlineCalendar = loadCalendars(join(ROOT, 'resources', 'calendars')).calendar;
     // Friday 20 March 2026, 10:00 in Astana: Nauryz (21–23 March) and the days off it moves from the
     // weekend leave Thursday 26 March as the next working day.
     const friday = Date.UTC(2026, 2, 20, 5, 0);

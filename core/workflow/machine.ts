@@ -1,5 +1,5 @@
 /**
- * The provider's workflow as data (DOMAIN.md §4): the statuses, the actions,
+ * The provider's workflow as data (docs/domain.md#statuses): the statuses, the actions,
  * which role may take each action in which status, where it leads, and the
  * service steps (with their time limits) an application passes through.
  *
@@ -15,9 +15,19 @@
  * (integration, sync); no action of this workstation leaves them.
  */
 import type { ServiceDefinition, ServiceStep } from '../catalogue/schema.js';
-import { DECISIONS, STATUSES, type Channel, type Decision, type Role, type Status } from '#db/schema.js';
+import {
+  CARD_ACTIONS,
+  DECISIONS,
+  OPEN_STATUSES,
+  STATUSES,
+  type CardAction,
+  type Channel,
+  type Decision,
+  type Role,
+  type Status,
+} from '../vocabulary.js';
 
-export { DECISIONS, STATUSES, type Decision, type Status };
+export { CARD_ACTIONS, DECISIONS, OPEN_STATUSES, STATUSES, type CardAction, type Decision, type Status };
 
 /** The application columns a workflow transition may change besides its status (the workstation's and the server's alike). */
 export type TransitionColumn =
@@ -43,21 +53,6 @@ export const WORKFLOW_ACTIONS = [
 ] as const;
 export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 
-/** The buttons of the application card; `decide` is two buttons, one per decision. */
-export const CARD_ACTIONS = [
-  'assign',
-  'accept',
-  'save',
-  'decidePositive',
-  'decideNegative',
-  'refer',
-  'commission',
-  'send',
-  'return',
-  'sign',
-] as const;
-export type CardAction = (typeof CARD_ACTIONS)[number];
-
 export interface Transition {
   /** The role the actor must hold for the application's provider. */
   role: Extract<Role, 'head' | 'executor'>;
@@ -67,7 +62,7 @@ export interface Transition {
   from: readonly Status[];
   /** The status after it; null: unchanged. */
   to: Status | null;
-  /** The system message shown after it (DOMAIN.md §8). */
+  /** The system message shown after it (docs/domain.md#system-messages). */
   messageKey: string;
 }
 
@@ -137,14 +132,10 @@ export const TRANSITIONS: Readonly<Record<WorkflowAction, Transition>> = {
   },
 };
 
-/** Statuses in which an application is still being worked (it has a current step and a deadline). */
-export const OPEN_STATUSES: readonly Status[] = ['received', 'in_processing', 'on_signing'];
-
 /**
  * The steps of a service for applications that came by one channel, and
- * which of them each workflow position stands for. Mirrors the demo
- * generator's plan (demo/generate.ts `planChannel`), so the
- * `current_step` of demo applications is found here.
+ * which of them each workflow position stands for. The demo places its
+ * applications by it too, so their `current_step` is found here.
  */
 export interface StepPlan {
   /** The steps that apply to this channel, in order. */

@@ -12,28 +12,12 @@
 import type { CallOutput } from '#preload/api.js';
 import type { AdminUser } from '#preload/contract/auth.js';
 import { ServiceError, type Principal } from '../rpc.js';
-import type { Role } from '#db/schema.js';
+import { adminScopeOf, administersAny, grantable, nextGrants, reaches, type AdminScope } from '#core/auth/grants.js';
 import type { RoleGrant, UserDirectory, UserRow } from './directory.js';
 import { DEFAULT_SCRYPT, hashPassword, temporaryPassword, type ScryptParams } from '#core/auth/passwords.js';
 
-/** Roles bound to a provider, and roles of the centre that are bound to none. */
-const PROVIDER_ROLES: readonly Role[] = ['clerk', 'executor', 'head'];
-
-export interface AdminScope {
-  systemWide: boolean;
-  providerIds: Set<string>;
-}
-
-export function adminScopeOf(roles: readonly { role: string; providerId: string }[]): AdminScope {
-  const providerIds = new Set<string>();
-  let systemWide = false;
-  for (const g of roles) {
-    if (g.role !== 'admin') continue;
-    if (g.providerId === '') systemWide = true;
-    else providerIds.add(g.providerId);
-  }
-  return { systemWide, providerIds };
-}
+// The grant rule is the domain's (the central server applies it too).
+export { adminScopeOf, type AdminScope };
 
 const notFound = () => new ServiceError('userNotFound', 'messages.userNotFound');
 
@@ -50,7 +34,7 @@ export class AdminService {
   private scope(principal: Principal | null | undefined): AdminScope & { userId: string } {
     if (!principal) throw new ServiceError('noSession', 'errors.auth.noSession');
     const scope = adminScopeOf(principal.roles);
-    if (!scope.systemWide && scope.providerIds.size === 0) throw new ServiceError('forbidden', 'errors.auth.forbidden');
+    if (!administersAny(scope)) throw new ServiceError('forbidden', 'errors.auth.forbidden');
     return { ...scope, userId: principal.userId };
   }
 
@@ -118,32 +102,15 @@ export class AdminService {
     const user = this.target(scope, userId);
     const known = new Set(this.directory.providers().map((p) => p.id));
     for (const g of roles) {
-      const bound = g.providerId !== '';
-      const valid =
-        g.role === 'operator'
-          ? !bound
-          : PROVIDER_ROLES.includes(g.role)
-            ? bound && known.has(g.providerId)
-            : !bound || known.has(g.providerId);
-      if (!valid) {
+      if (!grantable(g.role, g.providerId, (id) => known.has(id))) {
         throw new ServiceError('invalidRole', 'errors.auth.admin.invalidRole', { role: g.role });
       }
-      const reachable = bound ? scope.systemWide || scope.providerIds.has(g.providerId) : scope.systemWide;
-      if (!reachable) {
+      if (!reaches(scope, g.providerId)) {
         throw new ServiceError('roleOutOfScope', 'errors.auth.admin.roleOutOfScope', { role: g.role });
       }
     }
     // Roles at providers this administrator does not manage stay as they are.
-    const kept = this.directory
-      .roles(userId)
-      .filter((g) => !(scope.systemWide || (g.providerId !== '' && scope.providerIds.has(g.providerId))));
-    const seen = new Set<string>();
-    const next = [...kept, ...roles].filter((g) => {
-      const key = `${g.role}\0${g.providerId}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    const next = nextGrants(scope, this.directory.roles(userId), roles);
     this.sqlite.transaction(() => {
       this.directory.setRoles(userId, next);
       this.directory.queue('user.setRoles', userId, { userId, roles: next, by: scope.userId });

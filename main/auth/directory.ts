@@ -4,13 +4,10 @@
  * carry a change of a user to the central server.
  */
 import type Database from 'better-sqlite3';
-import type { Role } from '#db/schema.js';
+import type { RoleGrant } from '#core/auth/grants.js';
 import type { DirectoryUser } from './online.js';
 
-export interface RoleGrant {
-  role: Role;
-  providerId: string;
-}
+export type { RoleGrant };
 
 export interface UserRow {
   id: string;

@@ -6,9 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Signer } from '#signing/backend.js';
-import { Pkcs11Client } from '#signing/pkcs11/client.js';
-import type { SigningKey } from '#signing/types.js';
+import { Pkcs11Client, Signer, type SigningKey } from '#signing/index.js';
 import { createSoftHsm, softHsmMissing, type SoftHsm } from '#signing/testing/softhsm.js';
 import { standardPeople, TestPki, type Person } from '#signing/testing/pki.js';
 import { verifyChallengeSignature } from '#core/auth/challenge.js';

@@ -6,8 +6,8 @@
  * 'outOfScope'.
  */
 import type Database from 'better-sqlite3';
-import type { Channel } from '#preload/api.js';
-import { ServiceError, type CallContext, type Gate, type Principal } from '../rpc.js';
+import { callKind, type Channel } from '#preload/api.js';
+import { ServiceError, type CallContext, type Gate, type HandlerInput, type Principal } from '../rpc.js';
 import type { RoleGrant } from './directory.js';
 import {
   inScope,
@@ -15,7 +15,7 @@ import {
   refusalOf,
   rolesFor,
   scopeOf,
-  type Access,
+  type AccessTable,
   type DataScope,
   type Refusal,
 } from './permissions.js';
@@ -32,7 +32,7 @@ export class AuthGate implements Gate {
   constructor(
     private readonly auth: AuthService,
     private readonly sqlite: Database.Database,
-    private readonly table: Readonly<Partial<Record<Channel, Access>>> = PERMISSIONS,
+    private readonly table: AccessTable = PERMISSIONS,
   ) {}
 
   admit(channel: Channel, _ctx: CallContext): Principal | null {
@@ -41,11 +41,12 @@ export class AuthGate implements Gate {
     const refused = refusalOf(access, state);
     if (refused) throw new ServiceError(refused, REFUSALS[refused]);
     if (!state || state.locked) return null;
-    if (!access?.passive) this.auth.touch();
+    // The app's own polls (the contract's 'poll' calls) are not the user's activity: they leave the idle lock be.
+    if (callKind(channel) !== 'poll') this.auth.touch();
     return { userId: state.user.id, roles: state.roles };
   }
 
-  inScope(channel: Channel, input: unknown, principal: Principal | null): void {
+  inScope<C extends Channel>(channel: C, input: HandlerInput<C>, principal: Principal | null): void {
     const spec = this.table[channel]?.scope;
     if (!spec) return;
     const applications = [...new Set(spec.applications?.(input) ?? [])];

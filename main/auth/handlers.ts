@@ -1,18 +1,19 @@
 /**
- * The handlers of the login and admin calls, for the composition root to
- * spread into its handler table (main/app.ts).
+ * The handlers of the session, login and admin calls, for the composition
+ * root to spread into its handler table (main/app.ts).
  */
 import type { Channel } from '#preload/api.js';
 import type { CallContext, Handlers, Principal } from '../rpc.js';
 import type { AdminService } from './admin.js';
 import type { AuthService } from './service.js';
 
-export type AuthChannel = Extract<Channel, `auth.${string}` | `admin.${string}`>;
+export type AuthChannel = Extract<Channel, `auth.${string}` | `admin.${string}` | `session.${string}`>;
 
 export function authHandlers(auth: AuthService, admin: AdminService): Pick<Handlers, AuthChannel> {
   // Under the gate the principal comes with the call; without one (tests of a single service), from the session.
   const principal = (ctx: CallContext): Principal | null => ctx.principal ?? auth.principal();
   return {
+    'session.current': () => ({ user: auth.sessionUser() }),
     'auth.loginPassword': (input) => auth.loginPassword(input.login, input.password),
     'auth.edsTokens': () => auth.edsTokens(),
     'auth.edsOpen': (input) => auth.edsOpen(input.source),

@@ -8,14 +8,11 @@
  * An implementation throws `OnlineUnreachable` when the server cannot be
  * asked (no network, timeout, 5xx); any answer the server gives is a verdict.
  */
-import type { Role } from '#db/schema.js';
+import type { LoginChallenge } from '#core/auth/challenge.js';
+import type { Role } from '#core/vocabulary.js';
 
-export interface OnlineChallenge {
-  /** Random, base64, made by the server for this device. */
-  nonce: string;
-  issuedAt: number;
-  expiresAt: number;
-}
+/** A challenge made by the server for this device. */
+export type OnlineChallenge = LoginChallenge;
 
 /** A user as the central server's directory knows them. */
 export interface DirectoryUser {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, type Channel } from '#preload/api.js';
-import type { Role } from '#db/schema.js';
+import type { Role } from '#core/vocabulary.js';
 import { AuthGate } from './gate.js';
 import { PERMISSIONS, scopeOf, scopeSql, inScope, type Access } from './permissions.js';
 import { dispatch, guard, ServiceError, type Handlers } from '../rpc.js';

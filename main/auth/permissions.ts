@@ -15,61 +15,47 @@
  * these calls (what they take in comes with the intake issue).
  */
 import { CHANNELS, type Channel } from '#preload/api.js';
-import { ROLES, type Role } from '#db/schema.js';
+import { ROLES, type Role } from '#core/vocabulary.js';
+import type { HandlerInput } from '../rpc.js';
 import type { RoleGrant } from './directory.js';
 
-export interface Access {
+export interface Access<C extends Channel = Channel> {
   /** 'anyone': no session needed (the login screen's calls); 'user': any logged-in user; or these roles. */
   who: 'anyone' | 'user' | readonly Role[];
   /** Callable while the session is locked (the lock screen's calls). 'anyone' calls always are. */
   whileLocked?: boolean;
   /** Callable before a password an administrator reset has been changed. 'anyone' calls always are. */
   whileMustChange?: boolean;
-  /** A poll (status, progress): does not count as the user's activity for the idle lock. */
-  passive?: boolean;
-  /** What the input names that must be within the caller's scope (see `DataScope`). */
+  /** What the call's validated input names that must be within the caller's scope (see `DataScope`). */
   scope?: {
-    /** The ids of the applications the (validated) input names. */
-    applications?: (input: unknown) => string[];
+    /** The ids of the applications the input names. */
+    applications?(input: HandlerInput<C>): readonly string[];
     /** The ids of the providers it names. */
-    providers?: (input: unknown) => string[];
+    providers?(input: HandlerInput<C>): readonly string[];
   };
 }
 
-function field(input: unknown, name: string): unknown {
-  return input && typeof input === 'object' ? (input as Record<string, unknown>)[name] : undefined;
-}
-
-function strings(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-/** Extractors for `Access.scope`: the input's `id`, its `applicationIds`, its `applications[].id`, its `providerId`. */
-export const names = {
-  id: (input: unknown) => strings(field(input, 'id')),
-  applicationIds: (input: unknown) => strings(field(input, 'applicationIds')),
-  applicationsList: (input: unknown) => {
-    const list = field(input, 'applications');
-    return Array.isArray(list) ? list.flatMap((a) => strings(field(a, 'id'))) : [];
-  },
-  providerId: (input: unknown) => strings(field(input, 'providerId')),
-} as const;
+/** One access rule per call, each typed by its call's input. */
+export type AccessTable = { readonly [C in Channel]?: Access<C> };
 
 const SIGNERS: readonly Role[] = ['head', 'operator'];
 const READERS: readonly Role[] = ['clerk', 'executor', 'head', 'monitoring'];
-const byId = { applications: names.id };
+const byId = { applications: (input: { id: string }) => [input.id] };
 
-export const PERMISSIONS: Readonly<Partial<Record<Channel, Access>>> = {
+/*
+ * Whether a call is a poll that does not count as the user's activity (status, progress) comes from its
+ * contract entry's kind ('poll'), not from here.
+ */
+export const PERMISSIONS: AccessTable = {
   // Before login: the frame, the login screen.
-  'app.info': { who: 'anyone', passive: true },
-  'session.current': { who: 'anyone', passive: true },
-  'preferences.get': { who: 'anyone', passive: true },
+  'app.info': { who: 'anyone' },
+  'session.current': { who: 'anyone' },
+  'preferences.get': { who: 'anyone' },
   'preferences.set': { who: 'anyone' },
-  'sync.status': { who: 'anyone', passive: true },
-  'auth.session': { who: 'anyone', passive: true },
+  'sync.status': { who: 'anyone' },
+  'auth.session': { who: 'anyone' },
   'auth.loginPassword': { who: 'anyone' },
-  'auth.edsTokens': { who: 'anyone', passive: true },
+  'auth.edsTokens': { who: 'anyone' },
   'auth.edsOpen': { who: 'anyone' },
   'auth.edsCancel': { who: 'anyone' },
   'auth.loginEds': { who: 'anyone' },
@@ -85,9 +71,9 @@ export const PERMISSIONS: Readonly<Partial<Record<Channel, Access>>> = {
   'catalogue.list': { who: 'user' },
   'profile.get': { who: 'user' },
   'profile.update': { who: 'user' },
-  // The sync panel. Retry and discard are checked again by the sync service:
-  // the change's own author, or a head or administrator of its provider.
-  'sync.details': { who: 'user', passive: true },
+  // The sync panel. Retry and discard are checked again by the sync handlers:
+  // the change's own author, or a head or administrator.
+  'sync.details': { who: 'user' },
   'sync.now': { who: 'user' },
   'sync.retry': { who: 'user' },
   'sync.discard': { who: 'user' },
@@ -97,7 +83,7 @@ export const PERMISSIONS: Readonly<Partial<Record<Channel, Access>>> = {
   'application.card': { who: READERS, scope: byId },
   'application.preview': { who: READERS, scope: byId },
   'application.verifyChain': { who: READERS, scope: byId },
-  'application.assign': { who: ['head'], scope: { applications: names.applicationsList } },
+  'application.assign': { who: ['head'], scope: { applications: (input) => input.applications.map((a) => a.id) } },
   'application.accept': { who: ['executor'], scope: byId },
   'application.save': { who: ['executor'], scope: byId },
   'application.decide': { who: ['executor'], scope: byId },
@@ -107,13 +93,13 @@ export const PERMISSIONS: Readonly<Partial<Record<Channel, Access>>> = {
   'application.return': { who: ['head'], scope: byId },
   'application.sign': { who: ['head'], scope: byId },
   /** The provider's executors, for "Assign responsible"; the administrator's staff screen. */
-  'staff.list': { who: ['head', 'admin'], scope: { providers: names.providerId } },
+  'staff.list': { who: ['head', 'admin'], scope: { providers: (input) => [input.providerId] } },
 
   // Signing: the head signs results; the centre operator signs requests (intake).
-  'signing.tokens': { who: SIGNERS, passive: true },
+  'signing.tokens': { who: SIGNERS },
   'signing.open': { who: SIGNERS },
-  'signing.start': { who: ['head'], scope: { applications: names.applicationIds } },
-  'signing.progress': { who: SIGNERS, passive: true },
+  'signing.start': { who: ['head'], scope: { applications: (input) => input.applicationIds } },
+  'signing.progress': { who: SIGNERS },
   'signing.cancel': { who: SIGNERS },
   // Forgetting a key only takes a power away: allowed on the lock screen too.
   'signing.close': { who: SIGNERS, whileLocked: true },
@@ -135,7 +121,7 @@ export interface GateState {
 export type Refusal = 'forbidden' | 'noSession' | 'locked' | 'mustChangePassword';
 
 /** Why `access` refuses a call in `state` (null: no session), or null when it may go ahead. */
-export function refusalOf(access: Access | undefined, state: GateState | null): Refusal | null {
+export function refusalOf(access: Omit<Access, 'scope'> | undefined, state: GateState | null): Refusal | null {
   if (!access) return 'forbidden';
   if (access.who === 'anyone') return null;
   if (!state) return 'noSession';
@@ -147,15 +133,12 @@ export function refusalOf(access: Access | undefined, state: GateState | null): 
 }
 
 /** The calls of the contract `state` may make now, in contract order. */
-export function permittedChannels(
-  state: GateState | null,
-  table: Readonly<Partial<Record<Channel, Access>>> = PERMISSIONS,
-): Channel[] {
+export function permittedChannels(state: GateState | null, table: AccessTable = PERMISSIONS): Channel[] {
   return CHANNELS.filter((c) => refusalOf(table[c], state) === null);
 }
 
 /** The roles that grant `channel` (all roles for 'user' calls, none for 'anyone' or unlisted ones). */
-export function rolesFor(channel: Channel, table: Readonly<Partial<Record<Channel, Access>>> = PERMISSIONS): Role[] {
+export function rolesFor(channel: Channel, table: AccessTable = PERMISSIONS): Role[] {
   const who = table[channel]?.who;
   if (who === undefined || who === 'anyone') return [];
   return who === 'user' ? [...ROLES] : [...who];

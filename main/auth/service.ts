@@ -18,12 +18,11 @@ import type Database from 'better-sqlite3';
 import type { AuthSession, SESSION_NOTICES } from '#preload/contract/auth.js';
 import type { CallOutput, SigningSource } from '#preload/api.js';
 import { ServiceError, type Principal } from '../rpc.js';
-import { isSigningError, wipe } from '#signing/errors.js';
+import { type CertificateFacts, isSigningError, SIGNING_ERROR_CODES, type SigningKey, wipe } from '#signing/index.js';
 import type { OpenedKey, SignerBackend } from '../signing/service.js';
-import type { CertificateFacts, SigningKey } from '#signing/types.js';
-import { challengeDocument, deviceIdOf, localChallenge, verifyChallengeSignature } from '#core/auth/challenge.js';
+import { challengeDocument, localChallenge, verifyChallengeSignature } from '#core/auth/challenge.js';
+import { deviceIdOf } from './device.js';
 import { UserDirectory, type RoleGrant, type UserRow } from './directory.js';
-import { SIGNING_ERROR_CODES } from '#signing/errors.js';
 import { OnlineUnreachable, unreachableOnlineAuth, type OnlineAuth, type OnlineVerdict } from './online.js';
 import {
   checkPasswordPolicy,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenedDatabase } from '#db/connection.js';
 import { generateDemo } from '#demo/generate.js';
-import type { Role } from '#db/schema.js';
+import type { Role } from '#core/vocabulary.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { makeIin } from '#core/identity/iin.js';
 import { CHANNELS, type CallError, type CallOutput, type CallResult, type Channel } from '#preload/api.js';
@@ -17,13 +17,13 @@ import { dispatch, guard, ServiceError, type Handlers } from '../rpc.js';
 import { AdminService } from './admin.js';
 import { AuthGate } from './gate.js';
 import { authHandlers } from './handlers.js';
-import { hashPasswordSync, type ScryptParams } from '#core/auth/passwords.js';
+import { hashPasswordSync } from '#core/auth/passwords.js';
+import { TEST_SCRYPT } from '#core/testing.js';
 import { AuthService, type AuthServiceOptions } from './service.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** Cheap scrypt costs for tests (the parser's minimum); the app uses DEFAULT_SCRYPT. */
-export const TEST_SCRYPT: ScryptParams = { ln: 10, r: 8, p: 1 };
+export { TEST_SCRYPT };
 export const TEST_PASSWORD = 'Sapar2026kz';
 export const DAY = 86_400_000;
 

@@ -1,6 +1,6 @@
 /**
  * The applications journal: one page of applications with search, filters
- * and sorting, over the local database (DOMAIN.md §7), fast at a million rows.
+ * and sorting, over the local database (docs/domain.md#applications-journal), fast at a million rows.
  *
  * Migration 0003 (journal_search) gives it:
  *  - one covering index per sort order (submitted, number, name) holding
@@ -38,6 +38,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
+import { DECISIONS, FINISHED_STATUSES, type Status } from '#core/vocabulary.js';
 import type { JournalRow, journalQuery } from '#preload/api.js';
 import { ftsPhrase, nameMatch, parseSearch, prefixEnd, searchCondition, type SearchSpec } from './search.js';
 
@@ -73,8 +74,8 @@ export interface JournalOptions {
 }
 
 /** Finished statuses: never overdue. The partial index of migration 0003 spells the same list. */
-export const FINISHED_STATUSES = ['completed', 'completed_with_error'] as const;
-const FINISHED_SQL = `('completed', 'completed_with_error')`;
+export { FINISHED_STATUSES };
+const FINISHED_SQL = `(${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /** The order of the status sort: the workflow's. Unknown values go last, alphabetically. */
 export const STATUS_ORDER = [
@@ -84,8 +85,9 @@ export const STATUS_ORDER = [
   'on_signing',
   'completed',
   'completed_with_error',
-] as const;
-export const DECISION_ORDER = ['none', 'positive', 'negative'] as const;
+] as const satisfies readonly Status[];
+/** The order of the decision sort: the domain's. */
+export const DECISION_ORDER = DECISIONS;
 
 export const JOURNAL_INDEXES = {
   filter: 'applications_journal_filter_idx',

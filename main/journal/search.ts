@@ -1,5 +1,6 @@
 /**
- * What the journal's search box means (DOMAIN.md §7, §12), as pure functions:
+ * What the journal's search box means (docs/domain.md#applications-journal and
+ * docs/domain.md#name-search), as pure functions:
  * the kind of search, the SQL condition a row must meet, and the full-text
  * expression that finds the same rows in `applications_search`.
  *

@@ -1,5 +1,5 @@
 /**
- * The user's own profile (DOMAIN.md §7): name, e-mail, position in kk and
+ * The user's own profile (docs/domain.md#profile): name, e-mail, position in kk and
  * ru, phone. The IIN is shown, not edited here: it ties the user to their EDS
  * certificates, so only an administrator changes it. A change is written with
  * an outbox row for the central server, in one transaction.

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session, shell } from 'electron';
 import { createApp, signingOptionsFromEnv, type AppServices } from '../app.js';
-import { Pkcs11Client } from '#signing/pkcs11/client.js';
+import { Pkcs11Client } from '#signing/index.js';
 import { DEMO_ENROLMENT } from '../auth/demo.js';
 import type { SecretBox } from '../sync/credentials.js';
 import { contentSecurityPolicy } from '../common/csp.js';

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { PROTOCOL_VERSION } from '#core/protocol.js';
-import { deviceIdOf } from '#core/auth/challenge.js';
+import { deviceIdOf } from '../auth/device.js';
 import { SyncError, type SyncClient } from './client.js';
 
 /** Seals small secrets at rest; the Electron shell passes one over safeStorage (the OS keychain). */

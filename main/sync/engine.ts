@@ -16,7 +16,7 @@ import type Database from 'better-sqlite3';
 import type { SyncStatus } from '#preload/api.js';
 import type { RejectedChange, SyncActivity, SyncDetails } from '#preload/contract/sync.js';
 import { PROTOCOL_VERSION } from '#core/protocol.js';
-import { SCHEMA_VERSION } from '#db/schema.js';
+import { SCHEMA_VERSION } from '#core/protocol.js';
 import { FeedApplier } from './apply.js';
 import { SyncClient, SyncError, SyncStopped } from './client.js';
 import { DeviceCredentials, fileSecretBox, type EnrolInput, type Enrolment, type SecretBox } from './credentials.js';

@@ -22,6 +22,7 @@
  */
 import type Database from 'better-sqlite3';
 import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer } from '#core/protocol.js';
+import { partitionProvider } from '#core/vocabulary.js';
 import { rebuildJournalIndex } from '../journal/rebuild.js';
 import { addStats, emptyStats, type ApplyStats, type FeedApplier } from './apply.js';
 import { SyncError, SyncStopped, type SyncClient } from './client.js';
@@ -130,8 +131,8 @@ export async function pullPartition(o: PullOptions, partition: string): Promise<
 export function forgetVersions(sqlite: Database.Database, partition: string): void {
   sqlite.transaction(() => {
     sqlite.prepare('UPDATE sync_state SET cursor = NULL, version = NULL WHERE partition = ?').run(partition);
-    if (partition.startsWith('provider:')) {
-      const provider = partition.slice('provider:'.length);
+    const provider = partitionProvider(partition);
+    if (provider !== null) {
       sqlite.prepare('UPDATE applications SET server_version = NULL WHERE provider_id = ?').run(provider);
       sqlite
         .prepare(

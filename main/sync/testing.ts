@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenedDatabase } from '#db/connection.js';
-import { SCHEMA_VERSION } from '#db/schema.js';
+import { SCHEMA_VERSION } from '#core/protocol.js';
 import { PROTOCOL_VERSION } from '#core/protocol.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';

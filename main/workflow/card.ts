@@ -5,7 +5,7 @@
  * "Assign responsible". Each read is one transaction and changes nothing.
  */
 import type Database from 'better-sqlite3';
-import type { Role } from '#db/schema.js';
+import type { Role } from '#core/vocabulary.js';
 import type { FormField, ServiceDefinition, ServiceStep } from '#core/catalogue/schema.js';
 import type { ApplicationCard, CardField, CardStep, OutputDocument } from '#preload/contract/workflow.js';
 import { dueAfter, type DeadlineCalendar } from '#core/workflow/deadlines.js';

@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { SCHEMA_VERSION, type Status } from '#db/schema.js';
+import { SCHEMA_VERSION } from '#core/protocol.js';
+import type { Status } from '#core/vocabulary.js';
 import type { ServiceDefinition, ServiceStep } from '#core/catalogue/schema.js';
 import type { TransitionResult } from '#preload/contract/workflow.js';
 import { ServiceError } from '../rpc.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from '#demo/generate.js';
-import type { Role } from '#db/schema.js';
+import type { Role } from '#core/vocabulary.js';
 import type { CallError } from '#preload/api.js';
 import { dispatch, type Channel, type Handlers } from '../rpc.js';
 import { SigningService, type SignerBackend } from '../signing/service.js';

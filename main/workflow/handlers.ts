@@ -5,7 +5,7 @@
  * the service against the database.
  */
 import type Database from 'better-sqlite3';
-import type { Role } from '#db/schema.js';
+import type { Role } from '#core/vocabulary.js';
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import type { workflowContract } from '#preload/contract/workflow.js';
 import { ServiceError, type Handlers } from '../rpc.js';

@@ -4,7 +4,7 @@
  * Every function takes the connection, so a caller's transaction covers it.
  */
 import type Database from 'better-sqlite3';
-import type { Channel, Decision, Role, Status } from '#db/schema.js';
+import type { Channel, Decision, Role, Status } from '#core/vocabulary.js';
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import type { DeadlineCalendar } from '#core/workflow/deadlines.js';
 import { ServiceError } from '../rpc.js';

@@ -12,6 +12,9 @@
  * come from ./common.ts, which preload/api.ts uses too.
  */
 import { z } from 'zod';
+import { PASSWORD_RULES, type PasswordRule } from '#core/auth/password-rules.js';
+import { ROLES } from '#core/vocabulary.js';
+import type { CallSpec } from './call.js';
 import {
   certificateFacts as loginCertificate,
   secret,
@@ -19,13 +22,11 @@ import {
   tokenInfo as loginToken,
 } from './common.js';
 
-export const AUTH_ROLE_VALUES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
-
 const noInput = z.strictObject({});
 const id = z.string().min(1).max(100);
 
 const roleGrant = z.strictObject({
-  role: z.enum(AUTH_ROLE_VALUES),
+  role: z.enum(ROLES),
   /** '' for roles not bound to one provider (centre operator, system-wide monitoring or admin). */
   providerId: z.string().max(100),
 });
@@ -68,17 +69,7 @@ export const authSession = z.strictObject({
 });
 export type AuthSession = z.infer<typeof authSession>;
 
-export const PASSWORD_RULES = [
-  'tooShort',
-  'tooLong',
-  'noLetter',
-  'noDigit',
-  'sameAsLogin',
-  'sameAsIin',
-  'sameAsCurrent',
-  'repeatMismatch',
-] as const;
-export type PasswordRule = (typeof PASSWORD_RULES)[number];
+export { PASSWORD_RULES, type PasswordRule };
 
 export const adminUser = z.strictObject({
   id: z.string(),
@@ -98,11 +89,13 @@ export type AdminUser = z.infer<typeof adminUser>;
 export const authContract = {
   /** Login by login and password: online through the central server, else by the local rules. */
   'auth.loginPassword': {
+    kind: 'read',
     input: z.strictObject({ login: z.string().trim().min(1).max(100), password: secret }),
     output: authSession,
   },
   /** The tokens plugged in, with whose certificates they hold (shown before any PIN). */
   'auth.edsTokens': {
+    kind: 'poll',
     input: noInput,
     output: z.strictObject({ tokens: z.array(loginToken) }),
   },
@@ -112,20 +105,27 @@ export const authContract = {
    * key stays open for a short while for `auth.loginEds`.
    */
   'auth.edsOpen': {
+    kind: 'read',
     input: z.strictObject({ source: edsSource }),
     output: z.strictObject({ handle: z.string(), certificate: loginCertificate, warnings: z.array(z.string()) }),
   },
   /** Forgets a key opened for login. */
-  'auth.edsCancel': { input: z.strictObject({ handle: z.string().max(100) }), output: z.strictObject({}) },
+  'auth.edsCancel': {
+    kind: 'read',
+    input: z.strictObject({ handle: z.string().max(100) }),
+    output: z.strictObject({}),
+  },
   /** Signs a fresh challenge with the opened key (or opens `source` and signs), checks it, and logs in. */
   'auth.loginEds': {
+    kind: 'read',
     input: z.union([z.strictObject({ handle: z.string().max(100) }), z.strictObject({ source: edsSource })]),
     output: authSession,
   },
-  'auth.logout': { input: noInput, output: authSession },
-  'auth.lock': { input: noInput, output: authSession },
+  'auth.logout': { kind: 'read', input: noInput, output: authSession },
+  'auth.lock': { kind: 'read', input: noInput, output: authSession },
   /** Unlocks with the account password, the token's PIN (token sessions), or the key file and its password. */
   'auth.unlock': {
+    kind: 'read',
     input: z.union([
       z.strictObject({ password: secret }),
       z.strictObject({ pin: secret }),
@@ -134,16 +134,19 @@ export const authContract = {
     output: authSession,
   },
   'auth.changePassword': {
+    kind: 'write',
     input: z.strictObject({ current: secret, next: secret, repeat: secret }),
     output: authSession,
   },
   /** The session now. `activity: true` tells main the user is at the keyboard (resets the idle timer). */
   'auth.session': {
+    kind: 'poll',
     input: z.strictObject({ activity: z.boolean().optional() }),
     output: authSession,
   },
   /** The users an administrator manages (their providers' staff; every user for a system administrator). */
   'admin.users': {
+    kind: 'read',
     input: z.strictObject({ search: z.string().trim().max(100).optional() }),
     output: z.strictObject({
       users: z.array(adminUser),
@@ -160,16 +163,19 @@ export const authContract = {
   },
   /** Replaces a user's roles at the administrator's providers (roles elsewhere stay as they are). */
   'admin.setRoles': {
+    kind: 'write',
     input: z.strictObject({ userId: id, roles: z.array(roleGrant).max(50) }),
     output: z.strictObject({ user: adminUser }),
   },
   /** A new temporary password, shown once; the user must change it at the next login. */
   'admin.resetPassword': {
+    kind: 'write',
     input: z.strictObject({ userId: id }),
     output: z.strictObject({ user: adminUser, temporaryPassword: z.string() }),
   },
   'admin.blockUser': {
+    kind: 'write',
     input: z.strictObject({ userId: id, blocked: z.boolean() }),
     output: z.strictObject({ user: adminUser }),
   },
-} as const;
+} as const satisfies Record<string, CallSpec>;

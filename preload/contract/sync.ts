@@ -6,6 +6,7 @@
  * "sync now".
  */
 import { z } from 'zod';
+import type { CallSpec } from './call.js';
 
 const time = z.number().int().nonnegative();
 
@@ -71,18 +72,20 @@ export type SyncDetails = z.infer<typeof syncDetails>;
 const noInput = z.strictObject({});
 
 export const syncContract = {
-  'sync.details': { input: noInput, output: syncDetails },
+  'sync.details': { kind: 'poll', input: noInput, output: syncDetails },
   /** Push and pull now (the timer would anyway); answers when this run ends. */
-  'sync.now': { input: noInput, output: syncDetails },
+  'sync.now': { kind: 'write', input: noInput, output: syncDetails },
   /** Queue a rejected change again (after the cause was fixed, e.g. reassigned back), as a new change at the end. */
-  'sync.retry': { input: z.strictObject({ seq: z.int().positive() }), output: syncDetails },
+  'sync.retry': { kind: 'write', input: z.strictObject({ seq: z.int().positive() }), output: syncDetails },
   /** Give a rejected change up; the discard itself is recorded and sent to the server. */
   'sync.discard': {
+    kind: 'write',
     input: z.strictObject({ seq: z.int().positive(), comment: z.string().max(1000).optional() }),
     output: syncDetails,
   },
   /** Enrol this workstation in an office with an administrator's credentials (the password is not kept). */
   'sync.enrol': {
+    kind: 'write',
     input: z.strictObject({
       providerId: z.string().min(1).max(200),
       login: z.string().min(1).max(100),
@@ -91,4 +94,4 @@ export const syncContract = {
     }),
     output: syncDetails,
   },
-} as const;
+} as const satisfies Record<string, CallSpec>;

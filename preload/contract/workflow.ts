@@ -7,31 +7,9 @@
  * answers the new version and the key of the system message to show.
  */
 import { z } from 'zod';
-
-// Kept here (not imported from preload/api.ts, which imports this file) to avoid an import cycle.
-const STATUSES = [
-  'received',
-  'in_processing',
-  'on_signing',
-  'completed',
-  'external_processing',
-  'completed_with_error',
-] as const;
-const DECISIONS = ['none', 'positive', 'negative'] as const;
-const ROLES = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] as const;
-
-export const CARD_ACTION_VALUES = [
-  'assign',
-  'accept',
-  'save',
-  'decidePositive',
-  'decideNegative',
-  'refer',
-  'commission',
-  'send',
-  'return',
-  'sign',
-] as const;
+import type { CallSpec } from './call.js';
+import { CARD_ACTIONS, CHANNELS, DECISIONS, ROLES, STATUSES } from '#core/vocabulary.js';
+import { outputDocument, type OutputDocument } from '#core/workflow/output-document.js';
 
 const localized = z.strictObject({ kk: z.string(), ru: z.string(), en: z.string() });
 const id = z.string().min(1).max(100);
@@ -58,7 +36,7 @@ export const transitionResult = z.strictObject({
   responsibleUserId: z.string().nullable(),
   currentStep: z.string().nullable(),
   dueAt: z.number().nullable(),
-  /** i18n key of the system message (DOMAIN.md §8), e.g. 'messages.applicationSent'. */
+  /** i18n key of the system message (docs/domain.md#system-messages), e.g. 'messages.applicationSent'. */
   messageKey: z.string(),
 });
 export type TransitionResult = z.infer<typeof transitionResult>;
@@ -143,7 +121,7 @@ export const applicationCard = z.strictObject({
     portalNumber: z.string().nullable(),
     serviceCode: z.string(),
     serviceName: localized,
-    channel: z.enum(['office', 'centre', 'portal']),
+    channel: z.enum(CHANNELS),
     status: z.enum(STATUSES),
     decision: z.enum(DECISIONS),
     submittedAt: z.number(),
@@ -175,39 +153,15 @@ export const applicationCard = z.strictObject({
   signatures: z.array(cardSignature),
   version: z.int(),
   /** The buttons this user may press now. */
-  actions: z.array(z.enum(CARD_ACTION_VALUES)),
+  actions: z.array(z.enum(CARD_ACTIONS)),
   /** Codes of required fields the user must fill before Send. */
   missingRequired: z.array(z.string()),
   chain: chainCheck,
 });
 export type ApplicationCard = z.infer<typeof applicationCard>;
 
-const documentLine = z.strictObject({ label: z.string(), value: z.string() });
-const documentSide = z.strictObject({
-  language: z.enum(['kk', 'ru']),
-  provider: z.string(),
-  title: z.string(),
-  serviceName: z.string(),
-  lines: z.array(documentLine),
-  decisionText: z.string().nullable(),
-  decisionLines: z.array(documentLine),
-  signature: z.string().nullable(),
-  legalNote: z.string(),
-});
-
-/** The output document, Kazakh and Russian side by side, for the renderer to lay out and print. */
-export const outputDocument = z.strictObject({
-  applicationId: z.string(),
-  number: z.string(),
-  status: z.enum(STATUSES),
-  decision: z.enum(DECISIONS),
-  /** Not signed yet: the renderer marks it as a draft. */
-  draft: z.boolean(),
-  resultCode: z.string().nullable(),
-  kk: documentSide,
-  ru: documentSide,
-});
-export type OutputDocument = z.infer<typeof outputDocument>;
+/** The output document, Kazakh and Russian side by side, for the renderer to lay out and print (built in core). */
+export { outputDocument, type OutputDocument };
 
 export const staffMember = z.strictObject({
   userId: z.string(),
@@ -229,9 +183,10 @@ export const assignResult = z.strictObject({
 
 export const workflowContract = {
   /** Everything the application card shows, and the buttons this user may press. */
-  'application.card': { input: byApplication, output: applicationCard },
+  'application.card': { kind: 'read', input: byApplication, output: applicationCard },
   /** Saves the executor's fields (processing and result sections). */
   'application.save': {
+    kind: 'write',
     input: z.strictObject({ id, version, data: fieldValues }),
     output: transitionResult,
   },
@@ -241,6 +196,7 @@ export const workflowContract = {
    * fails on its own.
    */
   'application.assign': {
+    kind: 'write',
     input: z.strictObject({
       applications: z
         .array(z.strictObject({ id, version: version.optional() }))
@@ -250,9 +206,10 @@ export const workflowContract = {
     }),
     output: z.strictObject({ results: z.array(assignResult), messageKey: z.string() }),
   },
-  'application.accept': { input: transitionInput, output: transitionResult },
+  'application.accept': { kind: 'write', input: transitionInput, output: transitionResult },
   /** Process positively, or negatively with a refusal reason from the service's dictionary and a text. */
   'application.decide': {
+    kind: 'write',
     input: z.strictObject({
       id,
       version,
@@ -263,29 +220,33 @@ export const workflowContract = {
     output: transitionResult,
   },
   /** Hands the application to the collegial body (competition commission, coordination council). */
-  'application.refer': { input: transitionInput, output: transitionResult },
+  'application.refer': { kind: 'write', input: transitionInput, output: transitionResult },
   /** Records the collegial body's protocol (number, date, decision, reasons: the fields the service defines). */
   'application.commission': {
+    kind: 'write',
     input: z.strictObject({ id, version, protocol: fieldValues }),
     output: transitionResult,
   },
   /** Sends the processed application to the head for signing. */
-  'application.send': { input: transitionInput, output: transitionResult },
+  'application.send': { kind: 'write', input: transitionInput, output: transitionResult },
   /** The head returns it to the executor; the comment is mandatory. */
   'application.return': {
+    kind: 'write',
     input: z.strictObject({ id, version, comment: z.string().max(2000) }),
     output: transitionResult,
   },
   /** Completes it after the head signed its document (signing.start); the latest such signature unless one is named. */
   'application.sign': {
+    kind: 'write',
     input: z.strictObject({ id, version, signatureId: id.optional() }),
     output: transitionResult,
   },
-  'application.preview': { input: byApplication, output: outputDocument },
-  'application.verifyChain': { input: byApplication, output: chainCheck },
+  'application.preview': { kind: 'read', input: byApplication, output: outputDocument },
+  'application.verifyChain': { kind: 'read', input: byApplication, output: chainCheck },
   /** The provider's executors, for "Assign responsible". */
   'staff.list': {
+    kind: 'read',
     input: z.strictObject({ providerId: id }),
     output: z.strictObject({ staff: z.array(staffMember) }),
   },
-} as const;
+} as const satisfies Record<string, CallSpec>;

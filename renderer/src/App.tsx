@@ -147,12 +147,6 @@ function Frame({
   const monitoring = session.user?.roles.some((r) => r.role === 'monitoring') ?? false;
   const headOf = session.user?.roles.find((r) => r.role === 'head')?.providerId ?? null;
 
-  // The renderer only hides what the user may not do; main refuses it.
-  const hidden = [
-    ...(auth.permissions.includes('journal.list') ? [] : ['journal']),
-    ...(auth.permissions.includes('admin.users') ? [] : ['users']),
-    ...(auth.permissions.includes('sync.details') ? [] : ['sync']),
-  ];
   const openSyncPanel = auth.permissions.includes('sync.details')
     ? () => {
         setCardId(null);
@@ -177,7 +171,7 @@ function Frame({
           active={screen}
           collapsed={navCollapsed}
           onToggle={toggleNav}
-          hidden={hidden}
+          permissions={auth.permissions}
           onSelect={(id) => {
             setCardId(null);
             setScreen(id === 'profile' ? 'profile' : id === 'users' ? 'users' : id === 'sync' ? 'sync' : 'journal');

@@ -15,7 +15,8 @@
  * do not wait for each other; a transaction that writes to several takes
  * them in name order, see `bumpAll`.)
  */
-import { GLOBAL_PARTITION, providerPartition, type PullEntity } from '#core/protocol.js';
+import type { PullEntity } from '#core/protocol.js';
+import { GLOBAL_PARTITION, providerPartition } from '#core/vocabulary.js';
 import type { Sql } from './db/sql.js';
 
 export { GLOBAL_PARTITION, providerPartition };

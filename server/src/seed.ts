@@ -1,21 +1,23 @@
 /**
  * Demo data for the central server, the same the workstation's demo makes
- * (demo/generate.ts): it is generated into an in-memory SQLite database
- * with the workstation's own migrations, then copied across in multi-row
- * batches (one statement per table per batch, one transaction per batch)
- * with the feed rows of every row, so a fresh workstation pulls it all.
+ * (demo/rows.ts gives the rows, deterministic for a seed and a `now`), written
+ * in multi-row batches (one statement per table per batch, one transaction
+ * per batch) with the feed rows of every row, so a fresh workstation pulls it
+ * all.
  *
- * Deterministic for a seed and a `now`. Demo users get the demo password
- * (one scrypt hash, made once and shared). Runs only on an empty database
- * (no providers); instances starting together take turns on an advisory
- * lock and the later ones find the data there.
+ * Demo users get the demo password (one scrypt hash, made once and shared).
+ * Runs only on an empty database (no providers); instances starting together
+ * take turns on an advisory lock and the later ones find the data there.
  */
-import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { join } from 'node:path';
-import { defaultMigrationsFolder } from '#db/connection.js';
-import { generateDemo } from '#demo/generate.js';
+import {
+  demoRows,
+  type DemoApplication,
+  type DemoDirectory,
+  type ProviderRow,
+  type RegionRow,
+  type StaffRow,
+} from '#demo/rows.js';
 import { DEMO_PASSWORD, hashPassword } from '#core/auth/passwords.js';
 import { loadCalendars } from '#core/node/calendar-loader.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
@@ -44,202 +46,153 @@ export interface DemoSeedResult {
 
 const SEED_LOCK = 0x71797a73656564;
 
-type Row = Record<string, unknown>;
+/** A table's fields in their wire (camelCase) names, with the PostgreSQL type of each. */
+type Fields = Record<string, string>;
 
-/** `INSERT INTO table (cols) SELECT cols FROM jsonb_to_recordset($1)`: one statement for many rows. */
-async function insertRows(
-  sql: Sql,
-  table: string,
-  columns: Record<string, string>,
-  rows: readonly Row[],
-): Promise<void> {
+/** The column of a wire field: `portalNumber` is `portal_number`. */
+const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** `INSERT INTO table (columns) SELECT fields FROM jsonb_to_recordset($1)`: one statement for many rows in wire shape. */
+function insertSql(table: string, fields: Fields): string {
+  const names = Object.keys(fields);
+  return `INSERT INTO ${table} (${names.map(column).join(', ')})
+    SELECT ${names.map((n) => `"${n}"`).join(', ')} FROM src`;
+}
+
+function recordset(fields: Fields): string {
+  return `jsonb_to_recordset($1::jsonb) AS r(${Object.entries(fields)
+    .map(([n, t]) => `"${n}" ${t}`)
+    .join(', ')})`;
+}
+
+async function insertRows(sql: Sql, table: string, fields: Fields, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;
-  const names = Object.keys(columns);
-  const list = names.join(', ');
-  const types = names.map((n) => `${n} ${columns[n]}`).join(', ');
-  await sql.query(`INSERT INTO ${table} (${list}) SELECT ${list} FROM jsonb_to_recordset($1::jsonb) AS r(${types})`, [
+  await sql.query(`WITH src AS (SELECT * FROM ${recordset(fields)}) ${insertSql(table, fields)}`, [
     JSON.stringify(rows),
   ]);
 }
 
-const APPLICATION_TYPES: Record<string, string> = {
+function text<K extends string>(names: readonly K[]): Record<K, string> {
+  return Object.fromEntries(names.map((n) => [n, 'text'])) as Record<K, string>;
+}
+
+const REGION_FIELDS: Record<keyof RegionRow, string> = text(['kato', 'nameKk', 'nameRu', 'nameEn']);
+const PROVIDER_FIELDS: Record<keyof ProviderRow, string> = text([
+  'id',
+  'bin',
+  'nameKk',
+  'nameRu',
+  'nameEn',
+  'regionKato',
+  'localityKk',
+  'localityRu',
+  'localityEn',
+]);
+const USER_FIELDS: Fields = {
+  ...text(['id', 'login', 'fullName', 'iin', 'email', 'phone', 'positionKk', 'positionRu', 'passwordHash']),
+  mustChangePassword: 'boolean',
+  blocked: 'boolean',
+  updatedAt: 'bigint',
+};
+const ROLE_FIELDS = text(['userId', 'role', 'providerId']);
+const STAFF_FIELDS: Record<keyof StaffRow, string> = {
+  ...text(['providerId', 'userId', 'positionKk', 'positionRu']),
+  active: 'boolean',
+};
+
+const APPLICATION_FIELDS: Record<keyof DemoApplication['application'] | 'serverVersion', string> = {
   id: 'text',
   number: 'text',
-  portal_number: 'text',
-  provider_id: 'text',
-  service_code: 'text',
+  portalNumber: 'text',
+  providerId: 'text',
+  serviceCode: 'text',
   channel: 'text',
-  applicant_iin: 'text',
-  applicant_bin: 'text',
-  applicant_name: 'text',
-  region_kato: 'text',
+  applicantIin: 'text',
+  applicantBin: 'text',
+  applicantName: 'text',
+  regionKato: 'text',
   locality: 'text',
   status: 'text',
   decision: 'text',
-  responsible_user_id: 'text',
-  current_step: 'text',
-  submitted_at: 'bigint',
-  status_changed_at: 'bigint',
-  due_at: 'bigint',
-  form_data: 'jsonb',
-  refusal_reason_code: 'text',
-  refusal_text: 'text',
-  rework_comment: 'text',
-  server_version: 'bigint',
+  responsibleUserId: 'text',
+  currentStep: 'text',
+  submittedAt: 'bigint',
+  statusChangedAt: 'bigint',
+  dueAt: 'bigint',
+  formData: 'jsonb',
+  refusalReasonCode: 'text',
+  refusalText: 'text',
+  reworkComment: 'text',
+  serverVersion: 'bigint',
 };
 
-const EVENT_TYPES: Record<string, string> = {
-  application_id: 'text',
+const EVENT_FIELDS: Record<keyof DemoApplication['events'][number], string> = {
+  applicationId: 'text',
   seq: 'integer',
   at: 'bigint',
-  actor_user_id: 'text',
+  actorUserId: 'text',
   action: 'text',
-  from_status: 'text',
-  to_status: 'text',
+  fromStatus: 'text',
+  toStatus: 'text',
   decision: 'text',
   comment: 'text',
   payload: 'jsonb',
-  prev_hash: 'text',
+  prevHash: 'text',
   hash: 'text',
 };
 
-function generate(options: DemoSeedOptions, resourcesDir: string, now: number): Database.Database {
-  const sqlite = new Database(':memory:');
-  migrateSqlite(drizzle(sqlite), { migrationsFolder: defaultMigrationsFolder() });
-  generateDemo(sqlite, {
-    applications: options.applications,
-    services: loadCatalogue(join(resourcesDir, 'services')).services,
-    calendar: loadCalendars(join(resourcesDir, 'calendars')).calendar,
-    seed: options.seed ?? 1,
-    now,
-    events: true,
-  });
-  return sqlite;
+/** Binary order of two texts, as the ids compare. */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Regions, providers, users with roles, staff: one transaction, their feed rows in the global partition. */
+/**
+ * Regions, providers, users with roles, staff: one transaction, their feed
+ * rows in the global partition, each kind in the order of its key (regions by
+ * KATO, providers and users by id, staff by provider and user).
+ */
 async function copyDirectory(
   tx: Sql,
-  sqlite: Database.Database,
+  directory: DemoDirectory,
   passwordHash: string,
   now: number,
 ): Promise<{ users: number; providers: number }> {
-  const regions = sqlite.prepare('SELECT kato, name_kk, name_ru, name_en FROM regions ORDER BY kato').all() as Row[];
-  const providers = sqlite
-    .prepare(
-      `SELECT id, bin, name_kk, name_ru, name_en, region_kato, locality_kk, locality_ru, locality_en FROM providers ORDER BY id`,
-    )
-    .all() as Row[];
-  const users = (
-    sqlite
-      .prepare(
-        `SELECT id, login, full_name, iin, email, phone, position_kk, position_ru, must_change_password, blocked
-           FROM users ORDER BY id`,
-      )
-      .all() as Row[]
-  ).map((u): Row => ({
-    ...u,
-    must_change_password: u.must_change_password === 1,
-    blocked: u.blocked === 1,
-    password_hash: passwordHash,
-    updated_at: now,
-  }));
-  const roles = sqlite
-    .prepare('SELECT user_id, role, provider_id FROM user_roles ORDER BY user_id, role, provider_id')
-    .all() as Row[];
-  const staff = (
-    sqlite
-      .prepare(
-        'SELECT provider_id, user_id, position_kk, position_ru, active FROM provider_staff ORDER BY provider_id, user_id',
-      )
-      .all() as Row[]
-  ).map((s): Row => ({ ...s, active: s.active === 1 }));
+  const regions = [...directory.regions].sort((a, b) => byText(a.kato, b.kato));
+  const providers = [...directory.providers].sort((a, b) => byText(a.id, b.id));
+  // A user's roles in the order the server reads them (rows.ts readUser).
+  const users = [...directory.users]
+    .sort((a, b) => byText(a.id, b.id))
+    .map((u) => ({
+      ...u,
+      roles: [...u.roles].sort((a, b) => byText(a.role, b.role) || byText(a.providerId, b.providerId)),
+    }));
+  const staff = [...directory.staff].sort((a, b) => byText(a.providerId, b.providerId) || byText(a.userId, b.userId));
 
-  const text = (names: string[]) => Object.fromEntries(names.map((n) => [n, 'text']));
-  await insertRows(tx, 'regions', text(['kato', 'name_kk', 'name_ru', 'name_en']), regions);
-  await insertRows(
-    tx,
-    'providers',
-    text(['id', 'bin', 'name_kk', 'name_ru', 'name_en', 'region_kato', 'locality_kk', 'locality_ru', 'locality_en']),
-    providers,
-  );
+  await insertRows(tx, 'regions', REGION_FIELDS, regions);
+  await insertRows(tx, 'providers', PROVIDER_FIELDS, providers);
   await insertRows(
     tx,
     'users',
-    {
-      ...text(['id', 'login', 'full_name', 'iin', 'email', 'phone', 'position_kk', 'position_ru', 'password_hash']),
-      must_change_password: 'boolean',
-      blocked: 'boolean',
-      updated_at: 'bigint',
-    },
-    users,
+    USER_FIELDS,
+    users.map((u) => ({ ...u, passwordHash, updatedAt: now })),
   );
-  await insertRows(tx, 'user_roles', text(['user_id', 'role', 'provider_id']), roles);
   await insertRows(
     tx,
-    'provider_staff',
-    { ...text(['provider_id', 'user_id', 'position_kk', 'position_ru']), active: 'boolean' },
-    staff,
+    'user_roles',
+    ROLE_FIELDS,
+    users.flatMap((u) => u.roles.map((r) => ({ userId: u.id, ...r }))),
   );
+  await insertRows(tx, 'provider_staff', STAFF_FIELDS, staff);
 
-  const rolesOf = new Map<string, { role: string; providerId: string }[]>();
-  for (const r of roles) {
-    const list = rolesOf.get(r.user_id as string) ?? [];
-    list.push({ role: r.role as string, providerId: r.provider_id as string });
-    rolesOf.set(r.user_id as string, list);
-  }
   const feed: FeedWrite[] = [
-    ...regions.map((r): FeedWrite => ({
-      entity: 'region',
-      id: r.kato as string,
-      op: 'upsert',
-      data: { kato: r.kato, nameKk: r.name_kk, nameRu: r.name_ru, nameEn: r.name_en },
-    })),
-    ...providers.map((p): FeedWrite => ({
-      entity: 'provider',
-      id: p.id as string,
-      op: 'upsert',
-      data: {
-        id: p.id,
-        bin: p.bin,
-        nameKk: p.name_kk,
-        nameRu: p.name_ru,
-        nameEn: p.name_en,
-        regionKato: p.region_kato,
-        localityKk: p.locality_kk,
-        localityRu: p.locality_ru,
-        localityEn: p.locality_en,
-      },
-    })),
-    ...users.map((u): FeedWrite => ({
-      entity: 'user',
-      id: u.id as string,
-      op: 'upsert',
-      data: {
-        id: u.id,
-        login: u.login,
-        fullName: u.full_name,
-        iin: u.iin,
-        email: u.email,
-        phone: u.phone,
-        positionKk: u.position_kk,
-        positionRu: u.position_ru,
-        blocked: u.blocked,
-        mustChangePassword: u.must_change_password,
-        roles: rolesOf.get(u.id as string) ?? [],
-      },
-    })),
+    ...regions.map((r): FeedWrite => ({ entity: 'region', id: r.kato, op: 'upsert', data: r })),
+    ...providers.map((p): FeedWrite => ({ entity: 'provider', id: p.id, op: 'upsert', data: p })),
+    ...users.map((u): FeedWrite => ({ entity: 'user', id: u.id, op: 'upsert', data: u })),
     ...staff.map((s): FeedWrite => ({
       entity: 'staff',
-      id: staffFeedId(s.provider_id as string, s.user_id as string),
+      id: staffFeedId(s.providerId, s.userId),
       op: 'upsert',
-      data: {
-        providerId: s.provider_id,
-        userId: s.user_id,
-        positionKk: s.position_kk,
-        positionRu: s.position_ru,
-        active: s.active,
-      },
+      data: s,
     })),
   ];
   await publish(tx, GLOBAL_PARTITION, feed);
@@ -257,55 +210,39 @@ async function copyDirectory(
  * feed rows in one statement: the feed's data is what the insert returns, in
  * the wire shape (rows.ts columns).
  */
-async function copyApplications(tx: Sql, apps: Row[], events: Map<string, Row[]>): Promise<void> {
+async function copyApplications(tx: Sql, apps: readonly DemoApplication[]): Promise<void> {
   const counts = new Map<string, number>();
-  for (const a of apps) {
-    const p = providerPartition(a.provider_id as string);
-    counts.set(p, (counts.get(p) ?? 0) + 1 + (events.get(a.id as string)?.length ?? 0));
+  for (const { application: a, events } of apps) {
+    const p = providerPartition(a.providerId);
+    counts.set(p, (counts.get(p) ?? 0) + 1 + events.length);
   }
   const last = await bumpAll(tx, counts);
   const next = new Map([...last].map(([p, v]) => [p, v - counts.get(p)! + 1]));
-  const appRows: Row[] = [];
-  const eventRows: Row[] = [];
-  for (const a of apps) {
-    const partition = providerPartition(a.provider_id as string);
+  const appRows: object[] = [];
+  const eventRows: object[] = [];
+  for (const { application, events } of apps) {
+    const partition = providerPartition(application.providerId);
     let v = next.get(partition)!;
-    for (const e of events.get(a.id as string) ?? []) {
-      const payload = e.payload === null ? null : (JSON.parse(e.payload as string) as unknown);
-      eventRows.push({ ...e, payload, feed_partition: partition, feed_version: v++ });
-    }
-    appRows.push({ ...a, form_data: JSON.parse(a.form_data as string) as unknown, server_version: v++ });
+    for (const e of events) eventRows.push({ ...e, feedPartition: partition, feedVersion: v++ });
+    appRows.push({ ...application, serverVersion: v++ });
     next.set(partition, v);
   }
-  const recordset = (types: Record<string, string>) =>
-    Object.entries(types)
-      .map(([n, t]) => `${n} ${t}`)
-      .join(', ');
-  const appColumns = Object.keys(APPLICATION_TYPES).join(', ');
   await tx.query(
-    `WITH ins AS (
-       INSERT INTO applications (${appColumns})
-       SELECT ${appColumns} FROM jsonb_to_recordset($1::jsonb) AS r(${recordset(APPLICATION_TYPES)})
-       RETURNING ${APPLICATION_COLUMNS}, server_version AS "feedVersion"
-     )
+    `WITH src AS (SELECT * FROM ${recordset(APPLICATION_FIELDS)}),
+     ins AS (${insertSql('applications', APPLICATION_FIELDS)} RETURNING ${APPLICATION_COLUMNS}, server_version AS "feedVersion")
      INSERT INTO feed (partition, entity, id, version, op, data)
      SELECT 'provider:' || ins."providerId", 'application', ins.id, ins."feedVersion", 'upsert', to_jsonb(ins) - 'feedVersion'
        FROM ins`,
     [JSON.stringify(appRows)],
   );
   if (eventRows.length === 0) return;
-  const eventColumns = Object.keys(EVENT_TYPES).join(', ');
+  const fields = { ...EVENT_FIELDS, feedPartition: 'text', feedVersion: 'bigint' };
   await tx.query(
-    `WITH src AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb)
-         AS r(${recordset(EVENT_TYPES)}, feed_partition text, feed_version bigint)
-     ), ins AS (
-       INSERT INTO application_events (${eventColumns}) SELECT ${eventColumns} FROM src
-       RETURNING ${EVENT_COLUMNS}
-     )
+    `WITH src AS (SELECT * FROM ${recordset(fields)}),
+     ins AS (${insertSql('application_events', EVENT_FIELDS)} RETURNING ${EVENT_COLUMNS})
      INSERT INTO feed (partition, entity, id, version, op, data)
-     SELECT src.feed_partition, 'event', ins."applicationId" || ':' || ins.seq, src.feed_version, 'upsert', to_jsonb(ins)
-       FROM ins JOIN src ON src.application_id = ins."applicationId" AND src.seq = ins.seq`,
+     SELECT src."feedPartition", 'event', ins."applicationId" || ':' || ins.seq, src."feedVersion", 'upsert', to_jsonb(ins)
+       FROM ins JOIN src ON src."applicationId" = ins."applicationId" AND src.seq = ins.seq`,
     [JSON.stringify(eventRows)],
   );
 }
@@ -316,51 +253,39 @@ export async function seedDemo(sql: Sql, options: DemoSeedOptions): Promise<Demo
   const now = options.now ?? Date.now();
   const resourcesDir = options.resourcesDir ?? RESOURCES_DIR;
   const passwordHash = await hashPassword(DEMO_PASSWORD);
-  const sqlite = generate(options, resourcesDir, now);
-  try {
-    const base = await sql.tx(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK]);
-      const [any] = await tx.query('SELECT 1 FROM providers LIMIT 1');
-      if (any) return null;
-      return copyDirectory(tx, sqlite, passwordHash, now);
-    });
-    if (!base) return null;
+  const demo = demoRows({
+    applications: options.applications,
+    services: loadCatalogue(join(resourcesDir, 'services')).services,
+    calendar: loadCalendars(join(resourcesDir, 'calendars')).calendar,
+    seed: options.seed ?? 1,
+    now,
+    events: true,
+  });
+  const base = await sql.tx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK]);
+    const [any] = await tx.query('SELECT 1 FROM providers LIMIT 1');
+    if (any) return null;
+    return copyDirectory(tx, demo.directory, passwordHash, now);
+  });
+  if (!base) return null;
 
-    const total = options.applications;
-    const batch = Math.max(1, options.batchSize ?? 2000);
-    const selectApps = sqlite.prepare(
-      `SELECT rowid AS rid, id, number, portal_number, provider_id, service_code, channel, applicant_iin, applicant_bin,
-              applicant_name, region_kato, locality, status, decision, responsible_user_id, current_step,
-              submitted_at, status_changed_at, due_at, form_data, refusal_reason_code, refusal_text, rework_comment
-         FROM applications WHERE rowid > ? ORDER BY rowid LIMIT ?`,
-    );
-    const selectEvents = sqlite.prepare(
-      `SELECT e.application_id, e.seq, e.at, e.actor_user_id, e.action, e.from_status, e.to_status, e.decision,
-              e.comment, e.payload, e.prev_hash, e.hash
-         FROM application_events e JOIN applications a ON a.id = e.application_id
-        WHERE a.rowid > ? AND a.rowid <= ? ORDER BY e.application_id, e.seq`,
-    );
-    let done = 0;
-    for (let after = 0; ;) {
-      const from = after;
-      const apps = (selectApps.all(from, batch) as Row[]).map(({ rid, ...a }) => {
-        after = rid as number;
-        return a;
-      });
-      if (apps.length === 0) break;
-      const events = new Map<string, Row[]>();
-      for (const e of selectEvents.all(from, after) as Row[]) {
-        const list = events.get(e.application_id as string) ?? [];
-        list.push(e);
-        events.set(e.application_id as string, list);
-      }
-      await sql.tx((tx) => copyApplications(tx, apps, events));
-      done += apps.length;
-      options.onProgress?.(done, total);
-    }
-    await seedLookups(sql, { now, seed: options.seed ?? 1 });
-    return { ...base, applications: done, ms: Math.round(performance.now() - started) };
-  } finally {
-    sqlite.close();
+  // The applications are made as they are read: one batch in memory at a time.
+  const total = demo.count;
+  const batchSize = Math.max(1, options.batchSize ?? 2000);
+  let done = 0;
+  let batch: DemoApplication[] = [];
+  const flush = async () => {
+    const apps = batch;
+    batch = [];
+    await sql.tx((tx) => copyApplications(tx, apps));
+    done += apps.length;
+    options.onProgress?.(done, total);
+  };
+  for (const app of demo.applications) {
+    batch.push(app);
+    if (batch.length === batchSize) await flush();
   }
+  if (batch.length > 0) await flush();
+  await seedLookups(sql, { now, seed: options.seed ?? 1 });
+  return { ...base, applications: done, ms: Math.round(performance.now() - started) };
 }

@@ -12,21 +12,24 @@ import {
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/i18n';
 import { IconSync } from '../components/Icons';
+import type { Channel } from '#preload/api.js';
 
 interface Section {
   id: string;
   label: MessageKey;
   icon: ReactNode;
   ready: boolean;
+  /** The call the section opens with: hidden from a user the session does not permit it (main refuses it). */
+  call?: Channel;
 }
 
 const SECTIONS: readonly Section[] = [
-  { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true },
+  { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true, call: 'journal.list' },
   { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
   { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
-  { id: 'sync', label: 'sync.label', icon: <IconSync />, ready: true },
+  { id: 'sync', label: 'sync.label', icon: <IconSync />, ready: true, call: 'sync.details' },
   { id: 'profile', label: 'nav.profile', icon: <IconUser />, ready: true },
-  { id: 'users', label: 'admin.users.title', icon: <IconUsers />, ready: true },
+  { id: 'users', label: 'admin.users.title', icon: <IconUsers />, ready: true, call: 'admin.users' },
 ];
 
 export function SideNav({
@@ -34,20 +37,21 @@ export function SideNav({
   collapsed,
   onToggle,
   onSelect,
-  hidden = [],
+  permissions,
 }: {
   active: string;
   collapsed: boolean;
   onToggle(): void;
   onSelect(id: string): void;
-  /** Sections this user may not open (the renderer only hides them; main refuses the calls). */
-  hidden?: readonly string[];
+  /** The calls the session permits (`auth.session`): sections opening with another call are hidden. */
+  permissions: readonly string[];
 }) {
   const { t } = useI18n();
+  const shown = SECTIONS.filter((s) => s.call === undefined || permissions.includes(s.call));
   return (
     <nav className="sidenav" aria-label={t('nav.label')}>
       <ul className="nav-list">
-        {SECTIONS.filter((s) => !hidden.includes(s.id)).map((s) => (
+        {shown.map((s) => (
           <li key={s.id}>
             {s.ready ? (
               <button

@@ -5,6 +5,7 @@
  * Main decides who may do what and answers what was refused.
  */
 import { Fragment, useCallback, useEffect, useState } from 'react';
+import { grantable } from '#core/auth/grants.js';
 import { ROLE_VALUES, type CallOutput } from '#preload/api.js';
 import { call } from '../api/client';
 import { Banner } from '../components/Banner';
@@ -16,10 +17,6 @@ type Listing = CallOutput<'admin.users'>;
 type User = Listing['users'][number];
 type Grant = User['roles'][number];
 type Role = Grant['role'];
-
-/** Roles bound to no provider ('' ): the centre's operator; monitoring and admin may be either. */
-const UNBOUND: readonly Role[] = ['operator', 'monitoring', 'admin'];
-const BOUND: readonly Role[] = ['clerk', 'executor', 'head', 'monitoring', 'admin'];
 
 function RolesEditor({
   user,
@@ -43,7 +40,8 @@ function RolesEditor({
     const p = listing.providers.find((x) => x.id === id);
     return id === '' ? t('admin.users.roles.noProvider') : p ? p.name[language] : id;
   };
-  const roleOk = providerId === '' ? UNBOUND.includes(role) : BOUND.includes(role);
+  // The providers offered are the listing's, all known: only the grant rule's binding decides.
+  const roleOk = grantable(role, providerId, () => true);
   const has = grants.some((g) => g.role === role && g.providerId === providerId);
 
   async function save() {

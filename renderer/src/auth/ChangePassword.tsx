@@ -1,5 +1,5 @@
 /**
- * Change password: current, new, repeat (DOMAIN.md §7, Profile). Main checks
+ * Change password: current, new, repeat (docs/domain.md#profile). Main checks
  * the policy and answers every rule the new password breaks; each is shown
  * under the field. `forced`: the administrator reset the password and
  * nothing else works until it is changed (the screen offers "Log out").

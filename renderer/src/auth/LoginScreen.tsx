@@ -1,5 +1,5 @@
 /**
- * The login screen (DOMAIN.md §7): login and password, or "Login with EDS".
+ * The login screen (docs/domain.md#login): login and password, or "Login with EDS".
  * Errors in the provider guide's own words ("Wrong login or password", "User
  * not found in the system") and the rest from the catalogues; why the last
  * session ended, when main says it ended on its own.

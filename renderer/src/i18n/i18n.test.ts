@@ -57,7 +57,7 @@ describe('catalogues', () => {
     }
   });
 
-  it('keeps the system messages of the provider guide (DOMAIN.md §8) in their own wording', () => {
+  it('keeps the system messages of the provider guide (docs/domain.md#system-messages) in their own wording', () => {
     expect(catalogues.kk['messages.requiredField']).toBe('Толтыру үшін міндетті');
     expect(catalogues.ru['messages.requiredField']).toBe('Обязательно для заполнения');
     expect(catalogues.en['messages.requiredField']).toBe('Required field');

@@ -1,5 +1,5 @@
 /**
- * The applications journal (DOMAIN.md §7): search and filters, a sortable,
+ * The applications journal (docs/domain.md#applications-journal): search and filters, a sortable,
  * selectable table of one page of 50, paging, and honest loading, empty and
  * error states. Rows come from `journal.list`; services from `catalogue.list`.
  */

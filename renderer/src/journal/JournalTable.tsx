@@ -45,7 +45,7 @@ const COLUMNS: readonly Column[] = [
   { id: 'locality', label: 'journal.columns.locality' },
 ];
 
-/** BIN and locality are for the monitoring role (DOMAIN.md §7); the others see the provider's own journal. */
+/** BIN and locality are for the monitoring role (docs/domain.md#applications-journal); the others see the provider's own journal. */
 export function visibleColumns(providerColumns: boolean): readonly Column[] {
   return providerColumns ? COLUMNS : COLUMNS.filter((c) => c.id !== 'bin' && c.id !== 'locality');
 }

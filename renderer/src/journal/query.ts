@@ -2,6 +2,7 @@
  * The journal's state (filters, page, sort, selection) as a reducer, and the
  * `journal.list` query it asks for. Pure: the screen renders what this says.
  */
+import { FINISHED_STATUSES } from '#core/vocabulary.js';
 import type { DECISION_VALUES, JournalQuery, JournalRow, JOURNAL_SORT_COLUMNS, STATUS_VALUES } from '#preload/api.js';
 
 export const PAGE_SIZE = 50;
@@ -146,7 +147,7 @@ export function pageCount(total: number, pageSize = PAGE_SIZE): number {
   return Math.max(1, Math.ceil(total / pageSize));
 }
 
-const CLOSED: ReadonlySet<Status> = new Set<Status>(['completed', 'completed_with_error']);
+const CLOSED: ReadonlySet<Status> = new Set<Status>(FINISHED_STATUSES);
 
 /** Past its due time and not yet finished. */
 export function isOverdue(row: Pick<JournalRow, 'dueAt' | 'status'>, now: number): boolean {

@@ -1,5 +1,5 @@
 /**
- * The profile (DOMAIN.md §7): name, IIN (read-only), e-mail, position in kk
+ * The profile (docs/domain.md#profile): name, IIN (read-only), e-mail, position in kk
  * and ru, phone; night mode and interface language; and, once login lands,
  * the change of password. Saved through `profile.update`; main validates.
  */

@@ -7,6 +7,7 @@
  * inputs until they are sent to main, and are cleared right after.
  */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { SignatureFormat } from '#core/vocabulary.js';
 import type { BatchProgress, CallOutput, TokenInfo } from '#preload/api.js';
 import { call, CallFailure } from '../api/client';
 import { ErrorBanner, Banner } from '../components/Banner';
@@ -17,7 +18,7 @@ import { KeyFileFields, readBase64 } from './KeyFileFields';
 
 type Opened = CallOutput<'signing.open'>;
 type Step = 'choose' | 'confirm' | 'running' | 'done';
-type Format = 'xmldsig' | 'cms';
+type Format = SignatureFormat;
 
 export const PROGRESS_POLL_MS = 150;
 export const TOKEN_POLL_MS = 3000;

@@ -6,33 +6,10 @@
  */
 import type { I18n } from '../i18n/I18nProvider';
 import { isMessageKey } from '../i18n/i18n';
+import { CHANGE_OPS, GLOBAL_PARTITION, partitionProvider, REJECTION_REASONS } from '#core/vocabulary.js';
 
-/** Reasons the server gives for a business rejection (core/protocol.ts pushResult.reason). */
-export const REJECTION_REASONS = [
-  'reassigned',
-  'notAllowed',
-  'notFound',
-  'forbidden',
-  'invalid',
-  'stale',
-  'unknownOp',
-  'userBlocked',
-  'schemaUnsupported',
-] as const;
-
-/** The kinds of change the workstation queues (core/protocol.ts CHANGE_OPS). */
-export const CHANGE_OPS = [
-  'application.create',
-  'application.transition',
-  'signature.add',
-  'user.profile',
-  'user.passwordChange',
-  'user.setRoles',
-  'user.passwordReset',
-  'user.block',
-  'user.unblock',
-  'change.discard',
-] as const;
+// Reasons the server gives for a business rejection, the kinds of change the workstation queues, the partitions.
+export { CHANGE_OPS, GLOBAL_PARTITION, partitionProvider, REJECTION_REASONS };
 
 /** What the engine may be doing (preload/contract/sync.ts syncActivity.phase). */
 export const PHASES = ['idle', 'pushing', 'pulling', 'snapshot', 'waiting'] as const;
@@ -41,11 +18,7 @@ export type Phase = (typeof PHASES)[number];
 /** Entities a change may concern, named in the list of rejected changes. */
 export const ENTITIES = ['application', 'signature', 'user', 'attachment'] as const;
 
-/** The partition every device pulls (core/protocol.ts GLOBAL_PARTITION) and the prefix of an office's. */
-export const GLOBAL_PARTITION = 'global';
-const PROVIDER_PREFIX = 'provider:';
-
-/** A clock further off the server's than this is shown as a warning (ARCHITECTURE.md §4). */
+/** A clock further off the server's than this is shown as a warning (docs/architecture.md#sync). */
 export const CLOCK_OFF_MS = 5 * 60_000;
 
 /** The words of `sync.<group>.<code>`, or the generic sentence `fallback` with the code in it. */
@@ -86,11 +59,6 @@ export function phaseText(i18n: I18n, phase: Phase): string {
 /** Pushing, pulling or taking the first snapshot: the engine is at work ("waiting" is a backoff, not work). */
 export function isRunning(phase: Phase): boolean {
   return phase === 'pushing' || phase === 'pulling' || phase === 'snapshot';
-}
-
-/** The provider id of an office partition, or null for the global one (and anything else). */
-export function partitionProvider(partition: string): string | null {
-  return partition.startsWith(PROVIDER_PREFIX) ? partition.slice(PROVIDER_PREFIX.length) : null;
 }
 
 /** "Reference data" for the global partition, "Applications of <office>" for an office's; else the name as is. */

@@ -15,9 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
-import { parseCertificate } from '#signing/certificate.js';
-import { parseCms, verifyCmsSignatures } from '#signing/cms.js';
-import { verifyXml } from '#signing/xmldsig.js';
+import { parseCertificate, parseCms, verifyCmsSignatures, verifyXml } from '#signing/index.js';
 import { applyChanges, executorFields, isEditable, missingRequired, protocolFields } from '#core/workflow/fields.js';
 import {
   allows,
@@ -31,6 +29,7 @@ import {
 import type { Sql } from '../db/sql.js';
 import { providerPartition } from '../feed.js';
 import { applicationCreatePayload, signatureAddPayload, transitionPayload, type Change } from '#core/protocol.js';
+import type { SignatureFormat } from '#core/vocabulary.js';
 import { eventFeedId, type ApplicationData, type SignatureData } from '../rows.js';
 import {
   activeActor,
@@ -44,7 +43,7 @@ import {
 import type { ApplicationState } from './state.js';
 import type { z } from 'zod';
 
-/** Actions whose event records the decision (as main/workflow/service.ts). */
+/** Actions whose event records the decision (as main/workflow/commands.ts). */
 const DECISION_ACTIONS: ReadonlySet<WorkflowAction> = new Set(['decide', 'send', 'return', 'sign']);
 const MAX_TEXT = 4000;
 
@@ -317,7 +316,7 @@ export const create: OpHandler = async (c) => {
 // ----------------------------------------------------------- signature ---
 
 /** The signer's certificate of a signature that verifies, or the rejection `invalid`. */
-function verifiedSigner(format: 'xmldsig' | 'cms', signed: Buffer, documentSha256: string): Uint8Array {
+function verifiedSigner(format: SignatureFormat, signed: Buffer, documentSha256: string): Uint8Array {
   try {
     if (format === 'xmldsig') {
       const v = verifyXml(signed.toString('utf8'));

@@ -6,7 +6,8 @@
  */
 import type { z } from 'zod';
 import { serviceDefinition, type ServiceDefinition } from '#core/catalogue/schema.js';
-import type { Role } from '#db/schema.js';
+import type { RoleGrant } from '#core/auth/grants.js';
+import type { RejectionReason, Role } from '#core/vocabulary.js';
 import type { Sql } from '../db/sql.js';
 import type { DeviceIdentity } from '../http.js';
 import type { FeedBuffer } from '../feed.js';
@@ -14,16 +15,7 @@ import type { Change } from '#core/protocol.js';
 import type { ApplicationState } from './state.js';
 
 /** The reasons a change is rejected with (protocol.ts pushResult.reason). */
-export type RejectReason =
-  | 'reassigned'
-  | 'notAllowed'
-  | 'notFound'
-  | 'forbidden'
-  | 'invalid'
-  | 'stale'
-  | 'unknownOp'
-  | 'userBlocked'
-  | 'schemaUnsupported';
+export type RejectReason = RejectionReason;
 
 /** A business rejection: recorded, answered, and the queue goes on. Anything else thrown is a failure of the request. */
 export class Rejection extends Error {
@@ -143,10 +135,8 @@ export function payloadOf<T>(schema: z.ZodType<T>, payload: unknown): T {
   return parsed.data;
 }
 
-export interface Grant {
-  role: Role;
-  providerId: string;
-}
+/** A role held at a provider, or at none (''). */
+export type Grant = RoleGrant;
 
 export interface Actor {
   id: string;

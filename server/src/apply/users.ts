@@ -4,16 +4,16 @@
  * bound to providers manages the users who hold a role or a staff position
  * there and grants roles at those providers only; a system administrator
  * (bound to none) manages everyone; nobody changes themselves this way (the
- * rules of main/auth/admin.ts, enforced again here on the server's data).
+ * workstation's rules, core/auth/grants.ts, enforced again here on the server's data).
  *
  * Each checks first, then writes, and rewrites the user's feed row in the
  * global partition (without the password hash: the feed goes to every
  * workstation).
  */
 import { parseHash } from '#core/auth/passwords.js';
-import type { Role } from '#db/schema.js';
+import { adminScopeOf, administersAny, grantable, nextGrants, reaches, type AdminScope } from '#core/auth/grants.js';
+import { GLOBAL_PARTITION } from '#core/vocabulary.js';
 import type { Sql } from '../db/sql.js';
-import { GLOBAL_PARTITION } from '../feed.js';
 import {
   blockPayload,
   passwordChangePayload,
@@ -32,9 +32,6 @@ import {
   type Grant,
   type OpHandler,
 } from './common.js';
-
-/** Roles bound to a provider; an operator is bound to none; the others may be either (main/auth/admin.ts). */
-const PROVIDER_ROLES: readonly Role[] = ['clerk', 'executor', 'head'];
 
 /** After a change to the user: their feed row rewritten, and the transaction's cached copy dropped. */
 async function changed(c: ApplyContext, userId: string): Promise<void> {
@@ -87,28 +84,20 @@ export const passwordChange: OpHandler = async (c) => {
 
 // ----------------------------------------------------- administrator ---
 
-interface AdminScope {
+interface ActingAdmin extends AdminScope {
   admin: Actor;
-  systemWide: boolean;
-  providerIds: Set<string>;
 }
 
 /** The administrator acting, with what they administer; refused when they administer nothing. */
-async function adminScope(c: ApplyContext, adminId: string): Promise<AdminScope> {
+async function adminScope(c: ApplyContext, adminId: string): Promise<ActingAdmin> {
   const admin = await activeActor(c, adminId);
-  const providerIds = new Set<string>();
-  let systemWide = false;
-  for (const g of admin.grants) {
-    if (g.role !== 'admin') continue;
-    if (g.providerId === '') systemWide = true;
-    else providerIds.add(g.providerId);
-  }
-  if (!systemWide && providerIds.size === 0) throw new Rejection('forbidden', `${adminId} is no administrator`);
-  return { admin, systemWide, providerIds };
+  const scope = adminScopeOf(admin.grants);
+  if (!administersAny(scope)) throw new Rejection('forbidden', `${adminId} is no administrator`);
+  return { admin, ...scope };
 }
 
 /** The user an administrator may change: managed by them, and not themselves. */
-async function managed(sql: Sql, scope: AdminScope, entityId: string, userId: string): Promise<Actor> {
+async function managed(sql: Sql, scope: ActingAdmin, entityId: string, userId: string): Promise<Actor> {
   const user = await target(sql, entityId, userId);
   if (user.id === scope.admin.id) throw new Rejection('forbidden', 'administrators do not change themselves here');
   if (scope.systemWide) return user;
@@ -127,19 +116,13 @@ export const setRoles: OpHandler = async (c) => {
   const scope = await adminScope(c, p.by);
   const user = await managed(c.sql, scope, c.change.entityId, p.userId);
   const known = new Set((await c.sql.query<{ id: string }>('SELECT id FROM providers')).map((r) => r.id));
-  const inScope = (g: Grant) => scope.systemWide || (g.providerId !== '' && scope.providerIds.has(g.providerId));
+  const inScope = (g: Grant) => reaches(scope, g.providerId);
   for (const g of p.roles) {
-    const bound = g.providerId !== '';
-    const valid =
-      g.role === 'operator'
-        ? !bound
-        : PROVIDER_ROLES.includes(g.role)
-          ? bound && known.has(g.providerId)
-          : !bound || known.has(g.providerId);
-    if (!valid) throw new Rejection('invalid', `role ${g.role} cannot be granted at "${g.providerId}"`);
+    if (!grantable(g.role, g.providerId, (id) => known.has(id))) {
+      throw new Rejection('invalid', `role ${g.role} cannot be granted at "${g.providerId}"`);
+    }
   }
   // The roles the administrator cannot reach stay as they are, whatever the change says about them.
-  const requested = p.roles.filter(inScope);
   const outOfScope = p.roles.filter(
     (g) => !inScope(g) && !user.grants.some((h) => h.role === g.role && h.providerId === g.providerId),
   );
@@ -149,14 +132,7 @@ export const setRoles: OpHandler = async (c) => {
       `${scope.admin.id} cannot grant ${outOfScope.map((g) => g.role).join(', ')} there`,
     );
   }
-  const kept = user.grants.filter((g) => !inScope(g));
-  const seen = new Set<string>();
-  const next = [...kept, ...requested].filter((g) => {
-    const key = `${g.role}\0${g.providerId}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const next = nextGrants(scope, user.grants, p.roles);
   return async () => {
     await c.sql.query('DELETE FROM user_roles WHERE user_id = $1', [user.id]);
     if (next.length > 0) {

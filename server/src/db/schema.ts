@@ -17,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { CHANNELS, ROLES } from '#core/vocabulary.js';
 
 /** bigint as a JS number: versions, seqs and ms times stay far below 2^53. */
 const int8 = (name: string) => bigint(name, { mode: 'number' });
@@ -102,7 +103,7 @@ export const userRoles = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    role: text('role', { enum: ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'] }).notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
     /** '' for roles bound to no provider (centre operator, system administrator). */
     providerId: text('provider_id').notNull().default(''),
   },
@@ -172,7 +173,7 @@ export const applications = pgTable(
       .notNull()
       .references(() => providers.id),
     serviceCode: text('service_code').notNull(),
-    channel: text('channel', { enum: ['office', 'centre', 'portal'] }).notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
     applicantIin: text('applicant_iin').notNull(),
     applicantBin: text('applicant_bin'),
     applicantName: text('applicant_name').notNull(),

@@ -9,7 +9,7 @@
  * (so at most that many connections are busy), and past `deadlineMs` the run
  * stops by itself and says so.
  */
-import { mulberry32 } from '#demo/generate.js';
+import { mulberry32 } from '#demo/random.js';
 import { PROVIDERS } from '#demo/names.js';
 import type { Sql } from '../db/sql.js';
 import type { Change, PushResult } from '#core/protocol.js';

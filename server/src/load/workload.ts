@@ -3,7 +3,7 @@
  * new applications taken in at the counter ('application.create', the clerk),
  * each then assigned by the head and accepted by the responsible executor
  * ('application.transition'), in exactly the payloads the workstation writes
- * (main/workflow/service.ts `outbox()`: the hash-chained event and the
+ * (main/workflow/commands.ts `outbox()`: the hash-chained event and the
  * application's new state). Every change is valid against the server's
  * state machine, so all of them must be applied; none is a business
  * rejection. Deterministic for a seed.
@@ -12,9 +12,8 @@ import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import { makeIin } from '#core/identity/iin.js';
 import { eventHash, GENESIS_HASH, type EventFields, type StoredEvent } from '#core/workflow/chain.js';
 import { planSteps } from '#core/workflow/machine.js';
-import { mulberry32 } from '#demo/generate.js';
-import { SCHEMA_VERSION } from '#db/schema.js';
-import { PROTOCOL_VERSION, type ApplicationData, type Change } from '#core/protocol.js';
+import { mulberry32 } from '#demo/random.js';
+import { PROTOCOL_VERSION, SCHEMA_VERSION, type ApplicationData, type Change } from '#core/protocol.js';
 
 /** One office as the global partition describes it: who takes applications in, who assigns, who executes. */
 export interface Office {

@@ -12,7 +12,7 @@
  * a million).
  */
 import { isValidBin, parseBin, parseIin } from '#core/identity/iin.js';
-import { mulberry32 } from '#demo/generate.js';
+import { mulberry32 } from '#demo/random.js';
 import type { Sql } from '../db/sql.js';
 
 export interface SeedLookupsOptions {
