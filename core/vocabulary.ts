@@ -46,6 +46,20 @@ export const CHANNELS = ['office', 'centre', 'portal'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** The buttons of the application card; the workflow's `decide` is two buttons, one per decision. */
+/** The actions of the provider's workflow, as its events name them. */
+export const WORKFLOW_ACTIONS = [
+  'assign',
+  'accept',
+  'save',
+  'decide',
+  'refer',
+  'commission',
+  'send',
+  'return',
+  'sign',
+] as const;
+export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
+
 export const CARD_ACTIONS = [
   'assign',
   'accept',

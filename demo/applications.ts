@@ -8,7 +8,7 @@
 import type { WorkingDayCalendar } from '#core/calendar/workdays.js';
 import { makeBin, makeIin, type BinType, type BinUnit, type Sex } from '#core/identity/iin.js';
 import type { ApplicationData } from '#core/protocol.js';
-import { eventHash, GENESIS_HASH, type StoredEvent } from '#core/workflow/chain.js';
+import { eventHash, GENESIS_HASH, receivedEvent, type StoredEvent } from '#core/workflow/chain.js';
 import type { StepPlan } from '#core/workflow/machine.js';
 import { STATUSES, type Channel, type Decision, type Status } from '#core/vocabulary.js';
 import type { ServiceDefinition, ServiceStep } from '#core/catalogue/schema.js';
@@ -444,16 +444,8 @@ export class ApplicationMaker {
     const actor =
       channel === 'office' ? provider.clerkId : channel === 'centre' ? this.rng.pick(this.o.operatorIds) : null;
     const event: StoredEvent = {
-      applicationId: application.id,
+      ...receivedEvent(application.id, application.submittedAt, actor),
       seq: 1,
-      at: application.submittedAt,
-      actorUserId: actor,
-      action: 'received',
-      fromStatus: null,
-      toStatus: 'received',
-      decision: null,
-      comment: null,
-      payload: null,
       prevHash: GENESIS_HASH,
       hash: '',
     };

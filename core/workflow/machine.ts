@@ -15,19 +15,7 @@
  * (integration, sync); no action of this workstation leaves them.
  */
 import type { ServiceDefinition, ServiceStep } from '../catalogue/schema.js';
-import {
-  CARD_ACTIONS,
-  DECISIONS,
-  OPEN_STATUSES,
-  STATUSES,
-  type CardAction,
-  type Channel,
-  type Decision,
-  type Role,
-  type Status,
-} from '../vocabulary.js';
-
-export { CARD_ACTIONS, DECISIONS, OPEN_STATUSES, STATUSES, type CardAction, type Decision, type Status };
+import type { CardAction, Channel, Decision, Role, Status, WorkflowAction } from '../vocabulary.js';
 
 /** The application columns a workflow transition may change besides its status (the workstation's and the server's alike). */
 export type TransitionColumn =
@@ -40,18 +28,8 @@ export type TransitionColumn =
   | 'refusalText'
   | 'reworkComment';
 
-export const WORKFLOW_ACTIONS = [
-  'assign',
-  'accept',
-  'save',
-  'decide',
-  'refer',
-  'commission',
-  'send',
-  'return',
-  'sign',
-] as const;
-export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
+/** Actions whose event records the decision (the workstation and the server write it the same way). */
+export const DECISION_ACTIONS: ReadonlySet<WorkflowAction> = new Set(['decide', 'send', 'return', 'sign']);
 
 export interface Transition {
   /** The role the actor must hold for the application's provider. */

@@ -9,7 +9,8 @@ import type { Role } from '#core/vocabulary.js';
 import type { FormField, ServiceDefinition, ServiceStep } from '#core/catalogue/schema.js';
 import type { ApplicationCard, CardField, CardStep, OutputDocument } from '#preload/contract/workflow.js';
 import { dueAfter, type DeadlineCalendar } from '#core/workflow/deadlines.js';
-import { readEvents, verifyChain, type ChainCheck, type JsonValue, type StoredEvent } from '#core/workflow/chain.js';
+import type { ChainCheck, JsonValue, StoredEvent } from '#core/workflow/chain.js';
+import { readEvents, verifyChain } from './events.js';
 import { buildDocument } from '#core/workflow/document.js';
 import {
   displayValue,
@@ -19,14 +20,8 @@ import {
   isEmpty,
   missingRequired,
 } from '#core/workflow/fields.js';
-import {
-  allows,
-  availableActions,
-  OPEN_STATUSES,
-  planSteps,
-  stepIndex,
-  type StepPlan,
-} from '#core/workflow/machine.js';
+import { allows, availableActions, planSteps, stepIndex, type StepPlan } from '#core/workflow/machine.js';
+import { OPEN_STATUSES } from '#core/vocabulary.js';
 import {
   canView,
   forbidden,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventHash, GENESIS_HASH, readEvents, verifyChain } from '#core/workflow/chain.js';
+import { eventHash, GENESIS_HASH } from '#core/workflow/chain.js';
+import { readEvents, verifyChain } from './events.js';
 import { EMPLOYMENT, insertApplication, openFixture, RESULT_DATA, type Fixture } from './testing.js';
 
 let f: Fixture;

@@ -9,13 +9,14 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '#core/protocol.js';
-import type { Status } from '#core/vocabulary.js';
+import type { Status, WorkflowAction } from '#core/vocabulary.js';
 import type { ServiceDefinition, ServiceStep } from '#core/catalogue/schema.js';
 import type { TransitionResult } from '#preload/contract/workflow.js';
 import { ServiceError } from '../rpc.js';
 import { applicationXml, loadApplicationDocument } from '../signing/documents.js';
 import { dueAfter, type DeadlineCalendar } from '#core/workflow/deadlines.js';
-import { appendEvent, type JsonValue, type StoredEvent } from '#core/workflow/chain.js';
+import type { JsonValue, StoredEvent } from '#core/workflow/chain.js';
+import { appendEvent } from './events.js';
 import {
   applyChanges,
   displayValue,
@@ -27,12 +28,12 @@ import {
 } from '#core/workflow/fields.js';
 import {
   beforeCollegial,
+  DECISION_ACTIONS,
   planSteps,
   stepIndex,
   TRANSITIONS,
   type StepPlan,
   type TransitionColumn,
-  type WorkflowAction,
 } from '#core/workflow/machine.js';
 import {
   forbidden,
@@ -45,8 +46,6 @@ import {
 } from './records.js';
 
 export const MAX_COMMENT = 2000;
-/** Actions whose event records the decision. */
-const DECISION_ACTIONS: ReadonlySet<WorkflowAction> = new Set(['decide', 'send', 'return', 'sign']);
 export const MAX_REFUSAL_TEXT = 4000;
 
 /** The columns a transition may change. */

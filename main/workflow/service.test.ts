@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationCard, outputDocument } from '#preload/contract/workflow.js';
 import { ServiceError } from '../rpc.js';
-import { readEvents, verifyChain } from '#core/workflow/chain.js';
+import { readEvents, verifyChain } from './events.js';
 import {
   countOf,
   DAY,

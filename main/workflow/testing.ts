@@ -16,7 +16,7 @@ import { DAY, MINUTE, NOW, ROOT, SERVICES } from '#core/testing.js';
 import { foldForSearch } from '#core/identity/text.js';
 import { applicationXml, loadApplicationDocument } from '../signing/documents.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
-import { appendEvent } from '#core/workflow/chain.js';
+import { appendEvent } from './events.js';
 import { WorkflowService } from './service.js';
 
 // The repository, its catalogue and the fixed clock are the core's fixtures.

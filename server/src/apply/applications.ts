@@ -20,16 +20,17 @@ import { applyChanges, executorFields, isEditable, missingRequired, protocolFiel
 import {
   allows,
   beforeCollegial,
+  DECISION_ACTIONS,
   planSteps,
   TRANSITIONS,
   type StepPlan,
   type TransitionColumn,
-  type WorkflowAction,
 } from '#core/workflow/machine.js';
 import type { Sql } from '../db/sql.js';
 import { providerPartition } from '../feed.js';
 import { applicationCreatePayload, signatureAddPayload, transitionPayload, type Change } from '#core/protocol.js';
-import type { SignatureFormat } from '#core/vocabulary.js';
+import type { SignatureFormat, WorkflowAction } from '#core/vocabulary.js';
+import { receivedEvent } from '#core/workflow/chain.js';
 import { eventFeedId, type ApplicationData, type SignatureData } from '../rows.js';
 import {
   activeActor,
@@ -43,8 +44,6 @@ import {
 import type { ApplicationState } from './state.js';
 import type { z } from 'zod';
 
-/** Actions whose event records the decision (as main/workflow/commands.ts). */
-const DECISION_ACTIONS: ReadonlySet<WorkflowAction> = new Set(['decide', 'send', 'return', 'sign']);
 const MAX_TEXT = 4000;
 
 // ------------------------------------------------------------ prefetch ---
@@ -291,15 +290,7 @@ export const create: OpHandler = async (c) => {
   return () => {
     // server_version is set when the transaction's feed rows take their versions (FeedBuffer.flush).
     const logged = c.applications.create(app, {
-      applicationId: app.id,
-      at: app.submittedAt,
-      actorUserId: actor.id,
-      action: 'received',
-      fromStatus: null,
-      toStatus: 'received',
-      decision: null,
-      comment: null,
-      payload: null,
+      ...receivedEvent(app.id, app.submittedAt, actor.id),
       deviceId: c.device.deviceId,
       deviceSeq: c.change.seq,
     });

@@ -10,7 +10,14 @@
  */
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import { makeIin } from '#core/identity/iin.js';
-import { eventHash, GENESIS_HASH, type EventFields, type StoredEvent } from '#core/workflow/chain.js';
+import {
+  eventHash,
+  GENESIS_HASH,
+  receivedEvent,
+  type EventFields,
+  type NewEvent,
+  type StoredEvent,
+} from '#core/workflow/chain.js';
 import { planSteps } from '#core/workflow/machine.js';
 import { mulberry32 } from '#demo/random.js';
 import { PROTOCOL_VERSION, SCHEMA_VERSION, type ApplicationData, type Change } from '#core/protocol.js';
@@ -55,7 +62,7 @@ function seededUuid(random: () => number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function nextEvent(prev: StoredEvent | null, fields: Omit<EventFields, 'seq' | 'prevHash'>): StoredEvent {
+function nextEvent(prev: StoredEvent | null, fields: NewEvent): StoredEvent {
   const full: EventFields = { ...fields, seq: (prev?.seq ?? 0) + 1, prevHash: prev?.hash ?? GENESIS_HASH };
   return { ...full, hash: eventHash(full) };
 }
@@ -137,17 +144,7 @@ export function buildQueue(o: WorkloadOptions): Change[] {
     };
     push('application.create', app.id, { ...app, actorUserId: o.office.clerkId });
     const steps = o.steps ?? 3;
-    let event: StoredEvent | null = nextEvent(null, {
-      applicationId: app.id,
-      at: clock,
-      actorUserId: o.office.clerkId,
-      action: 'received',
-      fromStatus: null,
-      toStatus: 'received',
-      decision: null,
-      comment: null,
-      payload: null,
-    });
+    let event: StoredEvent | null = nextEvent(null, receivedEvent(app.id, clock, o.office.clerkId));
     if (changes.length >= o.count) break;
     if (steps < 2) continue;
 
