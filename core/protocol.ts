@@ -163,7 +163,8 @@ export const directoryUser = z.strictObject({
     }),
   ),
 });
-export type DirectoryUserWire = z.infer<typeof directoryUser>;
+/** A user as the central server's directory knows them. */
+export type DirectoryUser = z.infer<typeof directoryUser>;
 
 export const checkAnswer = z.discriminatedUnion('ok', [
   z.strictObject({ ok: z.literal(true), user: directoryUser, serverTime: time }),

@@ -9,21 +9,12 @@
  * asked (no network, timeout, 5xx); any answer the server gives is a verdict.
  */
 import type { LoginChallenge } from '#core/auth/challenge.js';
-import type { Role } from '#core/vocabulary.js';
+import type { DirectoryUser } from '#core/protocol.js';
+
+export type { DirectoryUser };
 
 /** A challenge made by the server for this device. */
 export type OnlineChallenge = LoginChallenge;
-
-/** A user as the central server's directory knows them. */
-export interface DirectoryUser {
-  id: string;
-  login: string;
-  fullName: string;
-  iin: string;
-  blocked: boolean;
-  mustChangePassword: boolean;
-  roles: { role: Role; providerId: string }[];
-}
 
 export type OnlineCheck =
   | {

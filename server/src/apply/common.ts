@@ -135,18 +135,15 @@ export function payloadOf<T>(schema: z.ZodType<T>, payload: unknown): T {
   return parsed.data;
 }
 
-/** A role held at a provider, or at none (''). */
-export type Grant = RoleGrant;
-
 export interface Actor {
   id: string;
   blocked: boolean;
-  grants: Grant[];
+  grants: RoleGrant[];
 }
 
 /** A user with all their role grants, or null. `lock` takes the user's row lock (for changes to the user). */
 export async function loadActor(sql: Sql, userId: string, lock = false): Promise<Actor | null> {
-  const [user] = await sql.query<{ id: string; blocked: boolean; grants: Grant[] | null }>(
+  const [user] = await sql.query<{ id: string; blocked: boolean; grants: RoleGrant[] | null }>(
     `SELECT u.id, u.blocked,
             (SELECT jsonb_agg(jsonb_build_object('role', r.role, 'providerId', r.provider_id) ORDER BY r.role, r.provider_id)
                FROM user_roles r WHERE r.user_id = u.id) AS grants

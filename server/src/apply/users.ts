@@ -11,7 +11,15 @@
  * workstation).
  */
 import { parseHash } from '#core/auth/passwords.js';
-import { adminScopeOf, administersAny, grantable, nextGrants, reaches, type AdminScope } from '#core/auth/grants.js';
+import {
+  adminScopeOf,
+  administersAny,
+  grantable,
+  nextGrants,
+  reaches,
+  type AdminScope,
+  type RoleGrant,
+} from '#core/auth/grants.js';
 import { GLOBAL_PARTITION } from '#core/vocabulary.js';
 import type { Sql } from '../db/sql.js';
 import {
@@ -29,7 +37,6 @@ import {
   Rejection,
   type Actor,
   type ApplyContext,
-  type Grant,
   type OpHandler,
 } from './common.js';
 
@@ -116,7 +123,7 @@ export const setRoles: OpHandler = async (c) => {
   const scope = await adminScope(c, p.by);
   const user = await managed(c.sql, scope, c.change.entityId, p.userId);
   const known = new Set((await c.sql.query<{ id: string }>('SELECT id FROM providers')).map((r) => r.id));
-  const inScope = (g: Grant) => reaches(scope, g.providerId);
+  const inScope = (g: RoleGrant) => reaches(scope, g.providerId);
   for (const g of p.roles) {
     if (!grantable(g.role, g.providerId, (id) => known.has(id))) {
       throw new Rejection('invalid', `role ${g.role} cannot be granted at "${g.providerId}"`);

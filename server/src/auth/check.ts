@@ -14,7 +14,7 @@
 import { challengeDocument, verifyChallengeSignature } from '#core/auth/challenge.js';
 import { DEFAULT_SCRYPT, verifyPassword, type ScryptParams } from '#core/auth/passwords.js';
 import type { Sql } from '../db/sql.js';
-import type { CheckAnswer, CheckRequest, DirectoryUserWire } from '#core/protocol.js';
+import type { CheckAnswer, CheckRequest, DirectoryUser } from '#core/protocol.js';
 import { consumeChallenge } from './challenges.js';
 import type { LoginCertificates } from './certificates.js';
 import {
@@ -52,10 +52,10 @@ interface UserRow extends Record<string, unknown> {
 const USER_COLUMNS = 'id, login, full_name, iin, blocked, must_change_password';
 
 /** The user `userId` as the directory answers it (roles included), or null. */
-export async function directoryUser(sql: Sql, userId: string): Promise<DirectoryUserWire | null> {
+export async function directoryUser(sql: Sql, userId: string): Promise<DirectoryUser | null> {
   const [user] = await sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [userId]);
   if (!user) return null;
-  const roles = await sql.query<{ role: DirectoryUserWire['roles'][number]['role']; provider_id: string }>(
+  const roles = await sql.query<{ role: DirectoryUser['roles'][number]['role']; provider_id: string }>(
     'SELECT role, provider_id FROM user_roles WHERE user_id = $1 ORDER BY provider_id, role',
     [userId],
   );
