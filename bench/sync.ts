@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '#db/connection.js';
-import type { Sql } from '#server/src/db/sql.js';
+import type { Sql } from '#server/src/postgres/sql.js';
 import { bump, providerPartition } from '#server/src/feed.js';
 import { SyncEngine } from '#main/sync/engine.js';
 

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { CallInput, CallOutput, CallResult, Channel } from '#preload/api.js';
-import { pgliteSql, type Sql } from '#server/src/db/sql.js';
+import { pgliteSql, type Sql } from '#server/src/postgres/sql.js';
 import { startServer, type RunningServer } from '#server/src/server.js';
 import { startFaultProxy, type FaultProxy } from '#server/src/testing/fault-proxy.js';
 import { ROOT, startHarness, type RunningHarness } from './harness';

@@ -6,9 +6,9 @@
  * applied once), and pulls through either read the same feed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, readMigrations } from '#server/src/db/migrate.js';
+import { migrate, readMigrations } from '#server/src/postgres/migrate.js';
 import { bump, partitionVersion, writeFeed } from '#server/src/feed.js';
-import { postgresSql, type Sql } from '#server/src/db/sql.js';
+import { postgresSql, type Sql } from '#server/src/postgres/sql.js';
 import { providerPartition } from '#core/protocol.js';
 import { startServer, type RunningServer } from '#server/src/server.js';
 import { ok, TestClient, type EnrolledDevice } from '#server/src/testing/client.js';

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from '#demo/generate.js';
 import { eventHash } from '#core/workflow/chain.js';
-import type { Sql } from '#server/src/db/sql.js';
+import type { Sql } from '#server/src/postgres/sql.js';
 import { testDatabases } from '#server/src/auth/testing.js';
 import type { Change, FeedRow, PushResult } from '#core/protocol.js';
 import { providerPartition } from '#core/protocol.js';

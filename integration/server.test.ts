@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from '#demo/generate.js';
 import { hashPassword } from '#core/auth/passwords.js';
 import { eventHash } from '#core/workflow/chain.js';
-import { pgliteSql, postgresSql, type Sql } from '#server/src/db/sql.js';
+import { pgliteSql, postgresSql, type Sql } from '#server/src/postgres/sql.js';
 import { revokeDevice } from '#server/src/devices.js';
 import { removeStaff } from '#server/src/directory.js';
 import { bump, writeFeed } from '#server/src/feed.js';

@@ -36,7 +36,7 @@ import { SyncEngine } from '#main/sync/engine.js';
 import { makeChanges } from '#integration/faults/changes.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService } from '#main/workflow/service.js';
-import type { Sql } from '#server/src/db/sql.js';
+import type { Sql } from '#server/src/postgres/sql.js';
 import { bump } from '#server/src/feed.js';
 import { DeviceClient } from '#server/src/load/device-client.js';
 import { discoverOffices } from '#server/src/load/offices.js';

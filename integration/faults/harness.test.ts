@@ -16,7 +16,7 @@ import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService } from '#main/workflow/service.js';
-import { pgliteSql, type Sql } from '#server/src/db/sql.js';
+import { pgliteSql, type Sql } from '#server/src/postgres/sql.js';
 import { DeviceClient } from '#server/src/load/device-client.js';
 import { discoverOffices } from '#server/src/load/offices.js';
 import { buildQueue } from '#server/src/load/workload.js';

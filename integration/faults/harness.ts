@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Sql } from '#server/src/db/sql.js';
+import type { Sql } from '#server/src/postgres/sql.js';
 import { canonicalJson } from '#core/workflow/chain.js';
 import type { WorkstationPlan } from './workstation.js';
 

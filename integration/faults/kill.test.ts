@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '#demo/generate.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
-import { pgliteSql, postgresSql, type Sql } from '#server/src/db/sql.js';
+import { pgliteSql, postgresSql, type Sql } from '#server/src/postgres/sql.js';
 import { DeviceClient } from '#server/src/load/device-client.js';
 import { discoverOffices } from '#server/src/load/offices.js';
 import { startServerProcess, type ServerProcess } from '#server/src/load/server-process.js';

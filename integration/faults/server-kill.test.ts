@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '#db/connection.js';
 import { mulberry32 } from '#demo/generate.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
-import { postgresSql, type Sql } from '#server/src/db/sql.js';
+import { postgresSql, type Sql } from '#server/src/postgres/sql.js';
 import { DeviceCallError, DeviceClient } from '#server/src/load/device-client.js';
 import { discoverOffices } from '#server/src/load/offices.js';
 import { startServerProcess, type ServerProcess } from '#server/src/load/server-process.js';

@@ -11,7 +11,7 @@ import { canonicalJson } from '#core/workflow/chain.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { parseCalendarFile } from '#core/node/calendar-loader.js';
 import { readDataFolder, type DataFileProblem } from '#core/node/data-files.js';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import { GLOBAL_PARTITION, publish, type FeedWrite } from './feed.js';
 
 /** resources/ of the repository. */

@@ -12,9 +12,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { verifyPassword } from '#core/auth/passwords.js';
-import { orm } from './db/orm.js';
-import { devices, providers, serverKeys, userRoles, users } from './db/schema.js';
-import type { Sql } from './db/sql.js';
+import { orm } from './postgres/orm.js';
+import { devices, providers, serverKeys, userRoles, users } from './postgres/schema.js';
+import type { Sql } from './postgres/sql.js';
 import { HttpError, type DeviceIdentity } from './http.js';
 import { GLOBAL_PARTITION, providerPartition, type enrolAnswer, type enrolRequest } from '#core/protocol.js';
 import type { z } from 'zod';

@@ -3,7 +3,7 @@
  * and a position removed. A removal leaves a tombstone in the global feed,
  * so every workstation drops the row at its next pull.
  */
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import { bump, GLOBAL_PARTITION, writeFeed } from './feed.js';
 import { readStaff, staffFeedId } from './rows.js';
 

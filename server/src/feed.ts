@@ -17,7 +17,7 @@
  */
 import type { PullEntity } from '#core/protocol.js';
 import { GLOBAL_PARTITION, providerPartition } from '#core/vocabulary.js';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 
 export { GLOBAL_PARTITION, providerPartition };
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodType } from 'zod';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 
 /** The enrolled device a call comes from (routes with `auth: 'device'`). */
 export interface DeviceIdentity {

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import { bump, writeFeed } from './feed.js';
 import { snapshotLine, type SnapshotLine } from '#core/protocol.js';
 import { snapshot } from './pull.js';

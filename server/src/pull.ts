@@ -16,7 +16,7 @@
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import { partitionVersion } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
 import { MAX_PULL_LIMIT, type FeedRow, type PullAnswer, type SnapshotLine } from '#core/protocol.js';

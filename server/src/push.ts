@@ -34,7 +34,7 @@
  * recorded as rejected `invalid` in the next transaction, so no change can
  * wedge the queue.
  */
-import { sqlState, type Sql } from './db/sql.js';
+import { sqlState, type Sql } from './postgres/sql.js';
 import { FeedBuffer } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
 import type { Change, PushAnswer, PushRequest, PushResult } from '#core/protocol.js';

@@ -9,7 +9,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { authenticate } from './devices.js';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import { HttpError, matchPattern, sendJson, type Route } from './http.js';
 
 export interface RouterOptions {

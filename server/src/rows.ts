@@ -6,7 +6,7 @@
  * reads the same in the feed whoever wrote it.
  */
 import type { z } from 'zod';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import type { applicationData, eventData, signatureData, staffData, userData } from '#core/protocol.js';
 
 export type ApplicationData = z.infer<typeof applicationData>;

@@ -21,7 +21,7 @@ import {
 import { DEMO_PASSWORD, hashPassword } from '#core/auth/passwords.js';
 import { loadCalendars } from '#core/node/calendar-loader.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
-import type { Sql } from './db/sql.js';
+import type { Sql } from './postgres/sql.js';
 import { bumpAll, GLOBAL_PARTITION, providerPartition, publish, type FeedWrite } from './feed.js';
 import { seedLookups } from './lookups/seed.js';
 import { APPLICATION_COLUMNS, EVENT_COLUMNS, staffFeedId } from './rows.js';

@@ -26,7 +26,7 @@ import {
   type StepPlan,
   type TransitionColumn,
 } from '#core/workflow/machine.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { providerPartition } from '../feed.js';
 import { applicationCreatePayload, signatureAddPayload, transitionPayload, type Change } from '#core/protocol.js';
 import type { SignatureFormat, WorkflowAction } from '#core/vocabulary.js';

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { serviceDefinition, type ServiceDefinition } from '#core/catalogue/schema.js';
 import type { RoleGrant } from '#core/auth/grants.js';
 import type { RejectionReason, Role } from '#core/vocabulary.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import type { DeviceIdentity } from '../http.js';
 import type { FeedBuffer } from '../feed.js';
 import type { Change } from '#core/protocol.js';

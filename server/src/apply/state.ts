@@ -29,7 +29,7 @@
  * the whole batch back, the state included (it lives for one transaction).
  */
 import { eventHash, GENESIS_HASH, type EventFields, type JsonValue } from '#core/workflow/chain.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { APPLICATION_COLUMNS, type ApplicationData, type EventData } from '../rows.js';
 
 /** An event a handler appends: the chain's fields without its place in the chain, and the device that made it. */

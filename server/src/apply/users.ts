@@ -21,7 +21,7 @@ import {
   type RoleGrant,
 } from '#core/auth/grants.js';
 import { GLOBAL_PARTITION } from '#core/vocabulary.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import {
   blockPayload,
   passwordChangePayload,

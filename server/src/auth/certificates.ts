@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateChecker, CrlStore, isSigningError, loadTrust, subjectIdentity } from '#signing/index.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 
 export interface LoginTrustOptions {
   /** Folders of trusted CA certificates: self-signed ones are roots, the rest intermediates. */

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CHALLENGE_TTL_MS } from '#core/auth/challenge.js';
 import type { z } from 'zod';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import type { challengeAnswer } from '#core/protocol.js';
 
 export { CHALLENGE_TTL_MS };

@@ -13,7 +13,7 @@
  */
 import { challengeDocument, verifyChallengeSignature } from '#core/auth/challenge.js';
 import { DEFAULT_SCRYPT, verifyPassword, type ScryptParams } from '#core/auth/passwords.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import type { CheckAnswer, CheckRequest, DirectoryUser } from '#core/protocol.js';
 import { consumeChallenge } from './challenges.js';
 import type { LoginCertificates } from './certificates.js';

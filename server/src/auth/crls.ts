@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { type CertInput, isNewer, parseCrl, type ParsedCrl, verifyCrl } from '#signing/index.js';
-import type { Sql } from '../db/sql.js';
-import { bytes } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
+import { bytes } from '../postgres/sql.js';
 import { GLOBAL_PARTITION, publish, type FeedWrite } from '../feed.js';
 import type { crlData } from '#core/protocol.js';
 import type { z } from 'zod';

@@ -9,7 +9,7 @@
  * field, and this table must never hold one in clear.
  */
 import { createHash } from 'node:crypto';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 
 /** How long the try after `count` failures in a row waits, in ms. */
 export type FailureDelay = (count: number) => number;

@@ -7,8 +7,8 @@
  * way workstations get them. Test code only.
  */
 import { hashPassword, type ScryptParams } from '#core/auth/passwords.js';
-import { migrate } from '../db/migrate.js';
-import { pgliteSql, postgresSql, type Sql } from '../db/sql.js';
+import { migrate } from '../postgres/migrate.js';
+import { pgliteSql, postgresSql, type Sql } from '../postgres/sql.js';
 import { enrolAnswer, PROTOCOL_VERSION, tokenAnswer } from '#core/protocol.js';
 import type { AuthRoutesOptions } from '../routes/auth.js';
 import { startServer, type RunningServer } from '../server.js';

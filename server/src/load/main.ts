@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
-import { pgliteSql, postgresSql, type Sql } from '../db/sql.js';
+import { pgliteSql, postgresSql, type Sql } from '../postgres/sql.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../testing/postgres.js';
 import { checkLoad, runLoad } from './run.js';
 import { startServerProcess } from './server-process.js';

@@ -11,7 +11,7 @@
  */
 import { mulberry32 } from '#demo/random.js';
 import { PROVIDERS } from '#demo/names.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import type { Change, PushResult } from '#core/protocol.js';
 import { DeviceClient } from './device-client.js';
 import { discoverOffices } from './offices.js';

@@ -6,7 +6,7 @@
  * migration 0002) stand in for them. Callers validate IINs and BINs first.
  */
 import type { z } from 'zod';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import type { individualAnswer, legalEntityAnswer, powerOfAttorney } from '#core/protocol.js';
 
 export type Individual = Omit<z.infer<typeof individualAnswer>, 'serverTime'>;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidIin, makeBin, makeIin } from '#core/identity/iin.js';
 import { PROVIDER_BIN, PROVIDER_ID, seedDirectory, testDatabases, type TestUser } from '../auth/testing.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { seedDemo } from '../seed.js';
 import { SqlLookupAdapter } from './adapter.js';
 import { individualOf, registeredAtOf, seedLookups } from './seed.js';

@@ -13,7 +13,7 @@
  */
 import { isValidBin, parseBin, parseIin } from '#core/identity/iin.js';
 import { mulberry32 } from '#demo/random.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 
 export interface SeedLookupsOptions {
   /** "Now" in ms (validity of the powers of attorney). Default Date.now(). */

@@ -19,7 +19,7 @@ import {
   testDatabases,
 } from '../auth/testing.js';
 import { bump, writeFeed } from '../feed.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { attachmentStatus, errorBody, MAX_CHUNK_BYTES, providerPartition } from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 import { parseRange } from './attachments.js';

@@ -28,7 +28,7 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { bytes, type Sql } from '../db/sql.js';
+import { bytes, type Sql } from '../postgres/sql.js';
 import {
   HttpError,
   readBody,

@@ -27,7 +27,7 @@ import {
   testDatabases,
   type TestUser,
 } from '../auth/testing.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { challengeAnswer, checkAnswer, errorBody, type CheckAnswer } from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 

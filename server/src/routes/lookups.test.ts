@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBin, makeIin } from '#core/identity/iin.js';
 import { DEVICE_A, deviceToken, seedDirectory, startTestServer, TEST_ADMIN, testDatabases } from '../auth/testing.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { errorBody, individualAnswer, legalEntityAnswer, powersOfAttorneyAnswer } from '#core/protocol.js';
 import type { RunningServer } from '../server.js';
 

@@ -7,7 +7,7 @@
  * anything is asked; an unknown one is 404 not_found.
  */
 import { isValidBin, isValidIin } from '#core/identity/iin.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { HttpError, sendJson, type Route, type RouteContext } from '../http.js';
 import { SqlLookupAdapter, type LookupAdapter, type PowerOfAttorneyQuery } from '../lookups/adapter.js';
 import type { z } from 'zod';

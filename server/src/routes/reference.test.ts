@@ -22,7 +22,7 @@ import {
   type TestUser,
 } from '../auth/testing.js';
 import { RESOURCES_DIR } from '../catalogue.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import {
   crlData,
   errorBody,

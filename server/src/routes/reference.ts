@@ -8,7 +8,7 @@
  */
 import type { z, ZodType } from 'zod';
 import { crlDer, listCrls } from '../auth/crls.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '../postgres/sql.js';
 import { HttpError, sendJson, type Route } from '../http.js';
 import {
   calendarData,
