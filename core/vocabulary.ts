@@ -45,7 +45,6 @@ export type Decision = (typeof DECISIONS)[number];
 export const CHANNELS = ['office', 'centre', 'portal'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** The buttons of the application card; the workflow's `decide` is two buttons, one per decision. */
 /** The actions of the provider's workflow, as its events name them. */
 export const WORKFLOW_ACTIONS = [
   'assign',
@@ -60,6 +59,7 @@ export const WORKFLOW_ACTIONS = [
 ] as const;
 export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 
+/** The buttons of the application card; the workflow's `decide` is two buttons, one per decision. */
 export const CARD_ACTIONS = [
   'assign',
   'accept',
