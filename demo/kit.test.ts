@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_HEAD } from './generate.js';
 import { openKeyFile, Signer } from '#signing/index.js';
-import { DEMO_KEY_PASSWORD, ensureDemoKit, readDemoKeyFile } from './kit.js';
+import { DEMO_KEY_PASSWORD, ensureDemoKit, readDemoKeyFile, serial } from './kit.js';
 
 describe('demo signing kit', () => {
   it('makes a key file the signer opens, checks offline and signs with; made once', async () => {
@@ -48,4 +48,14 @@ describe('demo signing kit', () => {
     );
     expect(text).toContain('BEGIN CERTIFICATE');
   }, 30_000);
+
+  it('draws serial numbers that are positive and minimally encoded, as OpenSSL requires of DER', () => {
+    // One serial in 256 began with a zero byte before a byte below 0x80: OpenSSL then refused the demo CA.
+    for (let i = 0; i < 2000; i++) {
+      const v = new Uint8Array(serial().valueBlock.valueHexView);
+      expect(v.length).toBe(12);
+      expect(v[0]! & 0x80).toBe(0);
+      expect(v[0]).not.toBe(0);
+    }
+  });
 });

@@ -93,9 +93,11 @@ async function keyPair(): Promise<CryptoKeyPair> {
   )) as CryptoKeyPair;
 }
 
-function serial(): asn1js.Integer {
+/** A random 12-byte serial number. */
+export function serial(): asn1js.Integer {
   const bytes = webcrypto.getRandomValues(new Uint8Array(12));
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  // Positive, and never a leading zero byte: OpenSSL refuses a DER INTEGER that is not minimally encoded.
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
   return new asn1js.Integer({ valueHex: bytes.buffer });
 }
 
