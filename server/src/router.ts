@@ -32,6 +32,9 @@ function errorAnswer(
     res.destroy();
     return;
   }
+  // A refusal that says how long to wait (429, 503) says it in the standard header too, in whole seconds.
+  const wait = (extra as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof wait === 'number' && wait > 0) res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
   sendJson(res, status, { error: code, ...(message ? { message } : {}), ...extra, serverTime: now });
 }
 
