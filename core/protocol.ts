@@ -35,10 +35,20 @@ import {
 // The words of the protocol are the domain's; re-exported for the protocol's users.
 export { CHANGE_OPS, GLOBAL_PARTITION, providerPartition, REJECTION_REASONS, type ChangeOp };
 
-/** The protocol this build speaks. */
-export const PROTOCOL_VERSION = 1;
-/** The oldest protocol this build's server still accepts changes in. */
+/**
+ * The protocol this build speaks. 2: changes carry their author's proof
+ * (core/auth/change-key.ts), a login answers with a user key, a push may
+ * defer a change.
+ */
+export const PROTOCOL_VERSION = 2;
+/** The oldest protocol of a change's payload this build's server still reads. */
 export const MIN_PROTOCOL_VERSION = 1;
+/**
+ * The oldest protocol a push request may speak: before 2 changes carried no
+ * author's proof, so such a workstation is answered 426 and keeps its queue
+ * until it is updated.
+ */
+export const MIN_PUSH_PROTOCOL_VERSION = 2;
 
 /** Most changes in one push request; most rows in one pull page. */
 export const MAX_PUSH_BATCH = 500;
@@ -166,8 +176,27 @@ export const directoryUser = z.strictObject({
 /** A user as the central server's directory knows them. */
 export type DirectoryUser = z.infer<typeof directoryUser>;
 
+/**
+ * A user key (core/auth/change-key.ts): issued at an online login for this
+ * user at this device; the workstation authenticates the user's changes with it.
+ */
+export const userKey = z.strictObject({
+  id: z.string().min(16).max(100),
+  /** USER_KEY_BYTES random bytes, base64: kept encrypted at rest, never logged. */
+  secret: base64,
+  issuedAt: time,
+  expiresAt: time,
+});
+export type UserKey = z.infer<typeof userKey>;
+
 export const checkAnswer = z.discriminatedUnion('ok', [
-  z.strictObject({ ok: z.literal(true), user: directoryUser, serverTime: time }),
+  z.strictObject({
+    ok: z.literal(true),
+    user: directoryUser,
+    /** A fresh key for the user at this device (password and EDS logins; a recheck renews the proof of presence). */
+    key: userKey.optional(),
+    serverTime: time,
+  }),
   z.strictObject({
     ok: z.literal(false),
     reason: z.enum([
@@ -203,6 +232,8 @@ export const change = z.strictObject({
   createdAt: time,
   /** Detached CMS (base64) for signed acts. */
   signature: base64.nullable(),
+  /** Who made it: the MAC under its author's user key (core/auth/change-key.ts). Required from protocol 2 on. */
+  auth: z.strictObject({ keyId: z.string().min(16).max(100), mac: base64.max(100) }).nullable().optional(),
 });
 export type Change = z.infer<typeof change>;
 
@@ -221,7 +252,12 @@ export const pushResult = z.strictObject({
    * duplicate: at or below the device's last seq (applied or rejected before), skipped;
    * rejected: a business rejection, recorded with its reason; the queue goes on.
    */
-  outcome: z.enum(['applied', 'duplicate', 'rejected']),
+  /**
+   * deferred: not applied yet for a reason that may pass (the signer's
+   * revocation cannot be checked now): last seq stays before it, nothing
+   * after it in the batch is looked at, and the workstation sends it again later.
+   */
+  outcome: z.enum(['applied', 'duplicate', 'rejected', 'deferred']),
   /**
    * The server version that holds the change's effect (applied), null
    * otherwise. A duplicate carries what the server recorded the first time

@@ -109,6 +109,10 @@ export const REJECTION_REASONS = [
   'unknownOp',
   'userBlocked',
   'schemaUnsupported',
+  // The change carries no valid proof of its author (core/auth/change-key.ts).
+  'unauthenticated',
+  // A user-management change whose administrator was not online at the device when it arrived.
+  'adminOffline',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

@@ -28,6 +28,24 @@ export class Rejection extends Error {
   }
 }
 
+/**
+ * Not now: the change cannot be judged yet for a reason that may pass (the
+ * signer's revocation cannot be checked). The push answers it `deferred`
+ * with the reason, moves the device's last seq only up to the change before
+ * it, and leaves the rest of the batch for a later push.
+ */
+export class Deferral extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    /** When it is worth sending again. */
+    readonly retryAfterMs = 60_000,
+  ) {
+    super(message);
+    this.name = 'Deferral';
+  }
+}
+
 export interface ApplyContext {
   /** The transaction the change runs in (its device row is locked). */
   sql: Sql;
