@@ -71,7 +71,8 @@ export const errorBody = z.looseObject({
   /**
    * Stable codes: bad_request, unauthorized, forbidden, not_found, gap,
    * protocol_unsupported, device_revoked, conflict, too_large, digest_mismatch,
-   * wrong_credentials, internal.
+   * wrong_credentials, internal; too_many_attempts (429) and busy (503) with
+   * `retryAfterMs`; locked (403: an enrolment by a locked login).
    */
   error: z.string(),
   message: z.string().optional(),
@@ -206,6 +207,8 @@ export const checkAnswer = z.discriminatedUnion('ok', [
       'challengeExpired',
       'signatureInvalid',
       'certificateRejected',
+      /** Too many failed password tries of this login: until an administrator unblocks the user. */
+      'locked',
     ]),
     /** For certificateRejected: the signer's error code (expired, revoked, notAuthKey, untrusted…). */
     detail: z.string().optional(),
@@ -233,7 +236,10 @@ export const change = z.strictObject({
   /** Detached CMS (base64) for signed acts. */
   signature: base64.nullable(),
   /** Who made it: the MAC under its author's user key (core/auth/change-key.ts). Required from protocol 2 on. */
-  auth: z.strictObject({ keyId: z.string().min(16).max(100), mac: base64.max(100) }).nullable().optional(),
+  auth: z
+    .strictObject({ keyId: z.string().min(16).max(100), mac: base64.max(100) })
+    .nullable()
+    .optional(),
 });
 export type Change = z.infer<typeof change>;
 
@@ -256,6 +262,8 @@ export const pushResult = z.strictObject({
    * deferred: not applied yet for a reason that may pass (the signer's
    * revocation cannot be checked now): last seq stays before it, nothing
    * after it in the batch is looked at, and the workstation sends it again later.
+   * The changes after it in the request are answered `deferred` too, with
+   * reason 'behind' (not looked at; sent again with it).
    */
   outcome: z.enum(['applied', 'duplicate', 'rejected', 'deferred']),
   /**
@@ -589,12 +597,18 @@ export const blockPayload = z.looseObject({ userId: id, by: id });
 // ---------------------------------------------------------------------------
 // Attachments: chunked, resumable, addressed by SHA-256 (device calls)
 //
-// POST /v1/attachments/:sha256         {size, mime} -> status (creates or resumes)
-// GET  /v1/attachments/:sha256         -> status
+// POST /v1/attachments/:sha256         {size, mime} -> status (opens or resumes this device's own upload;
+//                                         complete when the device's office may read the content already)
+// GET  /v1/attachments/:sha256         -> status; 404 not_found when it has no upload and may not read it
 // PUT  /v1/attachments/:sha256?offset=N   body: raw bytes (<= MAX_CHUNK_BYTES), offset must equal `received`
 //                                      -> status; when received == size the server hashes the whole:
 //                                         a mismatch is 422 digest_mismatch and the upload starts over
-// GET  /v1/attachments/:sha256/content -> the bytes (Range: bytes=a-b honoured), once complete
+// GET  /v1/attachments/:sha256/content -> the bytes (Range: bytes=a-b honoured), to an office that may read them
+//
+// Possession is proved by sending the content whole, exactly as a new upload (content another office
+// stored is sent again; its last chunk makes this office a holder): the server compares only the
+// digest of the whole. Content a device may not read is answered exactly as content that is not here.
+// Every call spends a token of the device's rate limit: 429 rate_limited with Retry-After.
 
 export const attachmentStart = z.strictObject({
   size: z

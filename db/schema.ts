@@ -419,6 +419,27 @@ export const syncErrors = sqliteTable(
   (t) => [index('sync_errors_entity_idx').on(t.entity, t.entityId)],
 );
 
+/**
+ * User keys (core/auth/change-key.ts) the server gave at online logins here:
+ * each user's changes are authenticated with one when pushed. The secret is
+ * sealed by the same SecretBox as the device secret (main/sync/user-keys.ts),
+ * never in clear.
+ */
+export const syncUserKeys = sqliteTable(
+  'sync_user_keys',
+  {
+    keyId: text('key_id').primaryKey(),
+    userId: text('user_id').notNull(),
+    /** The device the key is bound to (the server refuses it from any other). */
+    deviceId: text('device_id').notNull(),
+    secret: blob('secret', { mode: 'buffer' }).notNull(),
+    issuedAt: integer('issued_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('sync_user_keys_user_idx').on(t.userId, t.issuedAt)],
+);
+
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value', { mode: 'json' }).notNull(),

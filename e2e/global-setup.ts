@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO_HEAD, DEMO_USERS } from '#demo/generate.js';
 import { DEMO_ENROLMENT } from '#main/auth/demo.js';
 import { PROTOCOL_VERSION } from '#core/protocol.js';
+import { changeMac } from '#core/auth/change-key.js';
 import { insertApplication } from '#main/workflow/testing.js';
 import { createSoftHsm, softHsmMissing } from '#signing/testing/softhsm.js';
 import { TestPki } from '#signing/testing/pki.js';
@@ -67,25 +68,28 @@ async function takeInOnServer(serverUrl: string, row: Record<string, unknown>): 
     refusalText: row.refusal_text,
     reworkComment: row.rework_comment,
   };
+  // The clerk logs in online at this device: the change carries her proof (core/auth/change-key.ts).
+  const login = await post(
+    '/v1/auth/check',
+    { kind: 'password', login: DEMO_USERS.clerk.login, password: DEMO_ENROLMENT.password },
+    String(accessToken),
+  );
+  const key = login.key as { id: string; secret: string };
+  const change = {
+    seq: 1,
+    op: 'application.create',
+    entity: 'application',
+    entityId: String(row.id),
+    payload,
+    protocolVersion: PROTOCOL_VERSION,
+    schemaVersion: 1,
+    createdAt: Date.now(),
+    signature: null,
+  };
+  const auth = { keyId: key.id, mac: changeMac(Buffer.from(key.secret, 'base64'), deviceId, change) };
   const pushed = await post(
     '/v1/push',
-    {
-      deviceId,
-      protocolVersion: PROTOCOL_VERSION,
-      changes: [
-        {
-          seq: 1,
-          op: 'application.create',
-          entity: 'application',
-          entityId: row.id,
-          payload,
-          protocolVersion: PROTOCOL_VERSION,
-          schemaVersion: 1,
-          createdAt: Date.now(),
-          signature: null,
-        },
-      ],
-    },
+    { deviceId, protocolVersion: PROTOCOL_VERSION, changes: [{ ...change, auth }] },
     String(accessToken),
   );
   const [result] = pushed.results as { outcome: string; reason: string | null; message: string | null }[];

@@ -11,13 +11,14 @@ import { DEMO_USERS } from '#demo/generate.js';
 import { createApp, type AppServices } from '#main/app.js';
 import { DEMO_PASSWORD } from '#main/auth/demo.js';
 import { dispatch } from '#main/rpc.js';
+import { EMPLOYMENT } from '#main/workflow/testing.js';
 
 const ROOT = join(import.meta.dirname, '..');
 let app: AppServices;
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ seed: 'demo' });
   app = await createApp({
     dataDir: mkdtempSync(join(tmpdir(), 'qyzmet-app-')),
     resourcesDir: join(ROOT, 'resources'),
@@ -60,5 +61,39 @@ describe('the frame’s calls with a central server', () => {
     await offline.sync.check();
     expect(offline.sync.status()).toMatchObject({ online: false, lastError: 'server_unreachable' });
     await offline.close();
+  });
+});
+
+describe('who made a change, proved to the central server', () => {
+  it('an online login keeps a sealed user key; an administrator online blocks a user and it reaches the server at once', async () => {
+    await app.sync.check();
+    await call('sync.enrol', {
+      providerId: EMPLOYMENT.provider,
+      login: DEMO_USERS.admin.login,
+      password: DEMO_PASSWORD,
+    });
+    await app.engine.runOnce();
+    await call('auth.logout', {});
+    // Enrolled and the server answering: an online login, which brings the head's key.
+    const session = await call<{ offline: boolean }>('auth.loginPassword', {
+      login: DEMO_USERS.head.login,
+      password: DEMO_PASSWORD,
+    });
+    expect(session.offline).toBe(false);
+    const keys = app.database.sqlite.prepare('SELECT user_id AS userId, secret FROM sync_user_keys').all() as {
+      userId: string;
+      secret: Buffer;
+    }[];
+    expect(keys.map((k) => k.userId)).toEqual([DEMO_USERS.head.id]);
+    expect(app.engine.hasUserKey(DEMO_USERS.head.id)).toBe(true);
+
+    // The head administers her office: blocking the executor goes to the server right away, with her proof.
+    await call('admin.blockUser', { userId: EMPLOYMENT.executor2, blocked: true });
+    await app.engine.runNow();
+    const [row] = await server.sql.query<{ blocked: boolean }>('SELECT blocked FROM users WHERE id = $1', [
+      EMPLOYMENT.executor2,
+    ]);
+    expect(row?.blocked).toBe(true);
+    expect(app.engine.status()).toMatchObject({ queueDepth: 0, rejectedCount: 0 });
   });
 });

@@ -11,6 +11,7 @@ import { bump, partitionVersion, writeFeed } from '#server/src/feed.js';
 import { postgresSql, type Sql } from '#server/src/postgres/sql.js';
 import { providerPartition } from '#core/protocol.js';
 import { startServer, type RunningServer } from '#server/src/server.js';
+import { loginsOf } from '#server/src/testing/keys.js';
 import { ok, TestClient, type EnrolledDevice } from '#server/src/testing/client.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '#server/src/testing/postgres.js';
 import { openWorkstation, type TestWorkstation } from './workstation.js';
@@ -64,6 +65,8 @@ describe.runIf(requirePostgres())('two server instances on one PostgreSQL databa
     const c1 = new TestClient(one.url);
     const c2 = new TestClient(two.url);
     const enrolled: EnrolledDevice = await c1.enrol(EMPLOYMENT);
+    // The office's people log in online there: their keys prove their changes.
+    await c1.login(enrolled, await loginsOf(sql, ['user-clerk-demo', 'user-head-demo']));
     // The token the first issued is good on the second, and the other way round.
     const token2 = ok(await c2.token(enrolled.deviceId, enrolled.secret)).accessToken;
     expect(ok(await c1.pull(token2, 'global', undefined, 1)).rows).toHaveLength(1);

@@ -162,10 +162,17 @@ async function unreachable(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('verdicts', () => {
-  it('lets a right password in with the directory user', async () => {
+  it('lets a right password in with the directory user, and a fresh user key for this device', async () => {
     const { auth } = client();
-    expect(await auth.check(password('testov', PASSWORD))).toEqual({
+    const verdict = await auth.check(password('testov', PASSWORD));
+    expect(verdict).toEqual({
       ok: true,
+      key: {
+        id: expect.any(String) as string,
+        secret: expect.any(String) as string,
+        issuedAt: expect.any(Number) as number,
+        expiresAt: expect.any(Number) as number,
+      },
       user: {
         id: 'srv-testov',
         login: 'testov',
@@ -176,6 +183,12 @@ describe('verdicts', () => {
         roles: [{ role: 'executor', providerId: PROVIDER_ID }],
       },
     });
+    const key = verdict.ok ? verdict.key! : null;
+    const [held] = await server.sql.query<{ userId: string; deviceId: string }>(
+      'SELECT user_id AS "userId", device_id AS "deviceId" FROM user_keys WHERE id = $1',
+      [key!.id],
+    );
+    expect(held).toEqual({ userId: 'srv-testov', deviceId });
   });
 
   it('passes the refusals on', async () => {
@@ -187,7 +200,11 @@ describe('verdicts', () => {
       ok: false,
       reason: 'userNotFound',
     });
-    expect((await auth.check({ kind: 'recheck', deviceId, userId: 'srv-admin' })).ok).toBe(true);
+    // A recheck is answered for a user who logged in online at this device before; it brings no key.
+    expect((await auth.check(password('admin', PASSWORD))).ok).toBe(true);
+    const recheck = await auth.check({ kind: 'recheck', deviceId, userId: 'srv-admin' });
+    expect(recheck.ok).toBe(true);
+    expect(recheck.ok && recheck.key).toBeFalsy();
   });
 
   it('logs in by EDS on the server’s challenge, and says why a certificate is refused', async () => {

@@ -17,6 +17,7 @@ import { testDatabases } from '#server/src/auth/testing.js';
 import type { Change, FeedRow, PushResult } from '#core/protocol.js';
 import { providerPartition } from '#core/protocol.js';
 import { startServer, type RunningServer } from '#server/src/server.js';
+import { loginsOf } from '#server/src/testing/keys.js';
 import { ok, TestClient, type EnrolledDevice } from '#server/src/testing/client.js';
 import { trustedPki, type TrustedPki } from '#server/src/testing/pki.js';
 import { openWorkstation, type TestWorkstation } from './workstation.js';
@@ -96,6 +97,7 @@ describe.each(testDatabases())('push as a set on $name', (backend) => {
       demoApplications: APPLICATIONS,
       now: () => NOW,
       trustDirs: [trusted.trustDir],
+      crlDir: trusted.crlDir,
       log: () => {},
     });
     client = new TestClient(server.url);
@@ -105,6 +107,10 @@ describe.each(testDatabases())('push as a set on $name', (backend) => {
     ]);
     a = new Device(client, await client.enrol(EMPLOYMENT));
     b = new Device(client, await client.enrol(EMPLOYMENT, 'head.demo'));
+    // The office's people log in online at both desks: their keys prove the changes they make there.
+    const logins = await loginsOf(sql, [HEAD, CLERK, EXECUTOR, EXECUTOR_2]);
+    await client.login(a.enrolled, logins);
+    await client.login(b.enrolled, logins);
   });
 
   afterAll(async () => {

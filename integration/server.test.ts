@@ -29,6 +29,7 @@ import {
   snapshotLine,
 } from '#core/protocol.js';
 import { startServer, type RunningServer } from '#server/src/server.js';
+import { loginsOf } from '#server/src/testing/keys.js';
 import { call, ok, TestClient, type EnrolledDevice } from '#server/src/testing/client.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '#server/src/testing/postgres.js';
 import { openWorkstation, type TestWorkstation } from './workstation.js';
@@ -147,6 +148,7 @@ describe.each(backends)('the central server on $name', (backend) => {
       now: () => NOW,
       snapshotBatchRows: 7,
       trustDirs: [trusted.trustDir],
+      crlDir: trusted.crlDir,
       log: () => {},
     });
     client = new TestClient(server.url);
@@ -156,6 +158,10 @@ describe.each(backends)('the central server on $name', (backend) => {
     ]);
     a = new Device(client, await client.enrol(EMPLOYMENT));
     b = new Device(client, await client.enrol(EMPLOYMENT, 'head.demo'));
+    // The office's people log in online at both desks: their keys prove the changes they make there.
+    const logins = await loginsOf(sql, [HEAD, CLERK, EXECUTOR, EXECUTOR_2, EXECUTOR_3, ADMIN]);
+    await client.login(a.enrolled, logins);
+    await client.login(b.enrolled, logins);
   });
 
   afterAll(async () => {
@@ -195,7 +201,8 @@ describe.each(backends)('the central server on $name', (backend) => {
 
   it('answers its health with the protocols it speaks and its clock', async () => {
     const h = ok(await call(server.url, 'GET', '/health', healthAnswer));
-    expect(h).toEqual({ status: 'ok', protocolVersion: 1, minProtocolVersion: 1, serverTime: NOW });
+    // Protocol 2 (changes with their author's proof); it still reads the payloads of version 1 changes.
+    expect(h).toEqual({ status: 'ok', protocolVersion: 2, minProtocolVersion: 1, serverTime: NOW });
   });
 
   it('enrols a device for an administrator, and says only "wrong credentials" for a wrong password or login', async () => {
@@ -240,6 +247,7 @@ describe.each(backends)('the central server on $name', (backend) => {
 
   it('refuses a revoked device at once (its token and its secret) until it is enrolled again, keeping its seq', async () => {
     const c = new Device(client, await client.enrol(EMPLOYMENT));
+    await client.login(c.enrolled, await loginsOf(sql, [EXECUTOR_3]));
     const profile = await c.push(
       c.number([
         userChange('user.profile', EXECUTOR_3, {
@@ -397,18 +405,36 @@ describe.each(backends)('the central server on $name', (backend) => {
     expect(await serverRow(t)).toMatchObject({ status: 'received' });
   });
 
-  it('rejects the changes of a user blocked since, and keeps the rest', async () => {
+  it('rejects the changes of a user blocked since (their keys revoked), even after the unblock until they log in again', async () => {
     const r = await assigned(EXECUTOR_2);
     const mark = office.lastOutboxSeq();
     office.workflow.accept(r, 2, { id: EXECUTOR_2 });
     // The system administrator blocks the executor from another device before the office syncs.
     const block = await b.push(b.number([userChange('user.block', EXECUTOR_2, { userId: EXECUTOR_2, by: ADMIN })]));
     expect(block[0]!.outcome).toBe('applied');
+    // The block revoked every key of the executor: what they queued no longer proves its author.
     const results = await a.push(a.next(office, mark));
     sentA.at = office.lastOutboxSeq();
-    expect(results.map((x) => [x.outcome, x.reason])).toEqual([['rejected', 'userBlocked']]);
+    expect(results.map((x) => [x.outcome, x.reason])).toEqual([['rejected', 'unauthenticated']]);
+    expect(await serverRow(r)).toMatchObject({ status: 'received', responsible: EXECUTOR_2 });
     const unblock = await b.push(b.number([userChange('user.unblock', EXECUTOR_2, { userId: EXECUTOR_2, by: ADMIN })]));
     expect(unblock[0]!.outcome).toBe('applied');
+
+    // Unblocked, the old key stays revoked; a new online login gives a key that works.
+    const profile = () =>
+      userChange('user.profile', EXECUTOR_2, {
+        id: EXECUTOR_2,
+        fullName: 'Executor Two',
+        email: null,
+        phone: null,
+        positionKk: null,
+        positionRu: null,
+      });
+    const stale = await a.push(a.number([profile()]));
+    expect(stale.map((x) => [x.outcome, x.reason])).toEqual([['rejected', 'unauthenticated']]);
+    await client.login(a.enrolled, await loginsOf(sql, [EXECUTOR_2]));
+    const fresh = await a.push(a.number([profile()]));
+    expect(fresh.map((x) => [x.outcome, x.reason])).toEqual([['applied', null]]);
   });
 
   it('applies each change exactly once when the same batch arrives several times at once', async () => {
@@ -483,9 +509,12 @@ describe.each(backends)('the central server on $name', (backend) => {
         'applied',
       ]);
       const mark = office.lastOutboxSeq();
+      // A certificate with the head's IIN from a CA the server does not trust, over the same document (before
+      // the office signs: the document carries the status, and the server rebuilds it from its own state).
+      const forgedId = await office.sign(id, HEAD, stranger.signingKey(DEMO_HEAD, NOW));
       const signatureId = await office.sign(id, HEAD, key);
       office.workflow.sign(id, v, { id: HEAD }, signatureId);
-      const [signatureChange, signChange] = office.changes({ after: mark });
+      const [forged, signatureChange, signChange] = office.changes({ after: mark });
 
       // A signature whose bytes were changed does not verify: rejected, and the signing after it too.
       const payload = signatureChange!.payload as { signed: string };
@@ -503,10 +532,8 @@ describe.each(backends)('the central server on $name', (backend) => {
         ['rejected', 'invalid'],
       ]);
 
-      // A certificate with the head's IIN from a CA the server does not trust: the signature verifies, but anyone
-      // could have made that certificate. Refused, and the signing after it too.
-      const forgedId = await office.sign(id, HEAD, stranger.signingKey(DEMO_HEAD, NOW));
-      const [forged] = office.changes({ after: office.lastOutboxSeq() - 1 });
+      // The untrusted CA's certificate: the signature verifies, but anyone could have made that certificate.
+      // Refused, and the signing after it too.
       const refused = await a.push(a.number([forged!, signChange!]));
       expect(refused.map((x) => [x.outcome, x.reason])).toEqual([
         ['rejected', 'forbidden'],
@@ -569,11 +596,15 @@ describe.each(backends)('the central server on $name', (backend) => {
       EXECUTOR_3,
     ]);
     expect(user?.hash).toBe(hash);
-    // The user's feed row has the new roles and never a password hash.
+    // The user's feed row, in the office's partition (never the global one), has the new roles and never a
+    // password hash.
     const [row] = await sql.query<{ data: { roles: unknown; passwordHash?: unknown } }>(
-      `SELECT data FROM feed WHERE partition = 'global' AND entity = 'user' AND id = $1`,
-      [EXECUTOR_3],
+      `SELECT data FROM feed WHERE partition = $1 AND entity = 'user' AND id = $2`,
+      [providerPartition(EMPLOYMENT), EXECUTOR_3],
     );
+    expect(
+      await sql.query(`SELECT 1 FROM feed WHERE partition = 'global' AND entity = 'user' AND id = $1`, [EXECUTOR_3]),
+    ).toEqual([]);
     expect(row?.data.roles).toEqual([
       { role: 'clerk', providerId: EMPLOYMENT },
       { role: 'executor', providerId: EMPLOYMENT },
@@ -595,15 +626,23 @@ describe.each(backends)('the central server on $name', (backend) => {
     const [count] = await sql.query<{ n: number }>(`SELECT count(*) AS n FROM feed WHERE partition = 'global'`);
     expect(all.rows).toHaveLength(count!.n);
 
+    // Staff rows live in their office's partition: a removal reaches it as a tombstone.
+    const partition = providerPartition(EMPLOYMENT);
+    const before = await client.pullAll(a.token, partition);
     const removed = await removeStaff(sql, EMPLOYMENT, FORMER);
-    expect(removed).toBeGreaterThan(all.version);
-    const after = await client.pullAll(a.token, 'global', all.cursor);
-    expect(after.rows).toEqual([
-      { version: removed, entity: 'staff', id: `${EMPLOYMENT}:${FORMER}`, op: 'delete', data: null },
+    expect(removed).toBeGreaterThan(before.version);
+    const after = await client.pullAll(a.token, partition, before.cursor);
+    // The tombstone, then the user's row as the office now knows them (directory.ts: a row, not a tombstone).
+    expect(after.rows.map((r) => [r.entity, r.id, r.op])).toEqual([
+      ['staff', `${EMPLOYMENT}:${FORMER}`, 'delete'],
+      ['user', FORMER, 'upsert'],
     ]);
+    expect(after.rows[0]).toMatchObject({ data: null });
+    expect(after.rows[0]!.version).toBeGreaterThan(before.version);
+    expect(after.rows[1]!.version).toBe(removed);
     expect(after.version).toBe(removed);
     // Nothing new: the same cursor back, an empty page.
-    const quiet = ok(await client.pull(a.token, 'global', after.cursor));
+    const quiet = ok(await client.pull(a.token, partition, after.cursor));
     expect(quiet).toMatchObject({ rows: [], hasMore: false, cursor: after.cursor });
   });
 
@@ -770,10 +809,11 @@ describe.each(backends)('the central server on $name', (backend) => {
     expect((await call(server.url, 'GET', '/v1/nothing', healthAnswer)).body).toMatchObject({ error: 'not_found' });
     expect((await call(server.url, 'DELETE', '/v1/push', healthAnswer, { token: a.token })).status).toBe(405);
     // A change whose payload does not fit is the change's fault, not the request's: rejected, the queue goes on.
+    // (Each names its author, whose key proves it: a change without that is refused before its payload is read.)
     const results = await a.push(
       a.number([
-        { ...userChange('application.transition', 'nope', { event: {} }), entity: 'application' },
-        userChange('change.discard', HEAD, { seq: 1 }),
+        { ...userChange('application.transition', 'nope', { event: { actorUserId: HEAD } }), entity: 'application' },
+        userChange('change.discard', HEAD, { seq: 1, actorUserId: HEAD }),
       ]),
     );
     expect(results.map((x) => [x.outcome, x.reason])).toEqual([
@@ -782,7 +822,7 @@ describe.each(backends)('the central server on $name', (backend) => {
     ]);
   });
 
-  it('accepts a version 1 queue after an upgrade to protocol 2, and names the protocols it reads otherwise', async () => {
+  it('reads a queue of version 1 changes in a protocol 2 push, and names the protocols it reads otherwise', async () => {
     const v2 = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 1, now: () => NOW, log: () => {} });
     const v2only = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 2, now: () => NOW, log: () => {} });
     try {
@@ -805,14 +845,36 @@ describe.each(backends)('the central server on $name', (backend) => {
       const mixed = await new TestClient(v2only.url).push(a.enrolled, [queue[0]!], 2);
       expect(ok(mixed).results.map((x) => [x.outcome, x.reason])).toEqual([['rejected', 'schemaUnsupported']]);
 
-      const results = ok(await new TestClient(v2.url).push(a.enrolled, queue.slice(1), 1)).results;
+      // A server that still reads version 1 changes takes them in a protocol 2 request, each with its author's MAC.
+      const results = ok(await new TestClient(v2.url).push(a.enrolled, queue.slice(1), 2)).results;
       expect(results.map((x) => [x.outcome, x.reason])).toEqual([['rejected', 'notFound']]);
-      const created = ok(await new TestClient(v2.url).push(a.enrolled, a.number([queue[0]!, queue[1]!]), 1)).results;
+      const created = ok(await new TestClient(v2.url).push(a.enrolled, a.number([queue[0]!, queue[1]!]), 2)).results;
       expect(created.map((x) => x.outcome)).toEqual(['applied', 'applied']);
       expect(await serverRow(id)).toMatchObject({ responsible: EXECUTOR });
     } finally {
       await v2.close();
       await v2only.close();
+    }
+  });
+
+  it("attack: a protocol 1 push, whose changes carry no author's proof, is refused 426 even where version 1 changes are read", async () => {
+    const v2 = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 1, now: () => NOW, log: () => {} });
+    try {
+      const id = office.intake({ providerId: EMPLOYMENT, serviceCode: SERVICE, clerkId: CLERK });
+      const queue = a.next(office, sentA.at);
+      a.seq -= queue.length;
+      const [before] = await deviceChanges(a.enrolled.deviceId).then((r) => r.slice(-1));
+      // A workstation of before protocol 2: the device's token, no user keys, no MACs.
+      const bare = { deviceId: a.enrolled.deviceId, token: a.token };
+      for (const url of [v2.url, server.url]) {
+        const old = await new TestClient(url).push(bare, queue, 1);
+        expect(old.status).toBe(426);
+        expect(old.body).toMatchObject({ error: 'protocol_unsupported', minProtocolVersion: 2 });
+      }
+      expect((await deviceChanges(a.enrolled.deviceId)).at(-1)).toEqual(before);
+      expect(await serverRow(id)).toBeUndefined();
+    } finally {
+      await v2.close();
     }
   });
 });

@@ -27,6 +27,11 @@ const DAY = 86_400_000;
 const head = { id: EMPLOYMENT.head };
 const executor = { id: EMPLOYMENT.executor };
 const PARTITION = `provider:${EMPLOYMENT.provider}`;
+/** The people of the office on the server (a role there or a staff position): the directory a workstation gets. */
+const OFFICE_USERS = `(SELECT count(*) FROM users WHERE id IN (SELECT user_id FROM user_roles WHERE provider_id = $1
+  UNION SELECT user_id FROM provider_staff WHERE provider_id = $1))`;
+/** The office's people who make the tests' changes: logged in online, so their changes carry their proof. */
+const OFFICE_LOGINS = ['head.demo', 'clerk.demo', 'executor.demo'];
 
 let server: RunningServer;
 let proxy: FaultProxy;
@@ -53,10 +58,11 @@ async function workstation(options: Partial<WorkstationOptions> = {}): Promise<W
   return w;
 }
 
-/** A workstation enrolled in the employment office and synced once. */
+/** A workstation enrolled in the employment office, its people logged in online, and synced once. */
 async function synced(options: Partial<WorkstationOptions> = {}): Promise<Workstation> {
   const w = await workstation(options);
   await w.enrol();
+  await w.loginOnline(OFFICE_LOGINS);
   await w.engine.runOnce();
   expect(w.engine.lastFailure()).toBeNull();
   return w;
@@ -138,7 +144,7 @@ describe('SyncEngine with the central server', { timeout: 120_000 }, () => {
     expect(details.partitions.map((p) => p.partition)).toEqual(['global', PARTITION]);
     expect(details.partitions.every((p) => (p.version ?? 0) > 0)).toBe(true);
     const [serverCounts] = await server.sql.query<{ apps: string | number; users: string | number }>(
-      'SELECT (SELECT count(*) FROM applications WHERE provider_id = $1) AS apps, (SELECT count(*) FROM users) AS users',
+      `SELECT (SELECT count(*) FROM applications WHERE provider_id = $1) AS apps, ${OFFICE_USERS} AS users`,
       [EMPLOYMENT.provider],
     );
     const local = (sql: string) => a.sqlite.prepare(sql).pluck().get(EMPLOYMENT.provider) as number;
@@ -263,8 +269,8 @@ describe('SyncEngine with the central server', { timeout: 120_000 }, () => {
     expect(again).toHaveLength(1);
     expect(again[0]!.seq).toBeGreaterThan(first);
 
-    // Discard: recorded here and sent.
-    const after = b.engine.discard(again[0]!.seq, 'given to another executor');
+    // Discard: recorded here and sent, as the head's own change (it carries her proof).
+    const after = b.engine.discard(again[0]!.seq, 'given to another executor', EMPLOYMENT.head);
     expect(after.rejected).toEqual([]);
     await b.engine.runOnce();
     const rows = outboxRows(b.sqlite);
@@ -368,7 +374,8 @@ describe('SyncEngine with the central server', { timeout: 120_000 }, () => {
       { partition: PARTITION, cursor: null },
     ]);
     const [counts] = await server.sql.query<{ users: string | number; staff: string | number }>(
-      'SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM provider_staff) AS staff',
+      `SELECT ${OFFICE_USERS} AS users, (SELECT count(*) FROM provider_staff WHERE provider_id = $1) AS staff`,
+      [EMPLOYMENT.provider],
     );
     expect(w.sqlite.prepare('SELECT count(*) FROM users').pluck().get()).toBeLessThan(Number(counts!.users));
 

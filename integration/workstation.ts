@@ -167,6 +167,8 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Test
               certificateSha256,
               signedAt: at,
               signed: signed.toString('base64'),
+              // The signer: the author whose key proves the change (core/auth/change-key.ts).
+              userId,
             }),
             at,
           );

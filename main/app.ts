@@ -36,6 +36,7 @@ import { SyncEngine, type SyncEngineOptions } from './sync/engine.js';
 import { combinedSyncStatus, syncHandlers } from './sync/handlers.js';
 import { HttpOnlineAuth } from './auth/online-http.js';
 import type { SecretBox } from './sync/credentials.js';
+import { insecureUrlMessage, serverHealthProbe, serverTransportFromFile, serverUrlProblem } from './net/transport.js';
 
 export interface AppOptions {
   dataDir: string;
@@ -45,6 +46,11 @@ export interface AppOptions {
   databaseCheckDelayMs?: number;
   /** The central server; null when none is configured (the workstation works offline). */
   serverUrl: string | null;
+  /**
+   * PEM file of the CA the central server's certificate must chain to: pinned, the system roots are then not
+   * trusted for the server. Null or absent: the system roots. (QYZMET_SERVER_CA_FILE in the shell and harness.)
+   */
+  serverCaFile?: string | null;
   version: string;
   transport: 'ipc' | 'bridge';
   /** Fill an empty database with this many demo applications (0: none). */
@@ -118,6 +124,8 @@ export interface AppServices {
 export async function createApp(options: AppOptions): Promise<AppServices> {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((m: string) => console.log(m));
+  // One transport to the central server (the pinned CA) for sync, online login and the health probe.
+  const transport = serverTransportFromFile(options.serverCaFile);
   const databasePath = join(options.dataDir, 'qyzmet.db');
   // The integrity check runs in a worker thread; once it fails, writes are refused (main/database-check.ts).
   const database = await openDatabase(databasePath, {
@@ -154,7 +162,12 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     daysWaiting: (from, to) => calendar.daysWaiting(from, to),
   });
   const preferences = new PreferencesStore(database.db, now);
-  const sync = new SyncStatusService(database.sqlite, options.serverUrl, options.healthProbe);
+  if (options.serverUrl && serverUrlProblem(options.serverUrl)) log(`sync: ${insecureUrlMessage(options.serverUrl)}`);
+  const sync = new SyncStatusService(
+    database.sqlite,
+    options.serverUrl,
+    options.healthProbe ?? serverHealthProbe(transport.fetch),
+  );
   const every = options.healthEveryMs ?? 15_000;
   if (every > 0) sync.start(every);
   else void sync.check();
@@ -165,6 +178,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     now,
     log: (_level, message) => log(message),
     ...(options.secretBox ? { secretBox: options.secretBox } : {}),
+    fetch: transport.fetch,
     ...options.syncEngine,
   });
   const syncStatus = () => combinedSyncStatus(engine, sync);
@@ -211,6 +225,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       ? {
           online: new HttpOnlineAuth({
             baseUrl: options.serverUrl,
+            fetch: transport.fetch,
             accessToken: () => (engine.enrolled() ? engine.accessToken().catch(() => null) : Promise.resolve(null)),
             refreshToken: () => (engine.enrolled() ? engine.refreshToken().catch(() => null) : Promise.resolve(null)),
           }),
@@ -220,9 +235,17 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     policy: { ...(demoMode ? { offlineWindowDays: null } : {}), ...options.authPolicy },
     now,
     log,
+    // The user key an online login brings: kept sealed by sync, the user's changes are pushed with it.
+    keepUserKey: (userId, key) => engine.keepUserKey(userId, key),
   });
   const gate = new AuthGate(auth, database.sqlite);
-  const admin = new AdminService(auth.directory, { now });
+  // With a central server, user management needs the administrator online there, and goes at once.
+  const admin = new AdminService(auth.directory, {
+    now,
+    ...(options.serverUrl
+      ? { presence: (maxAgeMs: number) => auth.provePresence(maxAgeMs), pushNow: () => engine.pushSoon() }
+      : {}),
+  });
 
   const signing = new SigningService({
     sqlite: database.sqlite,
@@ -297,6 +320,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       await auth.logout();
       await signing.closeAll();
       await signer.close();
+      transport.close();
       database.close();
     },
   };

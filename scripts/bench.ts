@@ -2,6 +2,7 @@
  * `npm run bench [-- --applications N --runs R]`: the project's measured
  * figures, each with a baseline measured in the same run. Prints
  * `name: value unit (baseline: value, ratio: r)` and writes bench-results.json.
+ * `--only auth`: the login figure alone, printed only (no fixture, no file).
  */
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Report, timeMedian } from '#bench/report.js';
 import { benchJournal } from '#bench/journal.js';
+import { benchAuth } from '#bench/auth.js';
 import { benchSigning } from '#bench/signing.js';
 import { benchSync } from './bench-sync.js';
 import { openDatabase } from '#db/connection.js';
@@ -18,11 +20,20 @@ import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { ROOT } from './harness.js';
 
 const { values } = parseArgs({
-  options: { applications: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
+  options: {
+    applications: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+  },
 });
 const applications = Number(values.applications);
 const runs = Number(values.runs);
 const report = new Report();
+if (values.only !== undefined) {
+  if (values.only !== 'auth') throw new Error(`--only: auth is the one group that runs alone, not ${values.only}`);
+  await benchAuth(report, runs);
+  process.exit(0);
+}
 const dir = mkdtempSync(join(tmpdir(), 'qyzmet-bench-'));
 
 try {
@@ -96,6 +107,7 @@ try {
   await benchSigning(report, dir, runs);
   await benchJournal(report, dir, runs);
   await benchSync(report, dir);
+  await benchAuth(report, runs);
 
   report.write(join(ROOT, 'bench-results.json'));
 } finally {

@@ -1,6 +1,7 @@
 /**
- * `npm run dev:web [-- --data-dir D --demo N --server URL --no-server --port P --json --rebuild]`
- * Runs the whole app in a browser: prints the address to open.
+ * `npm run dev:web [-- --data-dir D --demo N --server URL --server-ca FILE --no-server --port P --json --rebuild]`
+ * Runs the whole app in a browser: prints the address to open. --server-ca (QYZMET_SERVER_CA_FILE): the PEM
+ * CA the central server's certificate must chain to (pinned).
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: process.env.QYZMET_DATA_DIR ?? join(ROOT, '.data', 'web') },
     demo: { type: 'string', default: '5000' },
     server: { type: 'string' },
+    'server-ca': { type: 'string', default: process.env.QYZMET_SERVER_CA_FILE },
     'no-server': { type: 'boolean', default: false },
     port: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
   const harness = await startHarness({
     dataDir: values['data-dir'],
     serverUrl: values.server ?? null,
+    serverCaFile: values['server-ca'] || null,
     noServer: values['no-server'],
     demoApplications: Number(values.demo),
     quiet: values.json,

@@ -20,6 +20,8 @@ export interface HarnessOptions {
   dataDir: string;
   /** Central server URL; null starts the embedded one. */
   serverUrl?: string | null;
+  /** The PEM CA the central server's certificate must chain to (pinned); null: the system roots. */
+  serverCaFile?: string | null;
   /** Do not start the embedded server (the workstation is offline). */
   noServer?: boolean;
   demoApplications?: number;
@@ -75,6 +77,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     dataDir: options.dataDir,
     resourcesDir: join(ROOT, 'resources'),
     serverUrl,
+    serverCaFile: options.serverCaFile ?? null,
     version: '0.1.0',
     transport: 'bridge',
     // Offline (no server): demo data made here; with a server: the demo comes with the first sync.

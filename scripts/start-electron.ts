@@ -11,10 +11,11 @@ import { ROOT } from './harness.js';
 const require = createRequire(import.meta.url);
 const electron = require('electron') as unknown as string;
 const demo = process.env.QYZMET_DEMO ?? '5000';
-// The embedded central server keeps its data in .data/server and seeds the demo on its first start.
+// The embedded central server keeps its data in .data/server; `npm start` is the demo, so it asks for the
+// demo seed (a server never seeds it unless told: its users share a published password).
 const server = process.env.QYZMET_SERVER_URL
   ? null
-  : await startServer({ dataDir: join(ROOT, '.data', 'server'), demoApplications: Number(demo) });
+  : await startServer({ dataDir: join(ROOT, '.data', 'server'), seed: 'demo', demoApplications: Number(demo) });
 const child = spawn(electron, [ROOT], {
   stdio: 'inherit',
   env: {

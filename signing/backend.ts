@@ -285,12 +285,13 @@ export class Signer implements SignerBackend {
     options: { content?: Uint8Array; expect?: { iin?: string; bin?: string }; now?: Date } = {},
   ): Promise<VerifiedSignature> {
     const isXml = looksLikeXml(signature);
-    const signers: { certificate: Uint8Array; signingTime: Date | null }[] = [];
+    const signers: { certificate: Uint8Array; signingTime: Date | null; warnings: string[] }[] = [];
     let carried: Uint8Array[] = [];
     if (isXml) {
       const r = verifyXml(Buffer.from(signature).toString('utf8'));
       if (!r.ok) throw new SigningError(r.code);
-      signers.push({ certificate: r.certificate, signingTime: null });
+      // A legacy SHA-1 signature still verifies, and says so ('xml:sha1').
+      signers.push({ certificate: r.certificate, signingTime: null, warnings: r.warnings.map((w) => `xml:${w}`) });
     } else {
       const parsed = parseCms(signature);
       carried = parsed.certificates;
@@ -298,7 +299,7 @@ export class Signer implements SignerBackend {
       const checks = verifyCmsSignatures(signature, options.content ? { content: options.content } : {});
       for (const c of checks) {
         if (!c.ok) throw new SigningError(c.code);
-        signers.push({ certificate: c.certificate, signingTime: c.signingTime });
+        signers.push({ certificate: c.certificate, signingTime: c.signingTime, warnings: [] });
       }
     }
     const now = options.now ?? new Date();
@@ -327,7 +328,7 @@ export class Signer implements SignerBackend {
           source: result.revocation.source,
           stale: result.revocation.stale,
         },
-        warnings: [...result.warnings],
+        warnings: [...s.warnings, ...result.warnings],
       });
     }
     return out;

@@ -46,7 +46,7 @@ export {
   type CmsSignerCheck,
   type ParsedCms,
 } from './cms.js';
-export { signXml, verifyXml, type XmlVerification } from './xmldsig.js';
+export { signXml, verifyXml, type XmlVerification, type XmlVerifyOptions, type XmlWarning } from './xmldsig.js';
 
 // Trust: the checker and CRLs (the server keeps its own CRL table and checks logins with them).
 export {
@@ -56,9 +56,11 @@ export {
   parseCrl,
   subjectIdentity,
   verifyCrl,
+  verifyTimestampToken,
   type CertInput,
   type CheckResult,
   type ParsedCrl,
+  type TimestampVerification,
 } from './trust/index.js';
 
 // The command line (scripts/cli.ts runs it).

@@ -135,7 +135,7 @@ describe('signXml', () => {
     expect(doc.getElementsByTagNameNS(XMLDSIG.ns, 'Reference')[0]!.getAttribute('URI')).toBe('');
     expect(Buffer.from(elementText(signed, 'X509Certificate'), 'base64')).toEqual(people.head.certDer);
 
-    expect(verifyXml(signed)).toEqual({ ok: true, certificate: Uint8Array.from(people.head.certDer) });
+    expect(verifyXml(signed)).toEqual({ ok: true, certificate: Uint8Array.from(people.head.certDer), warnings: [] });
     const r = xmlsecVerify(signed);
     expect(r.output).toContain('OK');
     expect(r.status).toBe(0);
@@ -145,7 +145,11 @@ describe('signXml', () => {
     const signed = await signXml(DOC, keyOf(people.employeeEc));
     expect(signed).toContain(`<ds:SignatureMethod Algorithm="${XMLDSIG.ecdsaSha256}"/>`);
     expect(Buffer.from(elementText(signed, 'SignatureValue'), 'base64')).toHaveLength(64);
-    expect(verifyXml(signed)).toEqual({ ok: true, certificate: Uint8Array.from(people.employeeEc.certDer) });
+    expect(verifyXml(signed)).toEqual({
+      ok: true,
+      certificate: Uint8Array.from(people.employeeEc.certDer),
+      warnings: [],
+    });
     expect(xmlsecVerify(signed).status).toBe(0);
   });
 
@@ -260,7 +264,11 @@ describe('verifyXml', () => {
           const signatureMethod = person === people.head ? XMLDSIG.rsaSha256 : XMLDSIG.ecdsaSha256;
           const theirs = xmlsecSign(template({ c14n, prefix, signatureMethod, body }), person);
           const label = `${c14n} prefix "${prefix}" ${person.name}`;
-          expect(verifyXml(theirs), label).toEqual({ ok: true, certificate: Uint8Array.from(person.certDer) });
+          expect(verifyXml(theirs), label).toEqual({
+            ok: true,
+            certificate: Uint8Array.from(person.certDer),
+            warnings: [],
+          });
           expect(verifyXml(theirs.replace('Қазақстан', 'Казахстан')), label).toMatchObject({
             ok: false,
             code: 'contentMismatch',
@@ -268,6 +276,40 @@ describe('verifyXml', () => {
         }
       }
     }
+  });
+
+  it('verifies a legacy SHA-1 signature with the warning sha1, and refuses it when SHA-1 is not allowed', () => {
+    const body = '\n  <x:item>өтінім</x:item>\n';
+    const sha1 = template({
+      c14n: XMLDSIG.c14n,
+      prefix: 'ds',
+      signatureMethod: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+      body,
+    }).replace(XMLDSIG.sha256, 'http://www.w3.org/2000/09/xmldsig#sha1');
+    const theirs = xmlsecSign(sha1, people.head);
+    expect(verifyXml(theirs)).toEqual({
+      ok: true,
+      certificate: Uint8Array.from(people.head.certDer),
+      warnings: ['sha1'],
+    });
+    expect(verifyXml(theirs, { allowSha1: false })).toMatchObject({ ok: false, code: 'unsupportedAlgorithm' });
+    // Only the digest in SHA-1 is enough to refuse it.
+    const digestOnly = xmlsecSign(
+      template({ c14n: XMLDSIG.c14n, prefix: 'ds', signatureMethod: XMLDSIG.rsaSha256, body }).replace(
+        XMLDSIG.sha256,
+        'http://www.w3.org/2000/09/xmldsig#sha1',
+      ),
+      people.head,
+    );
+    expect(verifyXml(digestOnly, { allowSha1: false })).toMatchObject({ ok: false, code: 'unsupportedAlgorithm' });
+  });
+
+  it('checks that the signed document is the expected one (option document)', async () => {
+    const signed = await signXml(DOC, keyOf(people.head));
+    expect(verifyXml(signed, { document: DOC })).toMatchObject({ ok: true });
+    const other = DOC.replace('ӘБІЛҚАСЫМОВА', 'СЕРГЕЕВ');
+    expect(verifyXml(signed, { document: other })).toMatchObject({ ok: false, code: 'contentMismatch' });
+    expect(verifyXml(signed, { document: '<not xml' })).toMatchObject({ ok: false, code: 'contentMismatch' });
   });
 
   it('signs and verifies a 70 KB document in reasonable time (logged, not asserted)', async () => {

@@ -64,8 +64,22 @@ const SIGNATURE_METHODS: Readonly<Record<string, { key: 'rsa' | 'ec'; hash: stri
 /** Field sizes of the curves ECDSA signatures are written for (r and s each take this many bytes). */
 const CURVE_BYTES: Readonly<Record<string, number>> = { prime256v1: 32, secp384r1: 48, secp521r1: 66 };
 
+/** 'sha1': the signature or its reference uses SHA-1 (accepted for old documents, never for new ones). */
+export type XmlWarning = 'sha1';
+
+export interface XmlVerifyOptions {
+  /** Accept SHA-1 (digest or signature method): true by default, with the warning 'sha1'; false refuses it. */
+  allowSha1?: boolean;
+  /**
+   * The document the signature must be over: the signed XML without its
+   * signature must canonicalise to the same text as this one does (so the
+   * reference's digest is this document's). Else 'contentMismatch'.
+   */
+  document?: string;
+}
+
 export type XmlVerification =
-  | { ok: true; certificate: Uint8Array }
+  | { ok: true; certificate: Uint8Array; warnings: XmlWarning[] }
   | {
       ok: false;
       code: 'signatureInvalid' | 'contentMismatch' | 'malformedSignature' | 'unsupportedAlgorithm';
@@ -486,8 +500,9 @@ function inclusivePrefixesOf(el: Element): string[] | undefined {
  * SignedInfo with the KeyInfo certificate, then the reference digest. Only
  * cryptography: trust in the certificate is another module's job.
  */
-export function verifyXml(xml: string): XmlVerification {
+export function verifyXml(xml: string, options: XmlVerifyOptions = {}): XmlVerification {
   let certificate: Uint8Array | null = null;
+  const warnings: XmlWarning[] = [];
   try {
     let doc: Document;
     try {
@@ -553,6 +568,11 @@ export function verifyXml(xml: string): XmlVerification {
     }
     const referenceC14n = canonicalizer(algorithms[1] ?? XMLDSIG.c14n);
     if (!referenceC14n) throw new Rejection('unsupportedAlgorithm', `Transform ${algorithms[1]}`);
+    // SHA-1 collisions are practical: a new signature with it proves too little to be taken.
+    if (method.hash === 'sha1' || hash === 'sha1') {
+      if (options.allowSha1 === false) throw new Rejection('unsupportedAlgorithm', 'SHA-1 is not accepted');
+      warnings.push('sha1');
+    }
 
     // 1. The signature over SignedInfo, with the first KeyInfo certificate that is the signer's.
     const canonical = Buffer.from(
@@ -591,11 +611,21 @@ export function verifyXml(xml: string): XmlVerification {
     signatureElement.parentNode!.removeChild(signatureElement);
     const transformElement = transforms[1];
     const prefixes = transformElement ? inclusivePrefixesOf(transformElement) : undefined;
-    const digest = createHash(hash)
-      .update(canonicalDocument(doc, referenceC14n, prefixes), 'utf8')
-      .digest();
+    const signedDocument = canonicalDocument(doc, referenceC14n, prefixes);
+    const digest = createHash(hash).update(signedDocument, 'utf8').digest();
     if (!digest.equals(digestValue)) throw new Rejection('contentMismatch', 'the document differs from its digest');
-    return { ok: true, certificate };
+    if (options.document !== undefined) {
+      let expected: Document;
+      try {
+        expected = parseXml(options.document);
+      } catch (err) {
+        throw new Rejection('contentMismatch', `the expected document: ${(err as Error).message}`);
+      }
+      if (canonicalDocument(expected, referenceC14n, prefixes) !== signedDocument) {
+        throw new Rejection('contentMismatch', 'the signed document is not the expected one');
+      }
+    }
+    return { ok: true, certificate, warnings };
   } catch (err) {
     if (err instanceof Rejection) return { ok: false, code: err.code, reason: err.message, certificate };
     // xml-crypto refusing a node, a DOM error on odd input: not a signature this module can read.

@@ -120,3 +120,40 @@ export function changeAuthorOf(op: string, payload: unknown): string | null {
   }
   return typeof author === 'string' && author !== '' ? author : null;
 }
+
+/** How far a signed request's time may be from the server's (either way). */
+export const REQUEST_MAC_SKEW_MS = 5 * 60_000;
+
+/**
+ * The proof that a user, not only a device, makes a request (a citizen
+ * look-up): HMAC-SHA256 (base64) under the user's key over the device, the
+ * method, the request target (path and query as sent), the body's SHA-256
+ * (hex; that of nothing for a GET) and the time (ms). Sent as the headers
+ * X-Qyzmet-User-Key (the key's id), X-Qyzmet-User-Mac and X-Qyzmet-At.
+ */
+export function requestMac(
+  secret: Uint8Array,
+  deviceId: string,
+  method: string,
+  path: string,
+  bodySha256: string,
+  at: number,
+): string {
+  const text = canonicalJson({ deviceId, method: method.toUpperCase(), path, bodySha256, at });
+  return createHmac('sha256', secret).update(`qyzmet-request.v1\n${text}`, 'utf8').digest('base64');
+}
+
+/** Whether `mac` is the request's proof under `secret` (constant time). */
+export function requestMacMatches(
+  secret: Uint8Array,
+  deviceId: string,
+  method: string,
+  path: string,
+  bodySha256: string,
+  at: number,
+  mac: string,
+): boolean {
+  const want = Buffer.from(requestMac(secret, deviceId, method, path, bodySha256, at), 'base64');
+  const got = Buffer.from(mac, 'base64');
+  return got.length === want.length && timingSafeEqual(got, want);
+}

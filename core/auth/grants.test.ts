@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROLES } from '../vocabulary.js';
-import { adminScopeOf, administersAny, grantable, nextGrants, reaches } from './grants.js';
+import { adminScopeOf, administersAny, grantable, nextGrants, reaches, regionWide } from './grants.js';
 
 const known = (id: string) => id === 'prov-a' || id === 'prov-b';
 
@@ -18,9 +18,13 @@ describe('the grant rule', () => {
       { role: 'head', providerId: 'prov-b' },
     ]);
     expect(bound).toEqual({ systemWide: false, providerIds: new Set(['prov-a']) });
-    expect([reaches(bound, 'prov-a'), reaches(bound, 'prov-b'), reaches(bound, '')]).toEqual([true, false, false]);
+    expect([
+      reaches(bound, 'prov-a', 'clerk'),
+      reaches(bound, 'prov-b', 'clerk'),
+      reaches(bound, '', 'operator'),
+    ]).toEqual([true, false, false]);
     const systemWide = adminScopeOf([{ role: 'admin', providerId: '' }]);
-    expect([reaches(systemWide, 'prov-b'), reaches(systemWide, '')]).toEqual([true, true]);
+    expect([reaches(systemWide, 'prov-b', 'clerk'), reaches(systemWide, '', 'operator')]).toEqual([true, true]);
     expect(administersAny(adminScopeOf([{ role: 'head', providerId: 'prov-a' }]))).toBe(false);
   });
 
@@ -41,5 +45,23 @@ describe('the grant rule', () => {
       { role: 'monitoring', providerId: '' },
       { role: 'head', providerId: 'prov-a' },
     ]);
+  });
+
+  it('attack: a provider administrator grants monitoring at their own office (the whole region) — refused', () => {
+    const provider = adminScopeOf([{ role: 'admin', providerId: 'prov-a' }]);
+    expect(reaches(provider, 'prov-a', 'monitoring')).toBe(false);
+    expect(reaches(provider, 'prov-a', 'head')).toBe(true);
+    // What setRoles writes: the requested monitoring is left out, one a system administrator gave stays.
+    const current = [{ role: 'monitoring', providerId: 'prov-a' }];
+    expect(nextGrants(provider, [], [{ role: 'monitoring', providerId: 'prov-a' }])).toEqual([]);
+    expect(nextGrants(provider, current, [])).toEqual(current);
+    const system = adminScopeOf([{ role: 'admin', providerId: '' }]);
+    expect(reaches(system, 'prov-a', 'monitoring')).toBe(true);
+    expect(nextGrants(system, [], [{ role: 'monitoring', providerId: 'prov-a' }])).toEqual(current);
+  });
+
+  it('counts monitoring anywhere and every role bound to no provider as region-wide', () => {
+    expect(ROLES.filter((r) => regionWide(r, 'prov-a'))).toEqual(['monitoring']);
+    expect(ROLES.filter((r) => regionWide(r, ''))).toEqual([...ROLES]);
   });
 });

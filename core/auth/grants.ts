@@ -7,7 +7,8 @@
  * for the service centre, bound to no provider; a clerk, executor or head
  * always works at one; monitoring and administrators may be either (bound to
  * none: system-wide). An administrator bound to providers grants at those
- * providers only; a system-wide one grants anywhere, unbound roles included.
+ * providers only, and never a role that reaches past one provider (see
+ * `regionWide`); a system-wide one grants anywhere, unbound roles included.
  */
 import type { Role } from '../vocabulary.js';
 
@@ -53,9 +54,21 @@ export function administersAny(scope: AdminScope): boolean {
   return scope.systemWide || scope.providerIds.size > 0;
 }
 
-/** Whether an administrator with this scope may grant or take away a role at `providerId` ('' for none). */
-export function reaches(scope: AdminScope, providerId: string): boolean {
-  return scope.systemWide || (providerId !== '' && scope.providerIds.has(providerId));
+/**
+ * Whether a grant reaches past the provider it is held at: monitoring (bound
+ * to a provider it sees that provider's whole region, bound to none the
+ * country) and any role bound to no provider. Only a system administrator
+ * grants or takes these away: a provider's administrator granting
+ * monitoring at their own office would hand out every office of the region.
+ */
+export function regionWide(role: string, providerId: string): boolean {
+  return role === 'monitoring' || providerId === '';
+}
+
+/** Whether an administrator with this scope may grant or take away `role` at `providerId` ('' for none). */
+export function reaches(scope: AdminScope, providerId: string, role: string): boolean {
+  if (scope.systemWide) return true;
+  return providerId !== '' && scope.providerIds.has(providerId) && !regionWide(role, providerId);
 }
 
 /**
@@ -68,9 +81,9 @@ export function nextGrants<G extends { role: string; providerId: string }>(
   current: readonly G[],
   requested: readonly G[],
 ): G[] {
-  const kept = current.filter((g) => !reaches(scope, g.providerId));
+  const kept = current.filter((g) => !reaches(scope, g.providerId, g.role));
   const seen = new Set<string>();
-  return [...kept, ...requested.filter((g) => reaches(scope, g.providerId))].filter((g) => {
+  return [...kept, ...requested.filter((g) => reaches(scope, g.providerId, g.role))].filter((g) => {
     const key = `${g.role}\0${g.providerId}`;
     if (seen.has(key)) return false;
     seen.add(key);

@@ -22,8 +22,9 @@ import { discoverOffices } from '#server/src/load/offices.js';
 import { buildQueue } from '#server/src/load/workload.js';
 import { startServer, type RunningServer } from '#server/src/server.js';
 import { SyncEngine } from '#main/sync/engine.js';
+import { loginOnline } from '#main/sync/testing.js';
 import { makeChanges } from './changes.js';
-import { checkExactlyOnce, integrityCheck, journalProblems, whereKilled } from './harness.js';
+import { checkExactlyOnce, integrityCheck, journalProblems, loginOffice, whereKilled } from './harness.js';
 
 const PROVIDER = 'prov-astana-employment';
 let sql: Sql;
@@ -40,6 +41,7 @@ beforeAll(async () => {
   const intake = new DeviceClient({ serverUrl: server.url });
   await intake.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD });
   const directory = await discoverOffices(intake);
+  await loginOffice(intake, directory, PROVIDER);
   const office = directory.offices.find((o) => o.providerId === PROVIDER)!;
   await intake.pushAll(
     buildQueue({ office, services: directory.services, count: 12, tag: 'H', seed: 3, start: Date.now() }),
@@ -50,6 +52,8 @@ beforeAll(async () => {
   database = await openDatabase(dbPath, { backupEveryMs: 0 });
   engine = new SyncEngine({ sqlite: database.sqlite, serverUrl: server.url, dataDir: dir, watchOutboxMs: 0 });
   await engine.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD });
+  // The head logs in online here: her changes carry her proof.
+  await loginOnline(engine, server.url, ['head.demo']);
   await engine.runOnce();
   const services = loadCatalogue(join(import.meta.dirname, '..', '..', 'resources', 'services')).services;
   const workflow = new WorkflowService({ sqlite: database.sqlite, services, calendar: weekendOnlyCalendar() });

@@ -11,10 +11,28 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Sql } from '#server/src/postgres/sql.js';
+import type { DeviceClient } from '#server/src/load/device-client.js';
+import type { Directory } from '#server/src/load/offices.js';
+import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { canonicalJson } from '#core/workflow/chain.js';
 import type { WorkstationPlan } from './workstation.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * Logs the people of office `providerId` (clerk, head, executors) in online
+ * at the device `client`, one after another: the changes it pushes for them
+ * carry their proof (core/auth/change-key.ts).
+ */
+export async function loginOffice(client: DeviceClient, directory: Directory, providerId: string): Promise<void> {
+  const office = directory.offices.find((o) => o.providerId === providerId);
+  if (!office) throw new Error(`no office ${providerId}`);
+  for (const userId of new Set([office.clerkId, office.headId, ...office.executorIds])) {
+    const login = directory.logins.get(userId);
+    if (!login) throw new Error(`no login for user ${userId}`);
+    await client.login(login, DEMO_PASSWORD);
+  }
+}
 
 // ------------------------------------------------------------------ child ---
 

@@ -37,6 +37,7 @@ import {
   divergence,
   integrityCheck,
   journalProblems,
+  loginOffice,
   outboxHashes,
   randomAim,
   readOutbox,
@@ -99,6 +100,7 @@ describe('a workstation killed at random points', () => {
         serverUrl: server.url,
         enrol: { providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD },
         actorId: HEAD,
+        actorLogin: 'head.demo',
         changesPerRound,
         rounds,
         seed,
@@ -116,6 +118,7 @@ describe('a workstation killed at random points', () => {
         name: 'kill suite: the other desk',
       });
       const directory = await discoverOffices(other);
+      await loginOffice(other, directory, PROVIDER);
       const office = directory.offices.find((o) => o.providerId === PROVIDER)!;
       const otherQueue: Change[] = buildQueue({
         office,

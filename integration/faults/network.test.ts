@@ -36,13 +36,17 @@ import {
   type FaultProxy,
 } from '#server/src/testing/fault-proxy.js';
 import { SyncEngine } from '#main/sync/engine.js';
+import { PROTOCOL_VERSION } from '#core/protocol.js';
+import { loginOnline } from '#main/sync/testing.js';
 import { executorsOf, makeChanges } from './changes.js';
-import { checkExactlyOnce, divergence, integrityCheck } from './harness.js';
+import { checkExactlyOnce, divergence, integrityCheck, loginOffice } from './harness.js';
 
 const SEED = Number(process.env.QYZMET_FAULT_SEED ?? Date.now() % 1_000_000_000);
 const PROVIDER = 'prov-astana-employment';
 const HEAD = 'user-head-demo';
 const EXECUTOR = 'user-executor-demo';
+/** A protocol past this build's (a server upgraded before its workstations). */
+const NEXT = PROTOCOL_VERSION + 1;
 const DAY = 86_400_000;
 const SERVICES = loadCatalogue(join(import.meta.dirname, '..', '..', 'resources', 'services')).services;
 
@@ -122,6 +126,8 @@ async function openDesk(options: { clockOffsetMs?: number; timeoutMs?: number } 
     },
   };
   await engine.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'network faults' });
+  // The head and the executor log in online here (straight to the server): their changes carry their proof.
+  await loginOnline(engine, server.url, ['head.demo', 'executor.demo']);
   await desk.drain();
   return desk;
 }
@@ -145,6 +151,7 @@ beforeAll(async () => {
   const intake = new DeviceClient({ serverUrl: server.url });
   await intake.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'intake desk' });
   directory = await discoverOffices(intake);
+  await loginOffice(intake, directory, PROVIDER);
   office = directory.offices.find((o) => o.providerId === PROVIDER)!;
   const start = Date.now() - DAY;
   const accepted = buildQueue({ office, services: directory.services, count: 60, tag: `N${SEED}a`, seed: SEED, start });
@@ -250,6 +257,7 @@ describe('push through faults', () => {
   it('pull and snapshot answers cut, garbled or lost: nothing half-taken, the office converges', async () => {
     const other = new DeviceClient({ serverUrl: server.url });
     await other.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'the other desk' });
+    await loginOffice(other, directory, PROVIDER);
     // The other desk reassigns on the server, so the pulls have pages to bring.
     const apps = await sql.query<{ id: string }>(
       "SELECT id FROM applications WHERE provider_id = $1 AND status = 'received' ORDER BY id LIMIT 8",
@@ -359,6 +367,7 @@ describe('a rejection whose answer was lost', () => {
       // An application waiting for the head; the head assigns it to the demo executor, and this desk learns it.
       const other = new DeviceClient({ serverUrl: server.url });
       await other.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'head desk' });
+      await loginOffice(other, directory, PROVIDER);
       const [created] = buildQueue({
         office,
         services: directory.services,
@@ -432,6 +441,7 @@ describe('a workstation clock a day off', () => {
       await ahead.drain();
       const right = new DeviceClient({ serverUrl: server.url });
       await right.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'right clock' });
+      await loginOffice(right, directory, PROVIDER);
       const local = ahead.database.sqlite
         .prepare('SELECT responsible_user_id AS r FROM applications WHERE id = ?')
         .pluck()
@@ -471,17 +481,17 @@ describe('the server upgraded to a newer protocol while a workstation holds a qu
       expect(desk.engine.lastFailure()).not.toBeNull();
       desk.change(6);
 
-      // The new server: protocol 2, still accepting 1, on the same database.
+      // The new server: a protocol past this build's, still accepting it, on the same database.
       await server.close();
-      server = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 1, log: () => undefined });
+      server = await startServer({ sql, protocolVersion: NEXT, minProtocolVersion: 1, log: () => undefined });
       proxy.retarget(server.url);
       const health = (await (await fetch(new URL('/health', server.url))).json()) as { protocolVersion: number };
-      expect(health.protocolVersion).toBe(2);
+      expect(health.protocolVersion).toBe(NEXT);
       await proveExactlyOnce(desk);
 
-      // A server that dropped protocol 1: the push is refused as a whole, the queue is kept.
+      // A server that dropped this build's protocol: the push is refused as a whole, the queue is kept.
       await server.close();
-      server = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 2, log: () => undefined });
+      server = await startServer({ sql, protocolVersion: NEXT, minProtocolVersion: NEXT, log: () => undefined });
       proxy.retarget(server.url);
       const hashes = desk.change(3);
       await desk.engine.runOnce();
@@ -491,7 +501,7 @@ describe('the server upgraded to a newer protocol while a workstation holds a qu
 
       // Back to a server that reads it: the queue drains.
       await server.close();
-      server = await startServer({ sql, protocolVersion: 2, minProtocolVersion: 1, log: () => undefined });
+      server = await startServer({ sql, protocolVersion: NEXT, minProtocolVersion: 1, log: () => undefined });
       proxy.retarget(server.url);
       await proveExactlyOnce(desk);
     } finally {

@@ -26,16 +26,16 @@ import { mulberry32 } from '#demo/generate.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { postgresSql, type Sql } from '#server/src/postgres/sql.js';
 import { DeviceCallError, DeviceClient } from '#server/src/load/device-client.js';
-import { discoverOffices } from '#server/src/load/offices.js';
+import { discoverOffices, type Directory } from '#server/src/load/offices.js';
 import { startServerProcess, type ServerProcess } from '#server/src/load/server-process.js';
-import { buildQueue, type Office } from '#server/src/load/workload.js';
+import { buildQueue } from '#server/src/load/workload.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
-import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService } from '#main/workflow/service.js';
 import { SyncEngine } from '#main/sync/engine.js';
 import { makeChanges } from './changes.js';
-import { checkExactlyOnce } from './harness.js';
+import { checkExactlyOnce, loginOffice } from './harness.js';
+import { loginOnline } from '#main/sync/testing.js';
 import { providerPartition, type Change, type PushAnswer } from '#core/protocol.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '#server/src/testing/postgres.js';
 
@@ -174,7 +174,8 @@ describe.skipIf(!havePostgres)('the server killed mid-transaction', () => {
     const random = mulberry32(SEED);
     const client = new DeviceClient({ serverUrl: server.url, timeoutMs: 20_000 });
     await client.enrol({ providerId: PROVIDER, login: 'admin.demo', password: DEMO_PASSWORD, name: 'server kill' });
-    const directory: { offices: Office[]; services: Map<string, ServiceDefinition> } = await discoverOffices(client);
+    const directory: Directory = await discoverOffices(client);
+    await loginOffice(client, directory, PROVIDER);
     const office = directory.offices.find((o) => o.providerId === PROVIDER)!;
     const queue = buildQueue({
       office,
@@ -244,6 +245,8 @@ describe.skipIf(!havePostgres)('the server killed mid-transaction', () => {
         password: DEMO_PASSWORD,
         name: 'server kill desk',
       });
+      // The head logs in online here: her changes carry her proof.
+      await loginOnline(engine, server.url, ['head.demo']);
       await engine.runOnce();
       expect(engine.lastFailure()).toBeNull();
       const workflow = new WorkflowService({

@@ -3,7 +3,8 @@
  * `node --import tsx integration/faults/workstation.ts '<plan JSON>'`.
  *
  * It opens the local database the way the app does (openDatabase: integrity
- * check, migrations), enrols when it is not enrolled yet, makes real local
+ * check, migrations), enrols when it is not enrolled yet, logs the actor in
+ * online when it holds no user key yet (their changes carry that proof), makes real local
  * changes through the WorkflowService (the head reassigns applications of her
  * office: application row, hash-chained event and outbox row in one SQLite
  * transaction), and syncs with the real SyncEngine. The parent kills it with
@@ -27,6 +28,7 @@ import { mulberry32 } from '#demo/generate.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService } from '#main/workflow/service.js';
 import { SyncEngine } from '#main/sync/engine.js';
+import { loginOnline } from '#main/sync/testing.js';
 import { makeChanges } from './changes.js';
 
 export interface WorkstationPlan {
@@ -37,6 +39,8 @@ export interface WorkstationPlan {
   enrol: { providerId: string; login: string; password: string };
   /** The head of the office who makes the changes. */
   actorId: string;
+  /** Their login (password: the enrolment's), to log them in online for a user key. */
+  actorLogin: string;
   /** Local changes to make before each sync round. */
   changesPerRound: number;
   rounds: number;
@@ -105,6 +109,10 @@ async function main(plan: WorkstationPlan): Promise<void> {
   if (!engine.enrolled()) {
     await engine.enrol({ ...plan.enrol, name: 'fault suite workstation' });
     say('enrolled');
+  }
+  if (!engine.hasUserKey(plan.actorId)) {
+    await loginOnline(engine, plan.serverUrl, [plan.actorLogin], plan.enrol.password, tracingFetch());
+    say('logged in');
   }
   const random = mulberry32(plan.seed);
   const pending = () =>

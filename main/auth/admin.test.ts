@@ -1,9 +1,12 @@
 /**
  * The administrator's user calls through dispatch: who they see, which roles
  * they may give where, reset and block, never themselves, and the outbox rows
- * that carry each change to the central server.
+ * that carry each change to the central server; with a central server,
+ * only while the administrator is online there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DirectoryUser } from '#core/protocol.js';
+import { OnlineUnreachable, type OnlineAuth, type OnlineCheck, type OnlineVerdict } from './online.js';
 import { addUser, harness, TEST_PASSWORD, testDatabase, testIin, type TestDb } from './testing.js';
 
 let db: TestDb;
@@ -169,5 +172,80 @@ describe('admin.blockUser and admin.resetPassword', () => {
     const h = await admin('adm.foreign');
     expect((await h.fail('admin.users', {})).code).toBe('forbidden');
     expect((await h.fail('admin.resetPassword', { userId: 'adm-target' })).code).toBe('forbidden');
+  });
+});
+
+describe('user management needs the administrator online at the central server', () => {
+  /** A central server that knows the administrators as the local directory does; `reachable` says whether it answers. */
+  function server(state: { reachable: boolean }, asked: string[]): OnlineAuth {
+    return {
+      challenge: () => Promise.reject(new OnlineUnreachable()),
+      check: (req: OnlineCheck): Promise<OnlineVerdict> => {
+        asked.push(req.kind);
+        if (!state.reachable) return Promise.reject(new OnlineUnreachable());
+        const userId = req.kind === 'recheck' ? req.userId : req.kind === 'password' ? `adm-${req.login.slice(4)}` : '';
+        const user = db.sqlite
+          .prepare('SELECT id, login, full_name AS fullName, iin FROM users WHERE id = ?')
+          .get(userId) as { id: string; login: string; fullName: string; iin: string };
+        const roles = db.sqlite
+          .prepare('SELECT role, provider_id AS providerId FROM user_roles WHERE user_id = ?')
+          .all(userId) as DirectoryUser['roles'];
+        return Promise.resolve({ ok: true, user: { ...user, blocked: false, mustChangePassword: false, roles } });
+      },
+    };
+  }
+
+  async function connected(state: { reachable: boolean }, asked: string[], pushed: string[]) {
+    const h = harness(db, { online: server(state, asked), isOnline: () => state.reachable }, (auth) => ({
+      presence: (ms) => auth.provePresence(ms),
+      pushNow: () => pushed.push('push'),
+    }));
+    await h.call('auth.loginPassword', { login: 'adm.local', password: TEST_PASSWORD });
+    return h;
+  }
+
+  it('attack: an administrator logged in offline sets roles, resets a password, blocks — refused here, nothing queued', async () => {
+    const state = { reachable: false };
+    const asked: string[] = [];
+    const pushed: string[] = [];
+    const h = await connected(state, asked, pushed);
+    expect((await h.call('auth.session', {})).offline).toBe(true);
+    const queued = () => (db.sqlite.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+    const before = queued();
+    for (const [channel, input] of [
+      ['admin.setRoles', { userId: 'adm-target', roles: [] }],
+      ['admin.resetPassword', { userId: 'adm-target' }],
+      ['admin.blockUser', { userId: 'adm-target', blocked: true }],
+      ['admin.blockUser', { userId: 'adm-target', blocked: false }],
+    ] as const) {
+      expect(await h.fail(channel, input)).toMatchObject({
+        code: 'adminOffline',
+        messageKey: 'errors.auth.admin.offline',
+      });
+    }
+    expect(queued()).toBe(before);
+    expect(pushed).toEqual([]);
+    expect(db.sqlite.prepare("SELECT blocked FROM users WHERE id = 'adm-target'").get()).toEqual({ blocked: 0 });
+  });
+
+  it('online: the change is made and pushed at once; a session whose proof is old is confirmed again first', async () => {
+    const state = { reachable: true };
+    const asked: string[] = [];
+    const pushed: string[] = [];
+    const h = await connected(state, asked, pushed);
+    expect((await h.call('auth.session', {})).offline).toBe(false);
+    await h.call('admin.blockUser', { userId: 'adm-target', blocked: true });
+    expect(pushed).toEqual(['push']);
+    expect(asked).toEqual(['password']);
+
+    db.clock.advance(11 * 60_000);
+    await h.call('admin.blockUser', { userId: 'adm-target', blocked: false });
+    expect(asked).toEqual(['password', 'recheck']);
+    expect(pushed).toEqual(['push', 'push']);
+
+    // Confirmed long ago and the server gone meanwhile: refused.
+    db.clock.advance(11 * 60_000);
+    state.reachable = false;
+    expect((await h.fail('admin.blockUser', { userId: 'adm-target', blocked: true })).code).toBe('adminOffline');
   });
 });

@@ -8,6 +8,12 @@
  * system-wide administrator (bound to none) manages everyone. Nobody changes,
  * resets or blocks themselves here. Every change is written with an outbox
  * row for the central server, in one transaction.
+ *
+ * With a central server, a change here needs the administrator online: the
+ * server applies user management only for an administrator it saw at the
+ * device shortly before (core/auth/change-key.ts ADMIN_ONLINE_MS, else
+ * 'adminOffline'), so an offline change is refused here rather than queued
+ * to be rejected later, and an accepted one is pushed at once.
  */
 import type { CallOutput } from '#preload/api.js';
 import type { AdminUser } from '#preload/contract/auth.js';
@@ -15,6 +21,21 @@ import { ServiceError, type Principal } from '../rpc.js';
 import { adminScopeOf, administersAny, grantable, nextGrants, reaches, type AdminScope } from '#core/auth/grants.js';
 import type { RoleGrant, UserDirectory, UserRow } from './directory.js';
 import { DEFAULT_SCRYPT, hashPassword, temporaryPassword, type ScryptParams } from '#core/auth/passwords.js';
+
+/** How recent the server's confirmation of the administrator must be here: under the server's ADMIN_ONLINE_MS, leaving time for the push. */
+export const ADMIN_PRESENCE_MS = 10 * 60_000;
+
+export interface AdminServiceOptions {
+  scrypt?: ScryptParams;
+  now?: () => number;
+  /**
+   * Whether the central server confirms the administrator here now (AuthService.provePresence);
+   * absent: no central server, nothing to confirm.
+   */
+  presence?: (maxAgeMs: number) => Promise<boolean>;
+  /** Pushes the outbox now (the sync engine). */
+  pushNow?: () => void;
+}
 
 // The grant rule is the domain's (the central server applies it too).
 export { adminScopeOf, type AdminScope };
@@ -24,8 +45,20 @@ const notFound = () => new ServiceError('userNotFound', 'messages.userNotFound')
 export class AdminService {
   constructor(
     private readonly directory: UserDirectory,
-    private readonly options: { scrypt?: ScryptParams; now?: () => number } = {},
+    private readonly options: AdminServiceOptions = {},
   ) {}
+
+  /** Refused unless the administrator is online (when there is a central server to tell). */
+  private async online(): Promise<void> {
+    if (!this.options.presence) return;
+    let ok: boolean;
+    try {
+      ok = await this.options.presence(ADMIN_PRESENCE_MS);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ServiceError('adminOffline', 'errors.auth.admin.offline');
+  }
 
   private get sqlite() {
     return this.directory.sqlite;
@@ -97,15 +130,21 @@ export class AdminService {
     return { users, providers, systemWide: scope.systemWide };
   }
 
-  setRoles(principal: Principal | null | undefined, userId: string, roles: readonly RoleGrant[]): { user: AdminUser } {
+  async setRoles(
+    principal: Principal | null | undefined,
+    userId: string,
+    roles: readonly RoleGrant[],
+  ): Promise<{ user: AdminUser }> {
     const scope = this.scope(principal);
+    this.target(scope, userId);
+    await this.online();
     const user = this.target(scope, userId);
     const known = new Set(this.directory.providers().map((p) => p.id));
     for (const g of roles) {
       if (!grantable(g.role, g.providerId, (id) => known.has(id))) {
         throw new ServiceError('invalidRole', 'errors.auth.admin.invalidRole', { role: g.role });
       }
-      if (!reaches(scope, g.providerId)) {
+      if (!reaches(scope, g.providerId, g.role)) {
         throw new ServiceError('roleOutOfScope', 'errors.auth.admin.roleOutOfScope', { role: g.role });
       }
     }
@@ -115,6 +154,7 @@ export class AdminService {
       this.directory.setRoles(userId, next);
       this.directory.queue('user.setRoles', userId, { userId, roles: next, by: scope.userId });
     })();
+    this.options.pushNow?.();
     return { user: this.view(this.directory.byId(user.id)!) };
   }
 
@@ -123,6 +163,8 @@ export class AdminService {
     userId: string,
   ): Promise<{ user: AdminUser; temporaryPassword: string }> {
     const scope = this.scope(principal);
+    this.target(scope, userId);
+    await this.online();
     const user = this.target(scope, userId);
     const password = temporaryPassword();
     const hash = await hashPassword(password, this.options.scrypt ?? DEFAULT_SCRYPT);
@@ -137,16 +179,24 @@ export class AdminService {
         by: scope.userId,
       });
     })();
+    this.options.pushNow?.();
     return { user: this.view(this.directory.byId(user.id)!), temporaryPassword: password };
   }
 
-  blockUser(principal: Principal | null | undefined, userId: string, blocked: boolean): { user: AdminUser } {
+  async blockUser(
+    principal: Principal | null | undefined,
+    userId: string,
+    blocked: boolean,
+  ): Promise<{ user: AdminUser }> {
     const scope = this.scope(principal);
+    this.target(scope, userId);
+    await this.online();
     const user = this.target(scope, userId);
     this.sqlite.transaction(() => {
       this.directory.setBlocked(user.id, blocked);
       this.directory.queue(blocked ? 'user.block' : 'user.unblock', user.id, { userId: user.id, by: scope.userId });
     })();
+    this.options.pushNow?.();
     return { user: this.view(this.directory.byId(user.id)!) };
   }
 }

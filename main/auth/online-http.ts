@@ -14,8 +14,10 @@
  */
 import type { ZodType } from 'zod';
 import { challengeAnswer, checkAnswer, type CheckRequest } from '#core/protocol.js';
+import { serverTransport, serverUrlProblem, tlsFailureOf, type ServerTransport } from '../net/transport.js';
 import {
   OnlineUnreachable,
+  OnlineWait,
   type OnlineAuth,
   type OnlineChallenge,
   type OnlineCheck,
@@ -29,12 +31,15 @@ export interface HttpOnlineAuthOptions {
   accessToken(): Promise<string | null>;
   /** A new access token after a 401 (from the device secret); null when none can be had. */
   refreshToken(): Promise<string | null>;
+  /** Default: the HTTPS transport over the system roots (main/app.ts gives the sync client's, with its pinned CA). */
   fetch?: typeof fetch;
   /** For one whole exchange, answer read included (default 15 s: past the server's longest failure delay). */
   timeoutMs?: number;
 }
 
 export const DEFAULT_ONLINE_TIMEOUT_MS = 15_000;
+
+let defaultTransport: ServerTransport | null = null;
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
@@ -72,7 +77,7 @@ export class HttpOnlineAuth implements OnlineAuth {
   private readonly baseUrl: string;
 
   constructor(private readonly options: HttpOnlineAuthOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? (defaultTransport ??= serverTransport()).fetch;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ONLINE_TIMEOUT_MS;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
@@ -85,7 +90,8 @@ export class HttpOnlineAuth implements OnlineAuth {
 
   async check(request: OnlineCheck): Promise<OnlineVerdict> {
     const answer = await this.call('/v1/auth/check', checkRequestOf(request), checkAnswer);
-    if (answer.ok) return { ok: true, user: answer.user };
+    if (answer.ok)
+      return answer.key ? { ok: true, user: answer.user, key: answer.key } : { ok: true, user: answer.user };
     return answer.detail === undefined
       ? { ok: false, reason: answer.reason }
       : { ok: false, reason: answer.reason, detail: answer.detail };
@@ -112,6 +118,11 @@ export class HttpOnlineAuth implements OnlineAuth {
       answer = await this.exchange(path, text, token);
       if (answer.status === 401) throw new OnlineUnreachable('unauthorized');
     }
+    if (answer.status === 429 && answer.code === 'too_many_attempts') {
+      // The server counts failed passwords: the user waits, no offline try in the meantime.
+      const wait = (answer.json as { retryAfterMs?: unknown }).retryAfterMs;
+      throw new OnlineWait(typeof wait === 'number' && wait > 0 ? wait : 1000);
+    }
     if (answer.status < 200 || answer.status > 299) {
       throw new OnlineUnreachable(`HTTP ${answer.status}${answer.code ? ` ${answer.code}` : ''}`);
     }
@@ -126,6 +137,8 @@ export class HttpOnlineAuth implements OnlineAuth {
     body: string,
     token: string,
   ): Promise<{ status: number; json: unknown; code: string | null }> {
+    // A plain http:// address to another machine: the password is not sent (offline rules apply).
+    if (serverUrlProblem(this.baseUrl)) throw new OnlineUnreachable('insecure-url');
     const signal = AbortSignal.timeout(this.timeoutMs);
     let status: number;
     let text: string;
@@ -144,7 +157,8 @@ export class HttpOnlineAuth implements OnlineAuth {
       text = await res.text();
     } catch (err) {
       const timedOut = signal.aborted || (err instanceof Error && err.name === 'TimeoutError');
-      throw new OnlineUnreachable(timedOut ? 'timeout' : 'network error');
+      // A certificate that fails its check says which (the sync status shows the same in words).
+      throw new OnlineUnreachable(timedOut ? 'timeout' : (tlsFailureOf(err) ?? 'network error'));
     }
     let json: unknown = null;
     try {

@@ -9,7 +9,7 @@
  * asked (no network, timeout, 5xx); any answer the server gives is a verdict.
  */
 import type { LoginChallenge } from '#core/auth/challenge.js';
-import type { DirectoryUser } from '#core/protocol.js';
+import type { DirectoryUser, UserKey } from '#core/protocol.js';
 
 export type { DirectoryUser };
 
@@ -47,9 +47,13 @@ export type OnlineRefusal =
   | 'userBlocked'
   | 'challengeExpired'
   | 'signatureInvalid'
-  | 'certificateRejected';
+  | 'certificateRejected'
+  /** Too many failed passwords of this login: until an administrator unblocks the user. */
+  | 'locked';
 
-export type OnlineVerdict = { ok: true; user: DirectoryUser } | { ok: false; reason: OnlineRefusal; detail?: string };
+/** `key`: the user key a password or EDS login brings (core/auth/change-key.ts); a secret, never logged. */
+export type OnlineVerdict =
+  { ok: true; user: DirectoryUser; key?: UserKey } | { ok: false; reason: OnlineRefusal; detail?: string };
 
 export interface OnlineAuth {
   challenge(deviceId: string): Promise<OnlineChallenge>;
@@ -61,6 +65,14 @@ export class OnlineUnreachable extends Error {
   constructor(reason = 'unreachable') {
     super(`central server: ${reason}`);
     this.name = 'OnlineUnreachable';
+  }
+}
+
+/** The server refuses tries of this login (or from this place) for `retryAfterMs` more: a wait, not a fallback. */
+export class OnlineWait extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('central server: too many attempts');
+    this.name = 'OnlineWait';
   }
 }
 

@@ -212,6 +212,39 @@ describe('login through the central server (OnlineAuth)', () => {
     });
   });
 
+  it('online: the user key the login brings is handed to sync for that user, and never logged', async () => {
+    const u = newUser();
+    const key = {
+      id: 'k'.repeat(24),
+      secret: Buffer.alloc(32, 7).toString('base64'),
+      issuedAt: db.clock.now(),
+      expiresAt: db.clock.now() + 86_400_000,
+    };
+    const user = {
+      id: u.id,
+      login: u.login,
+      fullName: 'Keyed',
+      iin: testIin(998),
+      blocked: false,
+      mustChangePassword: false,
+      roles: [{ role: 'executor' as const, providerId: db.providers[0]!.id }],
+    };
+    const kept: [string, string][] = [];
+    const h = harness(db, {
+      online: fakeServer(() => ({ ok: true, user, key })),
+      isOnline: () => true,
+      keepUserKey: (userId, k) => kept.push([userId, k.id]),
+    });
+    await h.call('auth.loginPassword', { login: u.login, password: TEST_PASSWORD });
+    expect(kept).toEqual([[u.id, key.id]]);
+    expect(h.log.join('\n')).not.toContain(key.secret);
+    // An offline login brings none.
+    await h.call('auth.logout');
+    const offline = harness(db, { keepUserKey: (userId, k) => kept.push([userId, k.id]) });
+    await offline.call('auth.loginPassword', { login: u.login, password: TEST_PASSWORD });
+    expect(kept).toHaveLength(1);
+  });
+
   it('online: the server refusing wins over a local hash that still matches', async () => {
     const u = newUser();
     const h = harness(db, {

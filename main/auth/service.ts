@@ -23,7 +23,8 @@ import type { OpenedKey, SignerBackend } from '../signing/service.js';
 import { challengeDocument, localChallenge, verifyChallengeSignature } from '#core/auth/challenge.js';
 import { deviceIdOf } from './device.js';
 import { UserDirectory, type RoleGrant, type UserRow } from './directory.js';
-import { OnlineUnreachable, unreachableOnlineAuth, type OnlineAuth, type OnlineVerdict } from './online.js';
+import type { UserKey } from '#core/protocol.js';
+import { OnlineUnreachable, OnlineWait, unreachableOnlineAuth, type OnlineAuth, type OnlineVerdict } from './online.js';
 import {
   checkPasswordPolicy,
   DEFAULT_SCRYPT,
@@ -66,6 +67,11 @@ export interface AuthServiceOptions {
   now?: () => number;
   /** Events worth a line in the log (never a secret, never which of login or password was wrong). */
   log?: (message: string) => void;
+  /**
+   * Keeps the user key an online login brought (sync's UserKeys, sealed):
+   * the user's changes are pushed with it. Never logged.
+   */
+  keepUserKey?: (userId: string, key: UserKey) => void;
 }
 
 interface Live {
@@ -75,6 +81,8 @@ interface Live {
   locked: boolean;
   startedAt: number;
   lastActivity: number;
+  /** When the central server last confirmed this user here (an online login or recheck); null: never this session. */
+  provedAt: number | null;
   unlockFailures: number;
   /** The token and key of a token session (for unlock by PIN). */
   token: { tokenId: string; keyId: string } | null;
@@ -259,6 +267,7 @@ export class AuthService {
       locked: false,
       startedAt: now,
       lastActivity: now,
+      provedAt: offline ? null : now,
       unlockFailures: 0,
       token,
     };
@@ -283,6 +292,16 @@ export class AuthService {
     return run;
   }
 
+  /** Hands the key a login brought to sync (a failure to keep it does not fail the login: the changes wait). */
+  private keepKey(verdict: Extract<OnlineVerdict, { ok: true }>): void {
+    if (!verdict.key || !this.o.keepUserKey) return;
+    try {
+      this.o.keepUserKey(verdict.user.id, verdict.key);
+    } catch (err) {
+      this.log(`auth: the user key could not be kept (${err instanceof Error ? err.name : 'error'})`);
+    }
+  }
+
   /** Asks the central server when it is reachable; null when it is not (offline rules apply). */
   private async askServer<T>(fn: () => Promise<T>): Promise<T | null> {
     if (!this.isOnline()) return null;
@@ -290,6 +309,10 @@ export class AuthService {
       return await fn();
     } catch (err) {
       if (err instanceof OnlineUnreachable) return null;
+      if (err instanceof OnlineWait) {
+        const seconds = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+        throw new ServiceError('accountWaiting', 'errors.auth.accountWaiting', { seconds });
+      }
       throw err;
     }
   }
@@ -336,10 +359,12 @@ export class AuthService {
             if (user) this.directory.setBlocked(user.id, true);
             throw userBlocked();
           }
+          if (verdict.reason === 'locked') throw new ServiceError('accountLocked', 'errors.auth.accountLocked');
           this.throttle.fail(login);
           throw wrongLoginOrPassword();
         }
         this.directory.applyDirectoryUser(verdict.user);
+        this.keepKey(verdict);
         // The local hash follows the password the server accepted, for the next offline login.
         this.directory.setPasswordHash(verdict.user.id, await hashPassword(password, this.scrypt));
         this.directory.markOnlineLogin(verdict.user.id, this.now());
@@ -553,6 +578,7 @@ export class AuthService {
       }
       this.directory.applyDirectoryUser(verdict.user);
       this.directory.markOnlineLogin(verdict.user.id, this.now());
+      this.keepKey(verdict);
       user = this.directory.byId(verdict.user.id);
       if (!user) throw userNotFound();
     } else {
@@ -674,8 +700,37 @@ export class AuthService {
       this.end('blocked');
       return 'loggedOut';
     }
+    this.keepKey(verdict);
     live.offline = false;
+    live.provedAt = this.now();
     return 'online';
+  }
+
+  /**
+   * Whether the central server has confirmed the session's user here within
+   * `maxAgeMs` (an online login, or a recheck made now when it is older or
+   * the session began offline): what user management needs, since the
+   * server applies it only for an administrator online at the device
+   * (core/auth/change-key.ts ADMIN_ONLINE_MS).
+   */
+  async provePresence(maxAgeMs: number): Promise<boolean> {
+    const live = this.live;
+    if (!live || live.locked) return false;
+    if (!live.offline && live.provedAt !== null && this.now() - live.provedAt < maxAgeMs) return true;
+    const verdict = await this.askServer(() =>
+      this.online.check({ kind: 'recheck', deviceId: this.deviceId, userId: live.userId }),
+    );
+    if (!verdict || this.live !== live) return false;
+    if (!verdict.ok || verdict.user.blocked) {
+      if (!verdict.ok && verdict.reason === 'userBlocked') this.directory.setBlocked(live.userId, true);
+      this.end('blocked');
+      return false;
+    }
+    this.directory.applyDirectoryUser(verdict.user);
+    this.keepKey(verdict);
+    live.offline = false;
+    live.provedAt = this.now();
+    return true;
   }
 }
 

@@ -14,7 +14,7 @@ import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { makeIin } from '#core/identity/iin.js';
 import { CHANNELS, type CallError, type CallOutput, type CallResult, type Channel } from '#preload/api.js';
 import { dispatch, guard, ServiceError, type Handlers } from '../rpc.js';
-import { AdminService } from './admin.js';
+import { AdminService, type AdminServiceOptions } from './admin.js';
 import { AuthGate } from './gate.js';
 import { authHandlers } from './handlers.js';
 import { hashPasswordSync } from '#core/auth/passwords.js';
@@ -147,7 +147,12 @@ export interface Harness {
  * root wires them; every other channel is a stub that records being reached
  * (and answers the ServiceError 'reached').
  */
-export function harness(db: TestDb, options: Partial<AuthServiceOptions> = {}): Harness {
+export function harness(
+  db: TestDb,
+  options: Partial<AuthServiceOptions> = {},
+  /** The admin service's link to the central server (presence, push), given the auth service; default: none. */
+  adminOptions: (auth: AuthService) => Partial<AdminServiceOptions> = () => ({}),
+): Harness {
   const log: string[] = [];
   const auth = new AuthService({
     sqlite: db.sqlite,
@@ -157,7 +162,7 @@ export function harness(db: TestDb, options: Partial<AuthServiceOptions> = {}): 
     log: (m) => log.push(m),
     ...options,
   });
-  const admin = new AdminService(auth.directory, { scrypt: TEST_SCRYPT, now: db.clock.now });
+  const admin = new AdminService(auth.directory, { scrypt: TEST_SCRYPT, now: db.clock.now, ...adminOptions(auth) });
   const gate = new AuthGate(auth, db.sqlite);
   const reached: Channel[] = [];
   const stubs = Object.fromEntries(

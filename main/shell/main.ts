@@ -123,6 +123,8 @@ async function start(): Promise<void> {
       resourcesDir: p.resources,
       migrationsFolder: p.migrations,
       serverUrl,
+      // The CA the central server's certificate must chain to (pinned); unset: the system roots.
+      serverCaFile: process.env.QYZMET_SERVER_CA_FILE || null,
       version: app.getVersion(),
       transport: 'ipc',
       // With a central server the demo comes with the first sync (the demo workstation enrols itself).

@@ -182,7 +182,9 @@ export class FeedApplier {
         WHERE excluded.server_version > server_events.server_version`),
       signature: p(`INSERT INTO signatures (id, application_id, format, signed, document_sha256, signer_iin, signer_bin,
           signer_name, certificate_sha256, key_source, user_id, signed_at, timestamped_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          -- The signer may work elsewhere (a centre operator): not in this office's directory, the row keeps
+          -- their IIN and name and no user.
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM users WHERE id = ?), ?, ?)
         ON CONFLICT (id) DO UPDATE SET application_id = excluded.application_id, format = excluded.format,
           signed = excluded.signed, document_sha256 = excluded.document_sha256, signer_iin = excluded.signer_iin,
           signer_bin = excluded.signer_bin, signer_name = excluded.signer_name,

@@ -9,6 +9,12 @@
  * A request that fails before any answer is sent once more at once (a
  * kept-alive connection the server closed meanwhile); then it is 'network'.
  *
+ * The address must be https:// (http:// only to this machine) and the
+ * default transport checks the server's certificate (main/net/transport.ts):
+ * a refused address is 'insecure-url', a certificate that fails its check
+ * 'tls-untrusted', 'tls-expired' or 'tls-hostname', each sent at once, never
+ * sent again (no connection will fix it).
+ *
  * Every answer's `serverTime` gives the clock offset (local midpoint of the
  * request minus the server's time); the engine shows a clock more than five
  * minutes off and never orders anything by the local clock.
@@ -28,9 +34,31 @@ import {
   type PushRequest,
   type SnapshotLine,
 } from '#core/protocol.js';
+import {
+  insecureUrlMessage,
+  serverTransport,
+  serverUrlProblem,
+  tlsFailureOf,
+  TLS_FAILURE_MESSAGES,
+  type ServerTransport,
+} from '../net/transport.js';
 
 export type SyncErrorKind =
-  'network' | 'timeout' | 'server' | 'unauthorized' | 'revoked' | 'gap' | 'protocol' | 'malformed' | 'rejected-request';
+  | 'network'
+  | 'timeout'
+  | 'server'
+  | 'unauthorized'
+  | 'revoked'
+  | 'gap'
+  | 'protocol'
+  | 'malformed'
+  | 'rejected-request'
+  /** The address is plain http:// to another machine: nothing is sent. */
+  | 'insecure-url'
+  /** The server's certificate: not from the trusted (pinned) CA, out of its validity, for another host name. */
+  | 'tls-untrusted'
+  | 'tls-expired'
+  | 'tls-hostname';
 
 /** Kinds worth another try later (with backoff): the server or the way to it failed, not the request. */
 export const TRANSIENT_KINDS: ReadonlySet<SyncErrorKind> = new Set(['network', 'timeout', 'server', 'malformed']);
@@ -70,6 +98,7 @@ export type HealthAnswer = z.infer<typeof healthAnswer>;
 
 export interface ClientOptions {
   serverUrl: string;
+  /** Default: the HTTPS transport over the system roots (main/app.ts gives one with the pinned CA). */
   fetch?: typeof fetch;
   now?: () => number;
   /** Limit of one request (a snapshot: of the wait for each next chunk). Default 30 s. */
@@ -79,6 +108,9 @@ export interface ClientOptions {
   /** Whether the last request reached the server (any HTTP answer) or not (network, timeout). */
   onReach?: (reached: boolean) => void;
 }
+
+/** The transport of a client given no fetch: one for the process (its kept-alive connections shared). */
+let defaultTransport: ServerTransport | null = null;
 
 /** The longest NDJSON line a snapshot may send (a signature row carries its document). */
 const MAX_LINE_CHARS = 96 * 1024 * 1024;
@@ -95,11 +127,14 @@ export class SyncClient {
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
   private readonly timeoutMs: number;
+  /** A refused address: every call fails before sending. */
+  private readonly insecure: boolean;
 
   constructor(private readonly o: ClientOptions) {
-    this.fetch = o.fetch ?? globalThis.fetch;
+    this.fetch = o.fetch ?? (defaultTransport ??= serverTransport()).fetch;
     this.now = o.now ?? Date.now;
     this.timeoutMs = o.timeoutMs ?? 30_000;
+    this.insecure = serverUrlProblem(o.serverUrl) !== null;
   }
 
   get serverUrl(): string {
@@ -236,6 +271,8 @@ export class SyncClient {
     if (call.token) headers.Authorization = `Bearer ${call.token}`;
     if (call.body !== undefined) headers['Content-Type'] = 'application/json';
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    // Before anything is sent: a password or a device secret never goes out in clear.
+    if (this.insecure) throw new SyncError('insecure-url', insecureUrlMessage(this.o.serverUrl));
     for (let attempt = 1; ; attempt++) {
       try {
         call.beforeSend?.();
@@ -248,6 +285,12 @@ export class SyncClient {
         this.o.onReach?.(true);
         return res;
       } catch (e) {
+        const tls = tlsFailureOf(e);
+        if (tls) {
+          this.o.onReach?.(false);
+          throw new SyncError(tls, TLS_FAILURE_MESSAGES[tls]);
+        }
+        if (isInsecureUrl(e)) throw new SyncError('insecure-url', insecureUrlMessage(this.o.serverUrl));
         // Failed before any answer: most often a kept-alive connection the server had closed
         // while this process was busy. Once more on a new one (every call here may be repeated:
         // a push is taken once by its seqs).
@@ -334,6 +377,11 @@ export function parseWith<T>(schema: z.ZodType<T>, text: string, what: string): 
 
 function isTimeout(e: unknown): boolean {
   return e instanceof Error && e.name === 'TimeoutError';
+}
+
+function isInsecureUrl(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: unknown } } | null)?.cause;
+  return cause?.code === 'ERR_QYZMET_INSECURE_URL';
 }
 
 function reason(e: unknown): string {

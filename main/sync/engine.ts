@@ -10,8 +10,14 @@
  * the person's choices for rejected changes (retry as a new change, or
  * discard, which is itself recorded and sent), enrolment, and the device's
  * access token for the login's HTTP client.
+ *
+ * It keeps the user keys online logins bring (user-keys.ts) and pushes each
+ * change with its author's proof; a queue that waits for a user's online
+ * login here says so (status `waiting_login: <name>`, details.waitingForLogin),
+ * a change the server deferred is a failure with the usual backoff.
  */
 import { createHash } from 'node:crypto';
+import type { UserKey } from '#core/protocol.js';
 import type Database from 'better-sqlite3';
 import type { SyncStatus } from '#preload/api.js';
 import type { RejectedChange, SyncActivity, SyncDetails } from '#preload/contract/sync.js';
@@ -21,7 +27,8 @@ import { FeedApplier } from './apply.js';
 import { SyncClient, SyncError, SyncStopped } from './client.js';
 import { DeviceCredentials, fileSecretBox, type EnrolInput, type Enrolment, type SecretBox } from './credentials.js';
 import { pullPartition, resumeJournalIndexing, type PullProgress } from './pull.js';
-import { pendingCount, pushPending } from './push.js';
+import { pendingCount, pushPending, type PushSummary } from './push.js';
+import { UserKeys } from './user-keys.js';
 
 export { httpHealthProbe, type HealthProbe } from './status.js';
 
@@ -67,10 +74,22 @@ interface Fault {
   at: number;
 }
 
+/** The server deferred a change: tried again after the backoff. */
+export class PushDeferred extends Error {
+  constructor(
+    readonly reason: string | null,
+    readonly detail: string | null,
+  ) {
+    super(`the server deferred a change${reason ? ` (${reason})` : ''}${detail ? `: ${detail}` : ''}`);
+    this.name = 'PushDeferred';
+  }
+}
+
 export class SyncEngine {
   private readonly now: () => number;
   private readonly client: SyncClient | null;
   private readonly credentials: DeviceCredentials | null;
+  private readonly keys: UserKeys | null;
   private readonly applier: FeedApplier;
   private readonly listeners = new Set<SyncListener>();
   private readonly backoff: { baseMs: number; capMs: number };
@@ -89,6 +108,8 @@ export class SyncEngine {
   private clockSkewMs: number | null = null;
   private lastError: string | null = null;
   private fault: Fault | null = null;
+  /** The user the queue waits for (their online login here), from the last push. */
+  private waitingFor: string | null = null;
   private activity: SyncActivity = { phase: 'idle', done: 0, total: null, partition: null, retryAt: null, failures: 0 };
 
   constructor(private readonly o: SyncEngineOptions) {
@@ -110,19 +131,22 @@ export class SyncEngine {
           },
         })
       : null;
-    this.credentials = this.client
-      ? new DeviceCredentials({
-          sqlite: o.sqlite,
-          client: this.client,
-          secretBox: o.secretBox ?? fileSecretBox(o.dataDir),
-          now: this.now,
-          onRevoked: (reason) => {
-            this.lastError = `revoked: ${reason}`;
-            this.log('warn', `sync: the server revoked this workstation; sync stops until it is enrolled again`);
-            this.emit();
-          },
-        })
-      : null;
+    const secretBox = this.client ? (o.secretBox ?? fileSecretBox(o.dataDir)) : null;
+    this.keys = secretBox ? new UserKeys(o.sqlite, secretBox, this.now) : null;
+    this.credentials =
+      this.client && secretBox
+        ? new DeviceCredentials({
+            sqlite: o.sqlite,
+            client: this.client,
+            secretBox,
+            now: this.now,
+            onRevoked: (reason) => {
+              this.lastError = `revoked: ${reason}`;
+              this.log('warn', `sync: the server revoked this workstation; sync stops until it is enrolled again`);
+              this.emit();
+            },
+          })
+        : null;
     // A snapshot cut by a crash left the journal's triggers off: back on (with the rebuild) before anything reads it.
     if (resumeJournalIndexing(o.sqlite)) this.log('warn', 'sync: journal index rebuilt after an interrupted snapshot');
     const row = o.sqlite.prepare('SELECT last_error AS e, clock_skew_ms AS skew FROM sync_state LIMIT 1').get() as
@@ -213,6 +237,31 @@ export class SyncEngine {
     return this.details();
   }
 
+  /**
+   * Keeps the user key an online login of `userId` here brought (sealed);
+   * the changes that waited for it go with the next push, which comes soon.
+   */
+  keepUserKey(userId: string, key: UserKey): void {
+    if (!this.keys || !this.credentials) return;
+    this.keys.keep(userId, this.credentials.deviceId(), key);
+    if (this.waitingFor === userId) {
+      this.waitingFor = null;
+      if (this.lastError?.startsWith('waiting_login:')) this.lastError = null;
+      this.emit();
+    }
+    this.changed();
+  }
+
+  /** Whether `userId` holds a usable user key here (their changes can go). */
+  hasUserKey(userId: string): boolean {
+    return this.keys !== null && this.credentials !== null && this.keys.has(userId, this.credentials.deviceId());
+  }
+
+  /** Push (and pull) now, without waiting for it: e.g. an administrator's change that must reach the server while they are online. */
+  pushSoon(): void {
+    void this.runNow();
+  }
+
   accessToken(): Promise<string> {
     if (!this.credentials) return Promise.reject(new SyncError('network', 'no central server is configured'));
     return this.credentials.accessToken();
@@ -232,6 +281,11 @@ export class SyncEngine {
   /** The last run's failure, if it failed (for logs and tests). */
   lastFailure(): Error | null {
     return this.fault?.error ?? null;
+  }
+
+  /** The office this workstation is enrolled in (null before enrolment). */
+  providerId(): string | null {
+    return this.credentials?.enrolment()?.providerId ?? null;
   }
 
   deviceId(): string | null {
@@ -304,6 +358,7 @@ export class SyncEngine {
       rejected,
       sentCount: sent.n,
       lastPushAt: pushed.at ?? sent.lastPushAt,
+      waitingForLogin: this.waitingFor ? { userId: this.waitingFor, fullName: this.userName(this.waitingFor) } : null,
     };
   }
 
@@ -366,6 +421,12 @@ export class SyncEngine {
 
   // -------------------------------------------------------------------------
 
+  private userName(userId: string): string | null {
+    const row = this.o.sqlite.prepare('SELECT full_name AS name FROM users WHERE id = ?').get(userId) as
+      { name: string } | undefined;
+    return row?.name ?? null;
+  }
+
   private rejectedRow(seq: number): {
     seq: number;
     deviceSeq: number | null;
@@ -397,7 +458,8 @@ export class SyncEngine {
   }
 
   private async run(): Promise<void> {
-    if (!this.client || !this.credentials) return;
+    if (!this.client || !this.credentials || !this.keys) return;
+    const keys = this.keys;
     if (!this.credentials.enrolled()) {
       // Not enrolled (or revoked): only the health check, for "online" and the clock.
       try {
@@ -415,18 +477,24 @@ export class SyncEngine {
     try {
       this.setActivity({ phase: 'pushing', done: 0, total: pendingCount(this.o.sqlite), partition: null });
       // A push refused by the server (5xx, a bad batch) does not keep the office's news away: the pull goes on.
+      let pushed: PushSummary | null = null;
       const pushFailure = await pushPending({
         sqlite: this.o.sqlite,
         client,
         credentials,
         applier: this.applier,
+        keys,
         now: this.now,
         batchSize: this.o.pushBatchSize,
         shouldStop,
         log: (m) => this.log('warn', m),
         onProgress: (done, total) => this.setActivity({ phase: 'pushing', done, total, partition: null }),
       }).then(
-        () => null,
+        (summary) => {
+          pushed = summary;
+          this.waitingFor = summary.waitingFor;
+          return null;
+        },
         (e: unknown) => {
           if (!(e instanceof SyncError) || e.kind === 'network' || e.kind === 'timeout' || e.kind === 'revoked')
             throw e;
@@ -461,8 +529,10 @@ export class SyncEngine {
       }
       if (!this.stopping) await this.fetchCrls(client, credentials);
       if (pushFailure) throw pushFailure;
+      const deferred = (pushed as PushSummary | null)?.deferred;
+      if (deferred) throw new PushDeferred(deferred.reason, deferred.message);
       this.fault = null;
-      this.lastError = null;
+      this.lastError = this.waitingFor ? `waiting_login: ${this.userName(this.waitingFor) ?? this.waitingFor}` : null;
       this.activity = { phase: 'idle', done: 0, total: null, partition: null, retryAt: null, failures: 0 };
     } catch (e) {
       if (e instanceof SyncStopped) this.activity = { ...this.activity, phase: 'idle', partition: null };
@@ -498,7 +568,12 @@ export class SyncEngine {
       return;
     }
     const delay = this.backoffDelay(failures);
-    this.lastError = e instanceof SyncError ? `${e.kind}: ${e.message}` : `error: ${error.message}`;
+    this.lastError =
+      e instanceof SyncError
+        ? `${e.kind}: ${e.message}`
+        : e instanceof PushDeferred
+          ? `deferred: ${[e.reason, e.detail].filter(Boolean).join(': ')}`
+          : `error: ${error.message}`;
     this.activity = { phase: 'waiting', done: 0, total: null, partition: null, retryAt: this.now() + delay, failures };
     this.log(
       e instanceof SyncError && e.transient ? 'warn' : 'error',

@@ -33,11 +33,11 @@ export function syncHandlers(
       return engine.details();
     },
     'sync.retry': (input, ctx) => {
-      mayResolve(sqlite, input.seq, ctx.principal);
+      mayResolve(sqlite, input.seq, ctx.principal, engine.providerId());
       return engine.retry(input.seq);
     },
     'sync.discard': (input, ctx) => {
-      mayResolve(sqlite, input.seq, ctx.principal);
+      mayResolve(sqlite, input.seq, ctx.principal, engine.providerId());
       return engine.discard(input.seq, input.comment, ctx.principal?.userId ?? null);
     },
     'sync.enrol': async (input) => {
@@ -51,15 +51,23 @@ export function syncHandlers(
 }
 
 /**
- * Who may retry or discard a rejected change: its author (the actor the
- * change names), or a head or administrator of this workstation's user.
+ * Who may retry or discard a rejected change: its author (the user the
+ * change names, by the server's rule), or a head of the office this
+ * workstation is enrolled in. An administrator as such may not: a retry or
+ * discard goes to the server as its own change, made by whoever does it.
  */
-function mayResolve(sqlite: Database.Database, seq: number, principal: Principal | null | undefined): void {
+export function mayResolve(
+  sqlite: Database.Database,
+  seq: number,
+  principal: Principal | null | undefined,
+  providerId: string | null,
+): void {
   if (!principal) throw new ServiceError('forbidden', 'errors.auth.forbidden');
   const author = changeAuthor(sqlite, seq);
   if (author === undefined) throw new ServiceError('notFound', 'errors.sync.notFound');
-  if (principal.roles.some((r) => r.role === 'head' || r.role === 'admin')) return;
-  if (author !== principal.userId) throw new ServiceError('forbidden', 'errors.sync.notYourChange');
+  if (author === principal.userId) return;
+  if (providerId !== null && principal.roles.some((r) => r.role === 'head' && r.providerId === providerId)) return;
+  throw new ServiceError('forbidden', 'errors.sync.notYourChange');
 }
 
 /** An enrolment failure in the user's words: wrong credentials, not an administrator, no server. */
@@ -71,6 +79,14 @@ function enrolmentError(err: unknown): unknown {
   if (code === 'wrong_credentials' || kind === 'unauthorized')
     return new ServiceError('wrongCredentials', 'errors.sync.enrolWrongCredentials');
   if (code === 'forbidden') return new ServiceError('forbidden', 'errors.sync.enrolForbidden');
+  // The server counts failed administrator passwords (server/src/auth/failures.ts).
+  if (code === 'locked') return new ServiceError('accountLocked', 'errors.auth.accountLocked');
+  if (code === 'too_many_attempts') return new ServiceError('accountWaiting', 'errors.sync.enrolTooManyAttempts');
   if (code === 'not_found') return new ServiceError('notFound', 'errors.sync.enrolUnknownOffice');
+  // The address or the server's certificate refused (main/net/transport.ts): nothing was sent.
+  if (kind === 'insecure-url') return new ServiceError('unreachable', 'errors.sync.insecureUrl');
+  if (kind === 'tls-untrusted') return new ServiceError('unreachable', 'errors.sync.tlsUntrusted');
+  if (kind === 'tls-expired') return new ServiceError('unreachable', 'errors.sync.tlsExpired');
+  if (kind === 'tls-hostname') return new ServiceError('unreachable', 'errors.sync.tlsHostname');
   return new ServiceError('unreachable', 'errors.sync.unreachable');
 }

@@ -141,14 +141,13 @@ export function forgetVersions(sqlite: Database.Database, partition: string): vo
         .run(provider);
       sqlite
         .prepare(
-          `UPDATE outbox SET server_version = NULL WHERE state <> 'pending' AND (entity = 'signature'
+          `UPDATE outbox SET server_version = NULL WHERE state <> 'pending' AND (entity = 'signature' OR entity = 'user'
              OR (entity = 'application' AND entity_id IN (SELECT id FROM applications WHERE provider_id = ?)))`,
         )
         .run(provider);
     } else {
       sqlite.prepare('UPDATE sync_calendars SET server_version = 0').run();
       sqlite.prepare('UPDATE sync_crls SET server_version = 0').run();
-      sqlite.prepare("UPDATE outbox SET server_version = NULL WHERE state <> 'pending' AND entity = 'user'").run();
     }
   })();
 }

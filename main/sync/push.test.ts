@@ -3,15 +3,21 @@
  * device's last seq as the protocol says (duplicates below it, 409 gap above
  * the next), and that a test can set back or forward: a server restored from
  * a backup, a workstation database restored from one, a crash between
- * numbering and sending, a row that cannot be sent.
+ * numbering and sending, a row that cannot be sent. The fake checks each
+ * change's proof (core/auth/change-key.ts) under the keys it handed out, as
+ * the central server does, and can defer a change.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
-import type { Change, PushRequest, PushResult } from '#core/protocol.js';
+import { changeAuthorOf, macMatches } from '#core/auth/change-key.js';
+import type { Change, PushRequest, PushResult, UserKey } from '#core/protocol.js';
+import { PushDeferred } from './engine.js';
 import { prepareBatch } from './push.js';
-import { openWorkstation, outboxRows, type Workstation } from './testing.js';
+import { UserKeys } from './user-keys.js';
+import { fileSecretBox } from './credentials.js';
+import { openWorkstation, outboxRows, testUserKey, type Workstation } from './testing.js';
 
 interface FakeServer {
   url: string;
@@ -20,6 +26,20 @@ interface FakeServer {
   held: Map<number, string>;
   /** Every seq that arrived, in order (duplicates included). */
   arrived: number[];
+  /** The user keys handed out: key id → user and key. */
+  keys: Map<string, { userId: string; key: UserKey }>;
+  /** The key id each applied seq was proved with. */
+  provedBy: Map<number, string>;
+  /** Seqs to answer 'deferred' once. */
+  deferOnce: Set<number>;
+}
+
+/** The fake's check of a change's proof: a key it handed out, of the change's author, whose MAC matches. */
+function proved(deviceId: string, c: Change): boolean {
+  if (!c.auth) return false;
+  const held = fake.keys.get(c.auth.keyId);
+  if (!held || held.userId !== changeAuthorOf(c.op, c.payload)) return false;
+  return macMatches(Buffer.from(held.key.secret, 'base64'), deviceId, c, c.auth.mac);
 }
 
 let server: Server;
@@ -44,19 +64,40 @@ function push(req: PushRequest, res: ServerResponse): void {
   if (first > fake.lastSeq + 1) {
     return json(res, 409, { error: 'gap', expectedSeq: fake.lastSeq + 1, serverTime: now });
   }
-  const results: PushResult[] = req.changes.map((c: Change) => {
+  const results: PushResult[] = [];
+  for (const c of req.changes) {
     fake.arrived.push(c.seq);
-    if (c.seq <= fake.lastSeq)
-      return { seq: c.seq, outcome: 'duplicate', serverVersion: c.seq * 10, reason: null, message: null };
+    if (c.seq <= fake.lastSeq) {
+      results.push({ seq: c.seq, outcome: 'duplicate', serverVersion: c.seq * 10, reason: null, message: null });
+      continue;
+    }
+    if (fake.deferOnce.delete(c.seq)) {
+      // Nothing after a deferred change is looked at; last seq stays before it.
+      results.push({ seq: c.seq, outcome: 'deferred', serverVersion: null, reason: 'revocationUnknown', message: 'x' });
+      break;
+    }
     fake.lastSeq = c.seq;
+    if (!proved(req.deviceId, c)) {
+      results.push({ seq: c.seq, outcome: 'rejected', serverVersion: null, reason: 'unauthenticated', message: null });
+      continue;
+    }
     fake.held.set(c.seq, c.entityId);
-    return { seq: c.seq, outcome: 'applied', serverVersion: c.seq * 10, reason: null, message: null };
-  });
+    fake.provedBy.set(c.seq, c.auth!.keyId);
+    results.push({ seq: c.seq, outcome: 'applied', serverVersion: c.seq * 10, reason: null, message: null });
+  }
   json(res, 200, { results, lastSeq: fake.lastSeq, serverTime: now });
 }
 
 beforeEach(async () => {
-  fake = { url: '', lastSeq: 0, held: new Map(), arrived: [] };
+  fake = {
+    url: '',
+    lastSeq: 0,
+    held: new Map(),
+    arrived: [],
+    keys: new Map(),
+    provedBy: new Map(),
+    deferOnce: new Set(),
+  };
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const now = Date.now();
@@ -98,8 +139,18 @@ afterEach(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-/** A local change (a profile edit), as the services write them. */
-function change(name: string, payload = JSON.stringify({ id: name, fullName: name })): number {
+/** The server hands `userId` a key at an online login here; the workstation keeps it. */
+function login(userId: string): UserKey {
+  const key = testUserKey();
+  fake.keys.set(key.id, { userId, key });
+  w.engine.keepUserKey(userId, key);
+  return key;
+}
+
+/** A local change (a profile edit of user `by`, who holds a key unless `by` says otherwise), as the services write them. */
+function change(name: string, payload?: string, by = 'u-1'): number {
+  if (payload === undefined && by === 'u-1' && !w.engine.hasUserKey(by)) login(by);
+  payload ??= JSON.stringify({ id: by, fullName: name });
   return Number(
     w.sqlite
       .prepare(
@@ -149,8 +200,9 @@ describe('push numbering', () => {
       null,
       500,
       Date.now,
+      new UserKeys(w.sqlite, fileSecretBox(w.dir), Date.now),
     );
-    expect(batch.map((c) => c.seq)).toEqual([1, 2]);
+    expect(batch.changes.map((c) => c.seq)).toEqual([1, 2]);
     change('c');
     await run();
     expect(fake.arrived).toEqual([1, 2, 3]);
@@ -246,5 +298,81 @@ describe('push numbering', () => {
     expect(progress).toEqual([4, 8, 10]);
     expect(fake.lastSeq).toBe(10);
     expect(fake.arrived).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe("each change carries its author's proof", () => {
+  it("MACs a change with its author's key and not another's", async () => {
+    const k1 = login('u-1');
+    const k2 = login('u-2');
+    change('one', undefined, 'u-1');
+    change('two', JSON.stringify({ id: 'u-2', fullName: 'two' }), 'u-2');
+    await run();
+    expect(fake.provedBy.get(1)).toBe(k1.id);
+    expect(fake.provedBy.get(2)).toBe(k2.id);
+    expect(outboxRows(w.sqlite).map((r) => r.state)).toEqual(['sent', 'sent']);
+  });
+
+  it('attack: a change of a user who holds no key here is sent under the key of one who does — not done, it waits', async () => {
+    login('u-1');
+    change('theirs', JSON.stringify({ id: 'u-2', fullName: 'not u-1' }), 'u-2');
+    await run();
+    expect(fake.arrived).toEqual([]);
+    expect(outboxRows(w.sqlite).map((r) => [r.deviceSeq, r.state])).toEqual([[null, 'pending']]);
+  });
+
+  it('a change of a user with no key here waits (the status names them); it goes after their online login', async () => {
+    change('a');
+    change('b', JSON.stringify({ id: 'u-3', fullName: 'b' }), 'u-3');
+    change('c');
+    await run();
+    expect(fake.arrived).toEqual([1]);
+    expect(outboxRows(w.sqlite).map((r) => r.state)).toEqual(['sent', 'pending', 'pending']);
+    expect(w.engine.details().waitingForLogin).toEqual({ userId: 'u-3', fullName: null });
+    expect(w.engine.status().lastError).toBe('waiting_login: u-3');
+    expect(w.engine.status().queueDepth).toBe(2);
+
+    login('u-3');
+    expect(w.engine.details().waitingForLogin).toBeNull();
+    await run();
+    expect(fake.arrived).toEqual([1, 2, 3]);
+    expect(outboxRows(w.sqlite).map((r) => r.state)).toEqual(['sent', 'sent', 'sent']);
+    expect(w.engine.status().lastError).toBeNull();
+  });
+
+  it('names the waiting user by their name when the directory knows them', async () => {
+    w.sqlite
+      .prepare(
+        `INSERT INTO users (id, login, full_name, iin, blocked, must_change_password, created_at, updated_at)
+         VALUES ('u-9', 'u9', 'Асқар Бекұлы', '900101300009', 0, 0, 0, 0)`,
+      )
+      .run();
+    change('z', JSON.stringify({ id: 'u-9', fullName: 'z' }), 'u-9');
+    await run();
+    expect(w.engine.details().waitingForLogin).toEqual({ userId: 'u-9', fullName: 'Асқар Бекұлы' });
+    expect(w.engine.status().lastError).toBe('waiting_login: Асқар Бекұлы');
+  });
+
+  it('a deferred change stays queued with the reason shown, and goes in a later run after the backoff', async () => {
+    change('a');
+    change('b');
+    change('c');
+    fake.deferOnce.add(2);
+    await w.engine.runOnce();
+    expect(w.engine.lastFailure()).toBeInstanceOf(PushDeferred);
+    expect(w.engine.status().lastError).toMatch(/^deferred: revocationUnknown/);
+    expect(w.engine.details().activity.retryAt).not.toBeNull();
+    expect(outboxRows(w.sqlite).map((r) => [r.deviceSeq, r.state])).toEqual([
+      [1, 'sent'],
+      [2, 'pending'],
+      [3, 'pending'],
+    ]);
+    await run();
+    expect(outboxRows(w.sqlite).map((r) => [r.deviceSeq, r.state])).toEqual([
+      [1, 'sent'],
+      [2, 'sent'],
+      [3, 'sent'],
+    ]);
+    expect([...fake.held.values()]).toEqual(['a', 'b', 'c']);
   });
 });

@@ -28,6 +28,15 @@
  *   enrolment): a new epoch starts after the server's lastSeq and the
  *   pending rows are numbered again. A change the server did get before
  *   (answer lost) is always on a later attempt.
+ *
+ * Each change carries its author's proof (core/auth/change-key.ts): the MAC
+ * under a user key of the user the payload names (user-keys.ts). A change
+ * whose author holds no usable key here stops the push before it: the
+ * changes before it go, it and those after it wait (in order) until that
+ * user logs in online at this workstation; the summary names them. A change
+ * that names no author goes without a proof and the server rejects it
+ * ('unauthenticated'), where a person sees it. A 'deferred' answer leaves the
+ * change pending and ends the push; the engine tries again after its backoff.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -40,6 +49,8 @@ import {
 import type { FeedApplier } from './apply.js';
 import { SyncError, type SyncClient } from './client.js';
 import type { DeviceCredentials, Enrolment } from './credentials.js';
+import { authorOfRow } from './outbox.js';
+import type { UserKeys } from './user-keys.js';
 
 /** A batch stays under this many bytes of JSON (the server reads bodies up to 16 MB). */
 export const MAX_PUSH_BYTES = 8 * 1024 * 1024;
@@ -49,6 +60,8 @@ export interface PushOptions {
   client: SyncClient;
   credentials: DeviceCredentials;
   applier: FeedApplier;
+  /** The user keys the changes are authenticated with. */
+  keys: UserKeys;
   now: () => number;
   /** Changes per request (at most MAX_PUSH_BATCH). */
   batchSize?: number;
@@ -63,6 +76,16 @@ export interface PushSummary {
   applied: number;
   duplicate: number;
   rejected: number;
+  /** The author of the first change that waits for its author's online login here (no usable key), else null. */
+  waitingFor: string | null;
+  /** The change the server deferred (stays pending; sent again later), else null. */
+  deferred: { seq: number; reason: string | null; message: string | null } | null;
+}
+
+/** A batch to send, and the author the queue waits for after it (null: nothing waits for a login). */
+export interface Batch {
+  changes: Change[];
+  waitingFor: string | null;
 }
 
 interface OutboxRow {
@@ -90,7 +113,7 @@ export function pendingCount(sqlite: Database.Database): number {
 
 /** Sends every pending change, batch after batch, until none is left or a request fails (thrown). */
 export async function pushPending(o: PushOptions): Promise<PushSummary> {
-  const summary: PushSummary = { batches: 0, applied: 0, duplicate: 0, rejected: 0 };
+  const summary: PushSummary = { batches: 0, applied: 0, duplicate: 0, rejected: 0, waitingFor: null, deferred: null };
   const limit = Math.min(Math.max(1, o.batchSize ?? MAX_PUSH_BATCH), MAX_PUSH_BATCH);
   const total = pendingCount(o.sqlite);
   let done = 0;
@@ -100,7 +123,9 @@ export async function pushPending(o: PushOptions): Promise<PushSummary> {
     if (o.shouldStop?.()) break;
     const device = o.credentials.enrolment();
     if (!device || device.revokedAt !== null) throw new SyncError('revoked', 'this workstation is not enrolled');
-    const batch = prepareBatch(o.sqlite, device, resendFrom, limit, o.now);
+    const prepared = prepareBatch(o.sqlite, device, resendFrom, limit, o.now, o.keys);
+    summary.waitingFor = prepared.waitingFor;
+    const batch = prepared.changes;
     if (batch.length === 0) break;
     let answer: PushAnswer;
     try {
@@ -122,6 +147,11 @@ export async function pushPending(o: PushOptions): Promise<PushSummary> {
     summary.rejected += outcome.rejected;
     done += outcome.settled;
     o.onProgress?.(Math.min(done, total), Math.max(total, done));
+    if (outcome.deferred) {
+      // Nothing after it was looked at: the queue goes on from it in a later run.
+      summary.deferred = outcome.deferred;
+      break;
+    }
     if (outcome.settled === 0 && !outcome.renumbered) {
       throw new SyncError('malformed', `the push answer settled none of seq ${batch[0]!.seq}…${batch.at(-1)!.seq}`);
     }
@@ -143,7 +173,8 @@ function hasRowsFrom(sqlite: Database.Database, epoch: number, from: number): bo
 /**
  * The next batch, in one transaction: rows already numbered and not yet
  * acknowledged (or, after a gap, every row from `resendFrom`), then pending
- * rows numbered now. A row
+ * rows numbered now, each with its author's proof; it ends before the first
+ * change whose author holds no usable key (`waitingFor`). A row
  * that cannot go as a protocol change (its JSON broken, over the size limit)
  * is marked rejected here, before it takes a number.
  */
@@ -153,7 +184,20 @@ export function prepareBatch(
   resendFrom: number | null,
   limit: number,
   now: () => number,
-): Change[] {
+  keys: UserKeys,
+): Batch {
+  let waitingFor: string | null = null;
+  /** The change with its author's proof, or null (and `waitingFor` set) when its author holds no key here. */
+  const prove = (row: OutboxRow, change: Change): Change | null => {
+    const author = authorOfRow(row.op, row.payload);
+    if (author === null) return { ...change, auth: null };
+    const auth = keys.authenticate(author, device.deviceId, change);
+    if (auth === null) {
+      waitingFor = author;
+      return null;
+    }
+    return { ...change, auth };
+  };
   return sqlite
     .transaction(() => {
       const rows: OutboxRow[] =
@@ -174,7 +218,9 @@ export function prepareBatch(
         if (!c.ok) throw new Error(`outbox row ${row.seq} was numbered but cannot be sent: ${c.problem}`);
         if (changes.length > 0 && bytes + c.bytes > MAX_PUSH_BYTES) break;
         if (changes.length > 0 && changes.at(-1)!.seq + 1 !== c.change.seq) break;
-        changes.push(c.change);
+        const proved = prove(row, c.change);
+        if (!proved) break;
+        changes.push(proved);
         bytes += c.bytes;
       }
       const numberedAll = changes.length === rows.length;
@@ -203,14 +249,17 @@ export function prepareBatch(
               continue;
             }
             if (changes.length > 0 && bytes + c.bytes > MAX_PUSH_BYTES) break;
+            // Proved before it takes a number (the MAC covers the seq).
+            const proved = prove(row, { ...c.change, seq: next });
+            if (!proved) break;
             number.run(next, device.epoch, row.seq);
-            changes.push(c.change);
+            changes.push(proved);
             bytes += c.bytes;
             next += 1;
           }
         }
       }
-      return changes;
+      return { changes, waitingFor };
     })
     .immediate();
 }
@@ -266,12 +315,13 @@ interface AnswerOutcome {
   /** Rows whose outcome is now known. */
   settled: number;
   renumbered: boolean;
+  deferred: PushSummary['deferred'];
 }
 
 /** The answer written to the outbox in one transaction; held feed rows released, rejected applications put back. */
 function applyAnswer(o: PushOptions, device: Enrolment, batch: readonly Change[], answer: PushAnswer): AnswerOutcome {
   const sent = new Set(batch.map((c) => c.seq));
-  const out: AnswerOutcome = { applied: 0, duplicate: 0, rejected: 0, settled: 0, renumbered: false };
+  const out: AnswerOutcome = { applied: 0, duplicate: 0, rejected: 0, settled: 0, renumbered: false, deferred: null };
   o.sqlite
     .transaction(() => {
       const now = o.now();
@@ -289,6 +339,7 @@ function applyAnswer(o: PushOptions, device: Enrolment, batch: readonly Change[]
            reject_reason = ?, reject_message = ?, rejected_at = coalesce(rejected_at, ?), last_error = ?
          WHERE seq = ?`,
       );
+      const markDeferred = o.sqlite.prepare('UPDATE outbox SET last_error = ? WHERE seq = ?');
       const rejectedApplications: string[] = [];
       let conflict = false;
       for (const r of answer.results) {
@@ -296,6 +347,12 @@ function applyAnswer(o: PushOptions, device: Enrolment, batch: readonly Change[]
         const row = find.get(device.epoch, r.seq) as
           { seq: number; state: string; attempts: number; entity: string; entityId: string } | undefined;
         if (!row) continue;
+        if (r.outcome === 'deferred') {
+          // Stays as it is (pending, its number kept); the server looked at nothing after it.
+          markDeferred.run(`deferred: ${r.reason ?? ''}${r.message ? `: ${r.message}` : ''}`, row.seq);
+          out.deferred = { seq: r.seq, reason: r.reason, message: r.message };
+          break;
+        }
         // A duplicate of a seq this row never went out under before: the server's seq is another change's.
         if (r.outcome === 'duplicate' && row.state === 'pending' && row.attempts <= 1) {
           conflict = true;

@@ -5,17 +5,20 @@
  * row with its `received` event and an 'application.create' outbox row, as
  * intake writes them).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenedDatabase } from '#db/connection.js';
-import { SCHEMA_VERSION } from '#core/protocol.js';
+import { SCHEMA_VERSION, type UserKey } from '#core/protocol.js';
+import { USER_KEY_TTL_MS } from '#core/auth/change-key.js';
 import { PROTOCOL_VERSION } from '#core/protocol.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService } from '../workflow/service.js';
 import { EMPLOYMENT, insertApplication, SERVICES } from '../workflow/testing.js';
+import { HttpOnlineAuth } from '../auth/online-http.js';
 import { SyncEngine, type SyncEngineOptions } from './engine.js';
 
 export interface Workstation {
@@ -27,6 +30,12 @@ export interface Workstation {
   logs: string[];
   /** Enrols in the demo's employment office with the system administrator's credentials. */
   enrol(providerId?: string): Promise<void>;
+  /**
+   * Logs these users in online at this workstation (POST /v1/auth/check with
+   * their password, default the demo one) and keeps the user key each login
+   * brings, as the app's login does: their changes can be pushed from now on.
+   */
+  loginOnline(logins: readonly string[], password?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,12 +70,40 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     enrol: async (providerId = EMPLOYMENT.provider) => {
       await engine.enrol({ providerId, login: 'admin.demo', password: DEMO_PASSWORD, name: 'test workstation' });
     },
+    loginOnline: (logins, password = DEMO_PASSWORD) =>
+      loginOnline(engine, options.serverUrl, logins, password, options.fetch),
     close: async () => {
       await engine.stop();
       database.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Logs users in online at the enrolled workstation of `engine` (POST
+ * /v1/auth/check with their password) and keeps the user key each login
+ * brings, as the app's login does. Throws when a login brings no key.
+ */
+export async function loginOnline(
+  engine: SyncEngine,
+  serverUrl: string,
+  logins: readonly string[],
+  password = DEMO_PASSWORD,
+  fetchFn?: typeof fetch,
+): Promise<void> {
+  const online = new HttpOnlineAuth({
+    baseUrl: serverUrl,
+    accessToken: () => engine.accessToken(),
+    refreshToken: () => engine.refreshToken(),
+    ...(fetchFn ? { fetch: fetchFn } : {}),
+  });
+  const deviceId = engine.deviceId() ?? '';
+  for (const login of logins) {
+    const verdict = await online.check({ kind: 'password', deviceId, login, password: Buffer.from(password) });
+    if (!verdict.ok || !verdict.key) throw new Error(`online login of ${login} brought no user key`);
+    engine.keepUserKey(verdict.user.id, verdict.key);
+  }
 }
 
 /**
@@ -133,6 +170,16 @@ export function applicationOf(
     )
     .get(id) as
     { status: string; responsible: string | null; version: number; serverVersion: number | null } | undefined;
+}
+
+/** A user key as the server's login answer carries one (random id and secret). */
+export function testUserKey(issuedAt = Date.now(), ttlMs = USER_KEY_TTL_MS): UserKey {
+  return {
+    id: randomBytes(18).toString('base64url'),
+    secret: randomBytes(32).toString('base64'),
+    issuedAt,
+    expiresAt: issuedAt + ttlMs,
+  };
 }
 
 /** Polls `check` until it is true or `ms` pass. */

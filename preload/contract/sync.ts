@@ -66,6 +66,11 @@ export const syncDetails = z.strictObject({
   /** Changes sent and applied, all time (for the panel's counters). */
   sentCount: z.int().min(0),
   lastPushAt: time.nullable(),
+  /**
+   * The queue waits for this user to log in online at this workstation: their
+   * change cannot go without the proof an online login brings (null: nothing waits).
+   */
+  waitingForLogin: z.strictObject({ userId: z.string(), fullName: z.string().nullable() }).nullable().optional(),
 });
 export type SyncDetails = z.infer<typeof syncDetails>;
 

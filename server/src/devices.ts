@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { verifyPassword } from '#core/auth/passwords.js';
+import type { LoginGuard } from './auth/failures.js';
 import { orm } from './postgres/orm.js';
 import { devices, providers, serverKeys, userRoles, users } from './postgres/schema.js';
 import type { Sql } from './postgres/sql.js';
@@ -60,18 +60,38 @@ type EnrolAnswer = z.infer<typeof enrolAnswer>;
  * credentials must be an administrator's of that provider, or a system
  * administrator's. Wrong login or password: 401 wrong_credentials after the
  * same work either way; a blocked user or no such administrator role: 403;
- * an unknown provider: 404. A device enrolled before (same id, same office)
+ * an unknown provider: 404. Password tries count with the login check's
+ * (per login and per source): 429 too_many_attempts while a delay is
+ * pending, 403 locked for a locked login, 503 busy past the hash cap. A device enrolled before (same id, same office)
  * gets a new secret and keeps its last seq, so its queue goes on.
  */
-export async function enrolDevice(sql: Sql, req: EnrolRequest, now: number): Promise<EnrolAnswer> {
+export async function enrolDevice(
+  sql: Sql,
+  req: EnrolRequest,
+  now: number,
+  access: { guard: LoginGuard; source: string },
+): Promise<EnrolAnswer> {
   const db = orm(sql);
-  const [user] = await db
-    .select({ id: users.id, passwordHash: users.passwordHash, blocked: users.blocked })
-    .from(users)
-    .where(eq(users.login, req.login));
-  // verifyPassword hashes against a dummy when there is no stored hash: an unknown login costs the same.
-  const ok = await verifyPassword(req.password, user?.passwordHash ?? null);
-  if (!user || !ok) throw new HttpError(401, 'wrong_credentials', 'wrong login or password');
+  const found: { user?: { id: string; passwordHash: string | null; blocked: boolean } } = {};
+  const outcome = await access.guard.attempt(
+    sql,
+    req.login,
+    access.source,
+    () => now,
+    async () => {
+      [found.user] = await db
+        .select({ id: users.id, passwordHash: users.passwordHash, blocked: users.blocked })
+        .from(users)
+        .where(eq(users.login, req.login));
+      // A dummy hash of the same cost when there is no user: an unknown login costs the same.
+      return access.guard.verify(sql, found.user ?? null, req.password);
+    },
+  );
+  if (outcome === 'locked') {
+    throw new HttpError(403, 'locked', 'too many failed attempts: an administrator must unblock the user');
+  }
+  const user = found.user;
+  if (outcome === 'wrong' || !user) throw new HttpError(401, 'wrong_credentials', 'wrong login or password');
   if (user.blocked) throw new HttpError(403, 'forbidden', 'the user is blocked');
 
   const [provider] = await db.select({ id: providers.id }).from(providers).where(eq(providers.id, req.providerId));

@@ -57,8 +57,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** The whole body, refused with 413 past `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+/** The default body limit of a route that names none. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The whole body, refused with 413 past `limit` bytes: at once when the
+ * declared Content-Length is over it (nothing is read), else as soon as the
+ * bytes read pass it (never more than `limit` held in memory).
+ */
+export async function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > limit)) {
+    throw new HttpError(413, 'too_large', `body over ${limit} bytes`);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -70,6 +81,16 @@ export async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): 
   return Buffer.concat(chunks);
 }
 
+/**
+ * Where a value does not fit a schema, by field path only: the schema's own
+ * words may quote what was sent (a value, an enum's options), and what was
+ * sent is not echoed back.
+ */
+export function invalidFields(issues: readonly { path: readonly PropertyKey[] }[]): string {
+  const paths = [...new Set(issues.map((i) => i.path.map(String).join('.') || '(body)'))];
+  return `invalid: ${paths.slice(0, 20).join(', ')}`;
+}
+
 /** The body as JSON validated by `schema`; 400 bad_request when it does not fit. */
 export async function readJson<T>(req: IncomingMessage, schema: ZodType<T>, limit?: number): Promise<T> {
   const raw = await readBody(req, limit);
@@ -77,16 +98,11 @@ export async function readJson<T>(req: IncomingMessage, schema: ZodType<T>, limi
   try {
     value = JSON.parse(raw.toString('utf8'));
   } catch {
+    // The parser's words quote the body: not sent back.
     throw new HttpError(400, 'bad_request', 'body is not JSON');
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new HttpError(
-      400,
-      'bad_request',
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  }
+  if (!parsed.success) throw new HttpError(400, 'bad_request', invalidFields(parsed.error.issues));
   return parsed.data;
 }
 

@@ -33,16 +33,47 @@
  * transaction: a change the database refuses is then rolled back alone and
  * recorded as rejected `invalid` in the next transaction, so no change can
  * wedge the queue.
+ *
+ * Who made a change (core/auth/change-key.ts): before its handler runs, a
+ * fresh change must carry the MAC of a live key of this device whose user
+ * is the author its payload names, else it is rejected `unauthenticated`;
+ * user management also needs that user online at the device within
+ * ADMIN_ONLINE_MS (`adminOffline`). The batch's keys are read in one query.
+ * Handlers then act for that user only (ApplyContext.author).
+ *
+ * A handler may defer its change (apply/common.ts Deferral): it is answered
+ * `deferred`, not recorded, last_seq stays before it, and the changes after
+ * it in the request are answered `deferred` with reason `behind`.
  */
+import { z } from 'zod';
+import { ADMIN_ONLINE_MS, ADMIN_OPS, changeAuthorOf, macMatches } from '#core/auth/change-key.js';
+import type { ChangeOp } from '#core/vocabulary.js';
 import { sqlState, type Sql } from './postgres/sql.js';
 import { FeedBuffer } from './feed.js';
 import { HttpError, type DeviceIdentity } from './http.js';
-import type { Change, PushAnswer, PushRequest, PushResult } from '#core/protocol.js';
+import {
+  MIN_PUSH_PROTOCOL_VERSION,
+  type Change,
+  type PushAnswer,
+  type PushRequest,
+  type PushResult,
+} from '#core/protocol.js';
 import { create, prefetch, transition } from './apply/applications.js';
 import { addSignature } from './apply/signatures.js';
-import { ApplyCache, Rejection, type OpHandler, type ServiceDefinitions, type SignerTrust } from './apply/common.js';
+import {
+  activeActor,
+  ApplyCache,
+  Deferral,
+  payloadOf,
+  Rejection,
+  rolesAt,
+  type OpHandler,
+  type ServiceDefinitions,
+  type SignerTrust,
+} from './apply/common.js';
 import { ApplicationState } from './apply/state.js';
 import { block, passwordChange, passwordReset, profile, setRoles, unblock } from './apply/users.js';
+import { deviceKeys, keyUsable, type HeldKey } from './auth/user-keys.js';
 
 export interface PushConfig {
   protocolVersion: number;
@@ -51,7 +82,33 @@ export interface PushConfig {
   services: ServiceDefinitions;
   /** Whether a pushed signature's certificate could sign (a chain to the server's trusted roots). */
   certificates: SignerTrust;
+  /** Where details kept from the device go (a database's refusal of a change's data). */
+  log?: (line: string) => void;
 }
+
+/** change.discard: main/sync/engine.ts `discard()`: the device seq of the change given up, and who gave it up. */
+const discardPayload = z.looseObject({ seq: z.number().int().positive().nullable(), actorUserId: z.string().min(1) });
+
+/**
+ * A person gave up a change the server rejected: recorded, nothing else;
+ * only by the author of that change (as the server recorded its payload) or
+ * a head of the device's office.
+ */
+const discard: OpHandler = async (c) => {
+  const p = payloadOf(discardPayload, c.change.payload);
+  if (p.seq === null) throw new Rejection('invalid', 'the discard names no change of this device');
+  const actor = await activeActor(c, c.author);
+  const [given] = await c.sql.query<{ op: string; payload: unknown }>(
+    'SELECT op, payload FROM device_changes WHERE device_id = $1 AND seq = $2',
+    [c.device.deviceId, p.seq],
+  );
+  if (!given) throw new Rejection('notFound', `no change ${p.seq} of this device`);
+  const ownChange = changeAuthorOf(given.op, given.payload) === actor.id;
+  if (!ownChange && !rolesAt(actor, c.device.providerId).has('head')) {
+    throw new Rejection('forbidden', `${actor.id} neither made change ${p.seq} nor heads ${c.device.providerId}`);
+  }
+  return () => Promise.resolve();
+};
 
 /** What the server does for each op of protocol.ts CHANGE_OPS. */
 const OPS: Readonly<Record<string, OpHandler>> = {
@@ -64,9 +121,55 @@ const OPS: Readonly<Record<string, OpHandler>> = {
   'user.passwordReset': passwordReset,
   'user.block': block,
   'user.unblock': unblock,
-  // A person discarded a change the server had rejected: recorded, nothing else.
-  'change.discard': () => Promise.resolve(() => Promise.resolve()),
+  'change.discard': discard,
 };
+
+/**
+ * The user a change proves it was made by: its key is this device's
+ * (`keys` holds only those), live at `now`, its MAC matches, and its user
+ * is the author the payload names; an administrator's change also needs
+ * that user online at the device within ADMIN_ONLINE_MS. Else a rejection.
+ */
+function authorOf(change: Change, keys: Map<string, HeldKey>, device: DeviceIdentity, now: number): string {
+  const auth = change.auth;
+  if (!auth) throw new Rejection('unauthenticated', 'the change carries no proof of its author');
+  const author = changeAuthorOf(change.op, change.payload);
+  const key = keys.get(auth.keyId);
+  // One message for every failure: which part failed is not told to the sender.
+  const refused = new Rejection('unauthenticated', "the change's author proof is not valid at this device");
+  if (!key || author === null || key.userId !== author || !keyUsable(key, now)) throw refused;
+  if (!macMatches(key.secret, device.deviceId, change, auth.mac)) throw refused;
+  if (ADMIN_OPS.has(change.op as ChangeOp) && now - key.lastOnlineAt > ADMIN_ONLINE_MS) {
+    throw new Rejection('adminOffline', 'the administrator was not online at this device shortly before the change');
+  }
+  return author;
+}
+
+/** What a change's record keeps of its payload: never a password hash (the log is read by auditors, not to log in). */
+function audited(change: Change): unknown {
+  const payload = change.payload ?? null;
+  if (
+    (change.op === 'user.passwordChange' || change.op === 'user.passwordReset') &&
+    payload !== null &&
+    typeof payload === 'object' &&
+    !Array.isArray(payload) &&
+    'passwordHash' in payload
+  ) {
+    return { ...payload, passwordHash: '[redacted]' };
+  }
+  return payload;
+}
+
+/** The answer to a change left for a later push because an earlier one of the request was deferred. */
+function behind(seq: number, deferredSeq: number): PushResult {
+  return {
+    seq,
+    outcome: 'deferred',
+    serverVersion: null,
+    reason: 'behind',
+    message: `waits for change ${deferredSeq}`,
+  };
+}
 
 /** SQLSTATEs worth another try: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -187,8 +290,8 @@ async function record(
     protocol_version: o.change.protocolVersion,
     schema_version: o.change.schemaVersion,
     created_at: o.change.createdAt,
-    // What the device sent, kept for the audit.
-    payload: o.change.payload ?? null,
+    // What the device sent, kept for the audit (without password hashes).
+    payload: audited(o.change),
   }));
   let json = JSON.stringify(rows);
   // Rarely a payload holds a NUL: only then is each looked at (one JSON text for the rest).
@@ -231,17 +334,23 @@ async function applyBatch(
     const applications = new ApplicationState();
     const fresh = changes.filter((c) => c.seq > lastSeq);
     await prefetch(tx, applications, fresh);
+    const keys = await deviceKeys(
+      tx,
+      device.deviceId,
+      fresh.flatMap((c) => (c.auth ? [c.auth.keyId] : [])),
+    );
     const outcomes: Outcome[] = [];
+    const deferred = new Map<number, PushResult>();
     for (const change of fresh) {
       let write;
       try {
-        write = await handlerOf(
-          change,
-          config,
-        )({
+        const handler = handlerOf(change, config);
+        const author = authorOf(change, keys, device, now);
+        write = await handler({
           sql: tx,
           device,
           change,
+          author,
           now,
           feed,
           cache,
@@ -249,6 +358,17 @@ async function applyBatch(
           signers: config.certificates,
         });
       } catch (err) {
+        if (err instanceof Deferral) {
+          deferred.set(change.seq, {
+            seq: change.seq,
+            outcome: 'deferred',
+            serverVersion: null,
+            reason: err.reason,
+            message: err.message,
+          });
+          for (const later of fresh) if (later.seq > change.seq) deferred.set(later.seq, behind(later.seq, change.seq));
+          break;
+        }
         if (!(err instanceof Rejection)) throw err;
         outcomes.push({ change, rejected: err });
         continue;
@@ -267,7 +387,7 @@ async function applyBatch(
       reason: null,
       message: null,
     });
-    return changes.map((c) => duplicates.get(c.seq) ?? applied.get(c.seq) ?? unrecorded(c.seq));
+    return changes.map((c) => duplicates.get(c.seq) ?? applied.get(c.seq) ?? deferred.get(c.seq) ?? unrecorded(c.seq));
   });
 }
 
@@ -279,10 +399,12 @@ async function applyAlone(sql: Sql, device: DeviceIdentity, change: Change, conf
     return result!;
   } catch (err) {
     if (!dataError(err)) throw err;
-    refused = new Rejection(
-      'invalid',
-      `the change's data cannot be stored (${err instanceof Error ? err.message : 'error'})`,
+    // The database's own words stay in the server's log: they may tell a device about the schema or other rows.
+    const code = sqlState(err) ?? 'unknown';
+    (config.log ?? console.error)(
+      `push: device ${device.deviceId} change ${change.seq} refused by the database (${code}): ${err instanceof Error ? err.message : String(err)}`,
     );
+    refused = new Rejection('invalid', `the change's data cannot be stored (database code ${code})`);
   }
   return sql.tx(async (tx) => {
     // Locked again: meanwhile another delivery of the same change may have been recorded.
@@ -322,6 +444,15 @@ export async function push(
   config: PushConfig,
 ): Promise<PushAnswer> {
   checkProtocol(config, req.protocolVersion);
+  if (req.protocolVersion < MIN_PUSH_PROTOCOL_VERSION) {
+    // Its changes carry no author's proof: the workstation keeps its queue until it is updated.
+    throw new HttpError(
+      426,
+      'protocol_unsupported',
+      `a push needs protocol ${MIN_PUSH_PROTOCOL_VERSION} or later (changes with their author's proof)`,
+      { minProtocolVersion: MIN_PUSH_PROTOCOL_VERSION, protocolVersion: config.protocolVersion },
+    );
+  }
   if (req.deviceId !== device.deviceId) throw new HttpError(403, 'forbidden', 'changes of another device');
   const first = req.changes[0]!.seq;
   if (req.changes.some((c, i) => c.seq !== first + i)) {
@@ -335,7 +466,16 @@ export async function push(
     if (state === null || !(dataError(err) || RETRYABLE.has(state))) throw err;
     // One change per transaction: the one the database refuses is rejected alone.
     results = [];
-    for (const change of req.changes) results.push(await withRetry(() => applyAlone(sql, device, change, config)));
+    let stop: number | null = null;
+    for (const change of req.changes) {
+      if (stop !== null) {
+        results.push(behind(change.seq, stop));
+        continue;
+      }
+      const result = await withRetry(() => applyAlone(sql, device, change, config));
+      results.push(result);
+      if (result.outcome === 'deferred') stop = change.seq;
+    }
   }
   const [d] = await sql.query<{ lastSeq: number }>('SELECT last_seq AS "lastSeq" FROM devices WHERE id = $1', [
     device.deviceId,

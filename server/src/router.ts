@@ -2,15 +2,16 @@
  * Dispatching a request to its route: method and pattern matched, the
  * device authenticated for `auth: 'device'` routes (bearer access token),
  * failures turned into error bodies with a stable code (protocol.ts
- * errorBody): HttpError as it says, a schema failure 400 bad_request,
- * anything else 500 internal, logged with its stack (never a body, a token
- * or a password).
+ * errorBody): HttpError as it says, a schema failure 400 bad_request with
+ * the failing field paths only, anything else (a database's or a parser's
+ * error) 500 internal with no text of its own, logged with its stack (never
+ * a body, a token or a password).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { authenticate } from './devices.js';
 import type { Sql } from './postgres/sql.js';
-import { HttpError, matchPattern, sendJson, type Route } from './http.js';
+import { HttpError, invalidFields, matchPattern, sendJson, type Route } from './http.js';
 
 export interface RouterOptions {
   sql: Sql;
@@ -75,24 +76,21 @@ export function createRouter(routes: readonly Route[], options: RouterOptions): 
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const now = options.now();
+      // A body refused for its size is not read to its end: the connection goes with the answer.
+      const tooLarge = err instanceof HttpError && err.status === 413;
+      if (tooLarge && !res.headersSent) res.setHeader('Connection', 'close');
       if (err instanceof HttpError) {
         errorAnswer(res, err.status, err.code, now, err.message === err.code ? undefined : err.message, err.extra);
       } else if (err instanceof z.ZodError) {
-        errorAnswer(
-          res,
-          400,
-          'bad_request',
-          now,
-          err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        );
+        errorAnswer(res, 400, 'bad_request', now, invalidFields(err.issues));
       } else {
         options.log(
           `${req.method} ${req.url?.split('?')[0]} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         );
         errorAnswer(res, 500, 'internal', now);
       }
-      // The rest of an unread body is not wanted: let the socket go once the answer is out.
-      if (!req.complete) req.resume();
+      // The rest of an unread body is not wanted: drained (a small one) or cut with the connection (too large).
+      if (!req.complete && !tooLarge) req.resume();
     });
   };
 }

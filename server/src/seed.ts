@@ -23,6 +23,7 @@ import { loadCalendars } from '#core/node/calendar-loader.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import type { Sql } from './postgres/sql.js';
 import { bumpAll, GLOBAL_PARTITION, providerPartition, publish, type FeedWrite } from './feed.js';
+import { scopedUser } from './directory.js';
 import { seedLookups } from './lookups/seed.js';
 import { APPLICATION_COLUMNS, EVENT_COLUMNS, staffFeedId } from './rows.js';
 import { RESOURCES_DIR } from './catalogue.js';
@@ -147,9 +148,11 @@ function byText(a: string, b: string): number {
 }
 
 /**
- * Regions, providers, users with roles, staff: one transaction, their feed
- * rows in the global partition, each kind in the order of its key (regions by
- * KATO, providers and users by id, staff by provider and user).
+ * Regions, providers, users with roles, staff: one transaction; the feed
+ * rows of regions and providers in the global partition, those of users and
+ * staff in the partitions of the providers they work at; each kind in the
+ * order of its key (regions by KATO, providers and users by id, staff by
+ * provider and user).
  */
 async function copyDirectory(
   tx: Sql,
@@ -187,15 +190,27 @@ async function copyDirectory(
   const feed: FeedWrite[] = [
     ...regions.map((r): FeedWrite => ({ entity: 'region', id: r.kato, op: 'upsert', data: r })),
     ...providers.map((p): FeedWrite => ({ entity: 'provider', id: p.id, op: 'upsert', data: p })),
-    ...users.map((u): FeedWrite => ({ entity: 'user', id: u.id, op: 'upsert', data: u })),
-    ...staff.map((s): FeedWrite => ({
-      entity: 'staff',
-      id: staffFeedId(s.providerId, s.userId),
-      op: 'upsert',
-      data: s,
-    })),
   ];
   await publish(tx, GLOBAL_PARTITION, feed);
+  // People go to the offices they work at only (directory.ts): a user row before the staff rows naming it.
+  const atProvider = new Map<string, FeedWrite[]>(providers.map((p) => [p.id, []]));
+  for (const u of users) {
+    const at = new Set([
+      ...u.roles.map((r) => r.providerId),
+      ...staff.filter((s) => s.userId === u.id).map((s) => s.providerId),
+    ]);
+    for (const providerId of at) {
+      atProvider.get(providerId)?.push({ entity: 'user', id: u.id, op: 'upsert', data: scopedUser(u, providerId) });
+    }
+  }
+  for (const s of staff) {
+    atProvider
+      .get(s.providerId)
+      ?.push({ entity: 'staff', id: staffFeedId(s.providerId, s.userId), op: 'upsert', data: s });
+  }
+  for (const [providerId, rows] of atProvider) {
+    if (rows.length > 0) await publish(tx, providerPartition(providerId), rows);
+  }
   // Every office's partition exists from the start, so its first pull has a version to stand on.
   await tx.query(
     `INSERT INTO partitions (partition, version) SELECT 'provider:' || id, 0 FROM providers ON CONFLICT DO NOTHING`,

@@ -7,6 +7,7 @@
  * PKCS#12 key files. Test code only: nothing here ships in the app.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { derFrom } from '../der.js';
@@ -78,6 +79,8 @@ export class TestPki {
   readonly tsa: Issued;
   private serial = 0x1000;
   private readonly caDir: string;
+  /** The root's own index: the CA certificates it revoked, for its CRL. */
+  private readonly rootDir: string;
 
   constructor(
     readonly dir: string,
@@ -89,6 +92,11 @@ export class TestPki {
     writeFileSync(join(this.caDir, 'index.txt'), '');
     writeFileSync(join(this.caDir, 'index.txt.attr'), 'unique_subject = no\n');
     writeFileSync(join(this.caDir, 'crlnumber'), '1000\n');
+    this.rootDir = join(dir, 'root-db');
+    mkdirSync(join(this.rootDir, 'new'), { recursive: true });
+    writeFileSync(join(this.rootDir, 'index.txt'), '');
+    writeFileSync(join(this.rootDir, 'index.txt.attr'), 'unique_subject = no\n');
+    writeFileSync(join(this.rootDir, 'crlnumber'), '1000\n');
 
     const now = Date.now();
     const years = (n: number) => new Date(now + n * 365 * 86400_000);
@@ -171,16 +179,55 @@ export class TestPki {
     return { ...issued, options: o };
   }
 
-  /** Revokes a certificate in the CA's index (the next CRL and the OCSP responder see it). */
-  revoke(cert: Issued, reason = 'keyCompromise'): void {
+  /**
+   * Revokes a certificate in the CA's index (the next CRL and the OCSP
+   * responder see it), as of `at` (default now: the CRL gives that time).
+   */
+  revoke(cert: Issued, reason = 'keyCompromise', at?: Date): void {
     run(['ca', '-config', this.config(this.ca), '-revoke', cert.certPath, '-crl_reason', reason], this.dir);
+    if (at) this.setRevocationTime(this.caDir, cert, at);
+  }
+
+  /** Revokes a CA certificate the root issued (the intermediate by default): the root's next CRL lists it. */
+  revokeCa(cert: Issued = this.ca, reason = 'cACompromise', at?: Date): void {
+    run(
+      ['ca', '-config', this.config(this.root, this.rootDir), '-revoke', cert.certPath, '-crl_reason', reason],
+      this.dir,
+    );
+    if (at) this.setRevocationTime(this.rootDir, cert, at);
+  }
+
+  /** A CRL of the root (DER), valid for `hours` from now: the CA certificates revoked with `revokeCa`. */
+  rootCrl(hours = 24): Buffer {
+    return this.gencrl(this.root, this.rootDir, hours, 'root-crl');
   }
 
   /** A CRL of the intermediate CA (DER), valid for `hours` from now (negative: already stale). */
   crl(hours = 24): Buffer {
-    const pem = join(this.dir, 'crl.pem');
-    const der = join(this.dir, 'crl.der');
-    const args = ['ca', '-config', this.config(this.ca), '-gencrl', '-out', pem];
+    return this.gencrl(this.ca, this.caDir, hours, 'crl');
+  }
+
+  /** The revocation time of `cert` in an index, rewritten (openssl ca always writes the present). */
+  private setRevocationTime(db: string, cert: Issued, at: Date): void {
+    const serial = new X509Certificate(cert.certPem).serialNumber.replace(/^0+/, '').toUpperCase();
+    const index = join(db, 'index.txt');
+    const utc = caDate(at).slice(2); // UTCTime: YYMMDDHHMMSSZ
+    const lines = readFileSync(index, 'utf8')
+      .split('\n')
+      .map((line) => {
+        const f = line.split('\t');
+        if (f[0] !== 'R' || f[3]?.replace(/^0+/, '').toUpperCase() !== serial) return line;
+        const reason = f[2]?.split(',')[1];
+        f[2] = reason ? `${utc},${reason}` : utc;
+        return f.join('\t');
+      });
+    writeFileSync(index, lines.join('\n'));
+  }
+
+  private gencrl(issuer: Issued, db: string, hours: number, name: string): Buffer {
+    const pem = join(this.dir, `${name}.pem`);
+    const der = join(this.dir, `${name}.der`);
+    const args = ['ca', '-config', this.config(issuer, db), '-gencrl', '-out', pem];
     if (hours > 0) args.push('-crlhours', String(hours));
     else args.push('-crlsec', '1');
     run(args, this.dir);
@@ -221,9 +268,9 @@ export class TestPki {
     return readFileSync(out);
   }
 
-  private config(issuer: Issued): string {
+  private config(issuer: Issued, database = this.caDir): string {
     const path = join(this.dir, `ca-${issuer.name}.cnf`);
-    const db = this.caDir.replace(/\\/g, '/');
+    const db = database.replace(/\\/g, '/');
     writeFileSync(
       path,
       [

@@ -258,3 +258,62 @@ describe('speed', () => {
     expect(perSecond).toBeGreaterThan(2_000);
   });
 });
+
+describe('strict revocation (the server judging a pushed signature)', () => {
+  let strictPki: TestPki;
+  let signer: Person;
+
+  beforeAll(() => {
+    strictPki = new TestPki(join(dir, 'strict'));
+    signer = strictPki.issue({ ...people.sign.options, name: 'strict-signer' });
+  });
+
+  async function strictChecker(...crls: Uint8Array[]): Promise<CertificateChecker> {
+    const store = await CrlStore.open({
+      dir: join(dir, `crls-${++stores}`),
+      issuers: [strictPki.root.certDer, strictPki.ca.certDer],
+    });
+    for (const crl of crls) {
+      const update = await store.update(crl);
+      if (!update.accepted) throw new Error(`CRL refused: ${update.reason}`);
+    }
+    return new CertificateChecker({
+      trustedRoots: [strictPki.root.certDer],
+      intermediates: [strictPki.ca.certDer],
+      crlStore: store,
+      online: () => false,
+    });
+  }
+
+  const strictNow = (): CheckOptions => ({ at: new Date(), act: 'sign', strictRevocation: true });
+
+  it('needs the CRLs of every CA of the chain: without the root’s, revocationUnknown', async () => {
+    const caOnly = await strictChecker(strictPki.crl(24));
+    expect((await caOnly.check(signer.certDer, { at: new Date(), act: 'sign' })).revocation.status).toBe('good');
+    expect((await failure(caOnly.check(signer.certDer, strictNow()))).code).toBe('revocationUnknown');
+    const both = await strictChecker(strictPki.rootCrl(24), strictPki.crl(24));
+    expect((await both.check(signer.certDer, strictNow())).revocation.status).toBe('good');
+  });
+
+  it('takes a CRL past its nextUpdate for none (not the warning crlStale)', async () => {
+    const stale = await strictChecker(strictPki.rootCrl(24), strictPki.crl(24));
+    const later = new Date(Date.now() + 2 * DAY);
+    const lenient = await stale.check(signer.certDer, { at: later, now: later, act: 'sign' });
+    expect(lenient.warnings).toContain('crlStale');
+    expect((await failure(stale.check(signer.certDer, { ...strictNow(), at: later, now: later }))).code).toBe(
+      'revocationUnknown',
+    );
+  });
+
+  it('refuses a certificate whose intermediate CA was revoked before the time judged', async () => {
+    const caCrl = strictPki.crl(24);
+    strictPki.revokeCa(strictPki.ca, 'cACompromise', new Date(Date.now() - DAY));
+    const check = await strictChecker(strictPki.rootCrl(24), caCrl);
+    const err = await failure(check.check(signer.certDer, strictNow()));
+    expect(err.code).toBe('certRevoked');
+    expect(err.details.which).toBe('issuer');
+    // Judged before the CA's revocation, the signature stands (with the warning).
+    const before = await check.check(signer.certDer, { ...strictNow(), at: new Date(Date.now() - 2 * DAY) });
+    expect(before.warnings).toContain('revokedAfterSigning');
+  });
+});

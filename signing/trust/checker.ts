@@ -7,7 +7,8 @@
  * (downloaded from the certificate's distribution point when the cached one
  * is missing or stale); offline, the cached CRL only. A stale CRL is used,
  * with the warning 'crlStale'. Neither a fresh OCSP answer nor a CRL:
- * 'revocationUnknown'.
+ * 'revocationUnknown'. With `strictRevocation` a stale CRL is no answer
+ * either, and the intermediate CAs are checked as the leaf is.
  */
 import type { X509Certificate } from 'node:crypto';
 import { SigningError } from '../errors.js';
@@ -21,7 +22,7 @@ import {
 } from './chain.js';
 import type { CrlStore, RevocationReason } from './crl.js';
 import { checkOcsp, type OcspProblem } from './ocsp.js';
-import type { CertInput } from './x509.js';
+import type { CertInput, CertView } from './x509.js';
 
 export interface CheckerConfig {
   trustedRoots: readonly CertInput[];
@@ -53,6 +54,15 @@ export interface CheckOptions {
   newAct?: boolean;
   /** More intermediates (those a signature or a key file carries). */
   intermediates?: readonly CertInput[];
+  /**
+   * Revocation must be known, for the whole chain: a CRL past its nextUpdate
+   * counts as none ('revocationUnknown' rather than the warning 'crlStale'),
+   * and every CA certificate below the trust anchor is looked up on its
+   * issuer's CRL (or OCSP) like the leaf. For a judge that must not guess
+   * (the server accepting a signature); the workstation, offline, lives with
+   * the warning.
+   */
+  strictRevocation?: boolean;
 }
 
 export type Warning = 'crlStale' | `ocsp:${OcspProblem}` | 'revokedAfterSigning' | 'crlFetchFailed';
@@ -104,54 +114,8 @@ export class CertificateChecker {
       };
     }
 
-    const online = this.config.online();
-    let revocation: RevocationOutcome | null = null;
-    if (online && this.config.ocsp?.enabled) {
-      const answer = await checkOcsp(leaf, issuer, {
-        timeoutMs: this.config.ocsp.timeoutMs,
-        now,
-        ...(this.config.ocsp.url ? { url: this.config.ocsp.url } : {}),
-        ...(this.config.ocsp.hash ? { hash: this.config.ocsp.hash } : {}),
-      });
-      if (answer.status === 'unknown') warnings.push(`ocsp:${answer.problem}`);
-      else {
-        revocation = {
-          source: 'ocsp',
-          status: answer.status,
-          stale: false,
-          checkedAt: now,
-          asOf: answer.thisUpdate,
-          ...(answer.status === 'revoked' ? { revokedAt: answer.revokedAt, reason: answer.reason } : {}),
-        };
-      }
-    }
-
-    if (!revocation) {
-      let crl = this.config.crlStore.status(leaf, issuer, now);
-      if (online && this.config.fetchCrl !== false && (crl.status === 'unknown' || crl.stale)) {
-        let fetched = false;
-        for (const url of leaf.crlUrls) {
-          const got = await this.config.crlStore.fetch(url);
-          if (got.ok && (got.update.accepted || got.update.reason === 'notNewer')) {
-            fetched = true;
-            break;
-          }
-        }
-        if (!fetched && leaf.crlUrls.length > 0) warnings.push('crlFetchFailed');
-        crl = this.config.crlStore.status(leaf, issuer, now);
-      }
-      if (crl.status === 'unknown') throw new SigningError('revocationUnknown');
-      if (crl.stale) warnings.push('crlStale');
-      revocation = {
-        source: 'crl',
-        status: crl.status,
-        stale: crl.stale,
-        checkedAt: now,
-        ...(crl.thisUpdate ? { asOf: crl.thisUpdate } : {}),
-        ...(crl.status === 'revoked' ? { revokedAt: crl.revokedAt, reason: crl.reason ?? null } : {}),
-      };
-    }
-
+    const strict = options.strictRevocation === true;
+    const revocation = await this.revocationOf(leaf, issuer, now, strict, warnings);
     if (revocation.status === 'revoked' && revocation.revokedAt) {
       if (revocation.revokedAt.getTime() <= options.at.getTime()) {
         throw new SigningError('certRevoked', {
@@ -162,6 +126,79 @@ export class CertificateChecker {
       // Revoked since: a signature made before still stands, but say so.
       warnings.push('revokedAfterSigning');
     }
+    if (strict) {
+      // The CAs between the leaf and the anchor: a revoked intermediate takes its certificates with it.
+      for (let i = 1; i + 1 < chain.length; i++) {
+        const ca = chain[i]!;
+        const above = chain[i + 1]!;
+        if (this.trust.isAnchor(ca)) break;
+        const status = await this.revocationOf(ca, above, now, true, warnings);
+        if (status.status === 'revoked' && status.revokedAt && status.revokedAt.getTime() <= options.at.getTime()) {
+          throw new SigningError('certRevoked', {
+            revokedAt: status.revokedAt.toISOString(),
+            reason: status.reason ?? 'unspecified',
+            which: 'issuer',
+          });
+        }
+        if (status.status === 'revoked') warnings.push('revokedAfterSigning');
+      }
+    }
+
     return { chain: chainOut, revocation, warnings };
+  }
+
+  /** The revocation state of `cert` (issued by `issuer`): OCSP when online and enabled, else the CRL. */
+  private async revocationOf(
+    cert: CertView,
+    issuer: CertView,
+    now: Date,
+    strict: boolean,
+    warnings: Warning[],
+  ): Promise<RevocationOutcome> {
+    const online = this.config.online();
+    if (online && this.config.ocsp?.enabled) {
+      const answer = await checkOcsp(cert, issuer, {
+        timeoutMs: this.config.ocsp.timeoutMs,
+        now,
+        ...(this.config.ocsp.url ? { url: this.config.ocsp.url } : {}),
+        ...(this.config.ocsp.hash ? { hash: this.config.ocsp.hash } : {}),
+      });
+      if (answer.status === 'unknown') warnings.push(`ocsp:${answer.problem}`);
+      else {
+        return {
+          source: 'ocsp',
+          status: answer.status,
+          stale: false,
+          checkedAt: now,
+          asOf: answer.thisUpdate,
+          ...(answer.status === 'revoked' ? { revokedAt: answer.revokedAt, reason: answer.reason } : {}),
+        };
+      }
+    }
+
+    let crl = this.config.crlStore.status(cert, issuer, now);
+    if (online && this.config.fetchCrl !== false && (crl.status === 'unknown' || crl.stale)) {
+      let fetched = false;
+      for (const url of cert.crlUrls) {
+        const got = await this.config.crlStore.fetch(url);
+        if (got.ok && (got.update.accepted || got.update.reason === 'notNewer')) {
+          fetched = true;
+          break;
+        }
+      }
+      if (!fetched && cert.crlUrls.length > 0) warnings.push('crlFetchFailed');
+      crl = this.config.crlStore.status(cert, issuer, now);
+    }
+    if (crl.status === 'unknown') throw new SigningError('revocationUnknown');
+    if (crl.stale && strict) throw new SigningError('revocationUnknown', { problem: 'crlStale' });
+    if (crl.stale) warnings.push('crlStale');
+    return {
+      source: 'crl',
+      status: crl.status,
+      stale: crl.stale,
+      checkedAt: now,
+      ...(crl.thisUpdate ? { asOf: crl.thisUpdate } : {}),
+      ...(crl.status === 'revoked' ? { revokedAt: crl.revokedAt, reason: crl.reason ?? null } : {}),
+    };
   }
 }

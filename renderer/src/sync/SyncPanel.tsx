@@ -120,6 +120,16 @@ function Enrolment({
   );
 }
 
+/** The queue waits for this user's online login here: their changes cannot go without the proof it brings. */
+export function WaitingForLogin({ user }: { user: { userId: string; fullName: string | null } }) {
+  const { t } = useI18n();
+  return (
+    <Banner kind="warning" testId="sync-waiting-login">
+      {t('sync.waitingLogin', { name: user.fullName ?? user.userId })}
+    </Banner>
+  );
+}
+
 /** What the engine is doing: the phase, progress of the run, the partition, and the backoff after failures. */
 export function Activity({
   activity,
@@ -359,6 +369,7 @@ export function SyncPanel({
             {t(`sync.done.${done}`)}
           </Banner>
         ) : null}
+        {details?.waitingForLogin ? <WaitingForLogin user={details.waitingForLogin} /> : null}
         {details?.clockOff ? (
           <Banner kind="warning" title={t('sync.clockOff')} testId="sync-panel-clock-off">
             {t('sync.clockOffHelp')}

@@ -13,7 +13,7 @@ import { I18nProvider } from '../i18n/I18nProvider';
 import type { Language } from '../i18n/i18n';
 import { SyncPanelOpener } from './opener';
 import { RejectedChanges } from './RejectedChanges';
-import { Activity } from './SyncPanel';
+import { Activity, WaitingForLogin } from './SyncPanel';
 import { pollDelay, PANEL_POLL_MS, PANEL_POLL_RUNNING_MS } from './useSyncDetails';
 
 const HOUR = 3_600_000;
@@ -251,5 +251,26 @@ describe('the panel poll', () => {
     expect(pollDelay(details('snapshot'), false)).toBe(PANEL_POLL_RUNNING_MS);
     expect(pollDelay(details('idle'), true)).toBe(PANEL_POLL_RUNNING_MS);
     expect(PANEL_POLL_RUNNING_MS).toBeLessThan(PANEL_POLL_MS);
+  });
+});
+
+describe('a queue waiting for its author', () => {
+  it('names the user whose online login the queue waits for, in kk, ru and en; the top bar says why it waits', () => {
+    const user = { userId: 'user-1', fullName: 'Асқар Бекұлы' };
+    for (const language of ['kk', 'ru', 'en'] as const) {
+      const banner = byTestId(render(<WaitingForLogin user={user} />, language), 'sync-waiting-login');
+      expect(banner, language).toContain('Асқар Бекұлы');
+    }
+    expect(
+      byTestId(render(<WaitingForLogin user={{ userId: 'user-1', fullName: null }} />), 'sync-waiting-login'),
+    ).toContain('user-1');
+    const bar = render(
+      <SyncIndicator
+        state={{ status: status({ queueDepth: 3, lastError: 'waiting_login: Асқар Бекұлы' }), error: null }}
+      />,
+    );
+    expect(byTestId(bar, 'sync-error')).toBe(
+      'Error: Changes wait until their author logs in online at this workstation',
+    );
   });
 });

@@ -40,6 +40,7 @@ import {
   type OpHandler,
 } from './common.js';
 import type { ApplicationState } from './state.js';
+import { documentDigest } from './signatures.js';
 import type { z } from 'zod';
 
 const MAX_TEXT = 4000;
@@ -79,6 +80,8 @@ type Changes = Partial<Pick<ApplicationData, TransitionColumn>>;
 
 interface ActionInput {
   sql: Sql;
+  /** The user acting (proven by the change's key). */
+  actorId: string;
   cache: ApplyCache;
   row: ApplicationData;
   def: ServiceDefinition;
@@ -162,12 +165,18 @@ const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Cha
   async sign(i) {
     const signatureId = i.event.payload?.signatureId;
     if (typeof signatureId !== 'string') throw new Rejection('invalid', 'the signing names no signature');
-    const [signature] = await i.sql.query<{ applicationId: string }>(
-      'SELECT application_id AS "applicationId" FROM signatures WHERE id = $1',
+    const [signature] = await i.sql.query<{ applicationId: string; userId: string | null; documentSha256: string }>(
+      'SELECT application_id AS "applicationId", user_id AS "userId", document_sha256 AS "documentSha256" FROM signatures WHERE id = $1',
       [signatureId],
     );
     if (!signature || signature.applicationId !== i.row.id) {
       throw new Rejection('invalid', `signature ${signatureId} of this application is not on the server`);
+    }
+    // Completed only on the head's own signature of the document as it stands now: not another signer's, and
+    // not one made before the application was returned and changed.
+    if (signature.userId !== i.actorId) throw new Rejection('forbidden', `signature ${signatureId} is not the actor's`);
+    if (signature.documentSha256 !== (await documentDigest(i.sql, i.row))) {
+      throw new Rejection('invalid', `signature ${signatureId} is of an earlier state of the application`);
     }
     return { currentStep: null, dueAt: null };
   },
@@ -210,6 +219,10 @@ export const transition: OpHandler = async (c) => {
   const held = await c.applications.get(c.sql, id);
   if (!held) throw new Rejection('notFound', `no application ${id}`);
   const { row } = held;
+  // A workstation acts only on its own office's applications, whatever its users' roles elsewhere.
+  if (row.providerId !== c.device.providerId) {
+    throw new Rejection('forbidden', `application ${id} is not of this device's office`);
+  }
   const actor = await activeActor(c, event.actorUserId);
   const roles = rolesAt(actor, row.providerId);
   if (!roles.has(t.role)) throw new Rejection('forbidden', `${actor.id} is not ${t.role} at ${row.providerId}`);
@@ -228,7 +241,7 @@ export const transition: OpHandler = async (c) => {
   if (!allows(action, { ...row, userId: actor.id, roles, plan })) {
     throw new Rejection('notAllowed', `${action} is not allowed now`);
   }
-  const set = await ACTIONS[action]({ sql: c.sql, cache: c.cache, row, def, plan, event, next });
+  const set = await ACTIONS[action]({ sql: c.sql, actorId: actor.id, cache: c.cache, row, def, plan, event, next });
 
   return () => {
     const status = t.to ?? row.status;
@@ -263,6 +276,9 @@ export const transition: OpHandler = async (c) => {
 export const create: OpHandler = async (c) => {
   const { actorUserId, ...app } = payloadOf(applicationCreatePayload, c.change.payload);
   if (app.id !== c.change.entityId) throw new Rejection('invalid', 'the change names another application');
+  if (app.providerId !== c.device.providerId) {
+    throw new Rejection('forbidden', `this device takes in applications for ${c.device.providerId} only`);
+  }
   const actor = await activeActor(c, actorUserId);
   const mayTakeIn = actor.grants.some(
     (g) =>

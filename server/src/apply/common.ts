@@ -51,6 +51,11 @@ export interface ApplyContext {
   sql: Sql;
   device: DeviceIdentity;
   change: Change;
+  /**
+   * The user the change's MAC proves made it (push.ts checked the key: this
+   * device's, live, and its user the author the payload names).
+   */
+  author: string;
   now: number;
   /** Where the change's feed rows go (written with their versions when the transaction ends). */
   feed: FeedBuffer;
@@ -62,14 +67,18 @@ export interface ApplyContext {
   signers: SignerTrust;
 }
 
-/** Whether a certificate could sign at a time (server/src/auth/certificates.ts LoginCertificates). */
+/**
+ * Whether a certificate could make a signature received at `now`, judged at
+ * the time of the verified timestamp it carries or else at `now`
+ * (server/src/auth/certificates.ts LoginCertificates; code 'revocationUnknown': not judged).
+ */
 export interface SignerTrust {
   checkSigner(
     sql: Sql,
     certificate: Uint8Array,
-    signedAt: number,
+    evidence: { timestamp: { token: Uint8Array; signatureValue: Uint8Array } | null },
     now: number,
-  ): Promise<{ ok: true } | { ok: false; code: string }>;
+  ): Promise<{ ok: true; at: number; timestampedAt: number | null } | { ok: false; code: string }>;
 }
 
 /**

@@ -1,38 +1,124 @@
 /**
- * signature.add: a signature of an application, verified, its signer read
- * from its own certificate and checked against the server's trust.
+ * signature.add: a signature of an application, verified, bound to the
+ * application it is recorded for, its signer read from its own certificate
+ * and checked against the server's trust.
+ *
+ * Binding: the server builds the signed document again from ITS state of the
+ * application (core/workflow/signed-document.ts, the builder the workstation
+ * signs with) and the signature must be over exactly that: a CMS's
+ * messageDigest is checked against it (detached, or the attached content must
+ * be it), an XMLDSig's signed document must canonicalise to it. So a head's
+ * signature of A is not B's, and a signature of a document the server's state
+ * does not say (another decision, another refusal text) is refused, whatever
+ * documentSha256 the payload claims.
+ *
+ * Time and revocation: the certificate is judged at a verified timestamp's
+ * time, else at the server's receipt (never at the client's signedAt); a
+ * signer whose revocation cannot be told now is not judged: the change is
+ * deferred (Deferral 'revocationUnknown') and comes again.
  */
 import { createHash } from 'node:crypto';
-import { parseCertificate, parseCms, verifyCmsSignatures, verifyXml } from '#signing/index.js';
+import { parseCertificate, parseCms, signatureValueOf, verifyCmsSignatures, verifyXml } from '#signing/index.js';
+import { applicationXml } from '#core/workflow/signed-document.js';
 import { providerPartition } from '../feed.js';
 import { signatureAddPayload } from '#core/protocol.js';
 import type { SignatureFormat } from '#core/vocabulary.js';
-import type { SignatureData } from '../rows.js';
-import { activeActor, payloadOf, Rejection, type OpHandler } from './common.js';
+import type { ApplicationData, SignatureData } from '../rows.js';
+import type { Sql } from '../postgres/sql.js';
+import { activeActor, Deferral, payloadOf, Rejection, type OpHandler } from './common.js';
 
-/** The signer's certificate of a signature that verifies, or the rejection `invalid`. */
-function verifiedSigner(format: SignatureFormat, signed: Buffer, documentSha256: string): Uint8Array {
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The document the workstation signs for `app`, as the server's state of it
+ * says (for the `sign` action too: the signature it names must be of this).
+ */
+export async function rebuiltDocument(sql: Sql, app: ApplicationData): Promise<string> {
+  const [provider] = await sql.query<{ bin: string; name: string }>(
+    'SELECT bin, name_ru AS name FROM providers WHERE id = $1',
+    [app.providerId],
+  );
+  if (!provider) throw new Rejection('notFound', `no provider ${app.providerId}`);
+  return applicationXml({
+    id: app.id,
+    number: app.number,
+    portalNumber: app.portalNumber,
+    serviceCode: app.serviceCode,
+    providerBin: provider.bin,
+    providerName: provider.name,
+    applicantIin: app.applicantIin,
+    applicantBin: app.applicantBin,
+    applicantName: app.applicantName,
+    status: app.status,
+    decision: app.decision,
+    refusalReasonCode: app.refusalReasonCode,
+    refusalText: app.refusalText,
+    submittedAt: Number(app.submittedAt),
+    formData: app.formData,
+  });
+}
+
+/** The SHA-256 (hex) of the application's document as the server would rebuild it now. */
+export async function documentDigest(sql: Sql, app: ApplicationData): Promise<string> {
+  return sha256(await rebuiltDocument(sql, app));
+}
+
+interface Verified {
+  certificate: Uint8Array;
+  /** The RFC 3161 token the (CMS) signature carries, with the signature value it must stamp. */
+  timestamp: { token: Uint8Array; signatureValue: Uint8Array } | null;
+}
+
+const isSha1 = (name: string) => /sha-?1(?![0-9])/i.test(name) || name === '1.3.14.3.2.26';
+
+/** The signer of a signature over `document` that verifies, or the rejection `invalid` naming what does not hold. */
+function verifiedSigner(format: SignatureFormat, signed: Buffer, document: string): Verified {
   try {
     if (format === 'xmldsig') {
-      const v = verifyXml(signed.toString('utf8'));
-      if (!v.ok) throw new Rejection('invalid', `the signature does not verify (${v.code})`);
-      return v.certificate;
+      const v = verifyXml(signed.toString('utf8'), { allowSha1: false, document });
+      if (!v.ok) {
+        throw new Rejection(
+          'invalid',
+          v.code === 'contentMismatch'
+            ? `the signed document is not this application's as the server has it (${v.reason})`
+            : `the signature does not verify (${v.code}: ${v.reason})`,
+        );
+      }
+      return { certificate: v.certificate, timestamp: null };
     }
-    const checks = verifyCmsSignatures(signed);
+    const bytes = Buffer.from(document, 'utf8');
+    const cms = parseCms(signed);
+    if (cms.content && !Buffer.from(cms.content).equals(bytes)) {
+      throw new Rejection('invalid', "the signed content is not this application's document as the server has it");
+    }
+    const first = cms.signers[0];
+    if (!first) throw new Rejection('invalid', 'the signature has no signer');
+    if (cms.signers.some((s) => isSha1(s.digestAlgorithm) || isSha1(s.signatureAlgorithm))) {
+      throw new Rejection('invalid', 'SHA-1 is not accepted for a new signature');
+    }
+    // The messageDigest of each signer against the rebuilt document (detached: given here; attached: equal to it).
+    const checks = verifyCmsSignatures(signed, { content: bytes });
     const failed = checks.find((ch) => !ch.ok);
-    const first = checks[0];
-    if (!first || failed || !first.ok) throw new Rejection('invalid', 'the signature does not verify');
-    const content = parseCms(signed).content;
-    if (content && createHash('sha256').update(content).digest('hex') !== documentSha256) {
-      throw new Rejection('invalid', 'the signed content is not the document named');
+    if (failed && !failed.ok) {
+      throw new Rejection(
+        'invalid',
+        failed.code === 'contentMismatch'
+          ? "the signature's messageDigest is not of this application's document as the server has it"
+          : `the signature does not verify (${failed.code})`,
+      );
     }
-    return first.certificate;
+    const check = checks[0];
+    if (!check?.ok) throw new Rejection('invalid', 'the signature does not verify');
+    return {
+      certificate: check.certificate,
+      timestamp: first.timestampToken
+        ? { token: first.timestampToken, signatureValue: signatureValueOf(signed, 0) }
+        : null,
+    };
   } catch (err) {
     if (err instanceof Rejection) throw err;
-    throw new Rejection(
-      'invalid',
-      `the signature cannot be read (${err instanceof Error ? err.message : String(err)})`,
-    );
+    // The parser's own words stay here: they may quote the bytes sent.
+    throw new Rejection('invalid', 'the signature cannot be read');
   }
 }
 
@@ -43,13 +129,23 @@ export const addSignature: OpHandler = async (c) => {
   if (!held) throw new Rejection('notFound', `no application ${p.applicationId}`);
   const app = held.row;
   const signed = Buffer.from(p.signed, 'base64');
-  const certificate = verifiedSigner(p.format, signed, p.documentSha256);
-  const facts = parseCertificate(certificate);
+  const document = await rebuiltDocument(c.sql, app);
+  if (sha256(document) !== p.documentSha256) {
+    throw new Rejection('invalid', "documentSha256 is not of this application's document as the server has it");
+  }
+  const verified = verifiedSigner(p.format, signed, document);
+  const facts = parseCertificate(verified.certificate);
   if (facts.sha256 !== p.certificateSha256) throw new Rejection('invalid', 'the certificate is not the one named');
   // A signature that verifies proves only that the certificate's key made it: the certificate must be one the
-  // server trusts, a signing key, valid (and not revoked) when it signed. Else anyone could make one with a head's IIN.
-  const trusted = await c.signers.checkSigner(c.sql, certificate, p.signedAt, c.now);
-  if (!trusted.ok) throw new Rejection('forbidden', `the signer's certificate is refused (${trusted.code})`);
+  // server trusts, a signing key, valid (and not revoked, nor its CAs) when it signed. Else anyone could make one
+  // with a head's IIN.
+  const trusted = await c.signers.checkSigner(c.sql, verified.certificate, { timestamp: verified.timestamp }, c.now);
+  if (!trusted.ok) {
+    if (trusted.code === 'revocationUnknown') {
+      throw new Deferral('revocationUnknown', "the signer's revocation cannot be checked now");
+    }
+    throw new Rejection('forbidden', `the signer's certificate is refused (${trusted.code})`);
+  }
   if (!facts.iin) throw new Rejection('forbidden', 'the certificate names no IIN');
 
   // The signer is the certificate's holder: the named user must be them; unnamed, the holder among the users.
@@ -65,6 +161,10 @@ export const addSignature: OpHandler = async (c) => {
     (g) => (g.role === 'head' && g.providerId === app.providerId) || g.role === 'operator',
   );
   if (!mayAdd) throw new Rejection('forbidden', `${actor.id} does not sign for ${app.providerId}`);
+  // A provider's workstation records signatures of its own applications only (a centre's operators sign intake for any).
+  if (app.providerId !== c.device.providerId && !actor.grants.some((g) => g.role === 'operator')) {
+    throw new Rejection('forbidden', `this workstation does not serve ${app.providerId}`);
+  }
   const [exists] = await c.sql.query('SELECT 1 FROM signatures WHERE id = $1', [p.id]);
   if (exists) throw new Rejection('invalid', `signature ${p.id} exists`);
 
@@ -82,7 +182,8 @@ export const addSignature: OpHandler = async (c) => {
       keySource: p.keySource ?? 'unknown',
       userId: actor.id,
       signedAt: p.signedAt,
-      timestampedAt: p.timestampedAt ?? null,
+      // The time the server verified, not the one the client claims.
+      timestampedAt: trusted.timestampedAt,
     };
     // The application may be one this transaction created and has not written yet.
     await c.applications.writeEvents(c.sql);

@@ -7,8 +7,8 @@
  * workstation's rules, core/auth/grants.ts, enforced again here on the server's data).
  *
  * Each checks first, then writes, and rewrites the user's feed row in the
- * global partition (without the password hash: the feed goes to every
- * workstation).
+ * partitions of the providers they work at (directory.ts; without the
+ * password hash).
  */
 import { parseHash } from '#core/auth/passwords.js';
 import {
@@ -20,7 +20,6 @@ import {
   type AdminScope,
   type RoleGrant,
 } from '#core/auth/grants.js';
-import { GLOBAL_PARTITION } from '#core/vocabulary.js';
 import type { Sql } from '../postgres/sql.js';
 import {
   blockPayload,
@@ -29,7 +28,9 @@ import {
   setRolesPayload,
   userProfilePayload,
 } from '#core/protocol.js';
-import { readUser } from '../rows.js';
+import { bufferUser } from '../directory.js';
+import { revokeUserKeys } from '../auth/user-keys.js';
+import { clearLockout } from '../auth/failures.js';
 import {
   activeActor,
   loadActor,
@@ -40,10 +41,19 @@ import {
   type OpHandler,
 } from './common.js';
 
-/** After a change to the user: their feed row rewritten, and the transaction's cached copy dropped. */
-async function changed(c: ApplyContext, userId: string): Promise<void> {
+/**
+ * After a change to the user: their feed row rewritten in the partitions of the providers they work at
+ * (directory.ts; `before`: the providers they were at, a tombstone where they left), and the
+ * transaction's cached copy dropped.
+ */
+async function changed(c: ApplyContext, userId: string, before: readonly string[] = []): Promise<void> {
   c.cache.forget(userId);
-  c.feed.write(GLOBAL_PARTITION, { entity: 'user', id: userId, op: 'upsert', data: await readUser(c.sql, userId) });
+  await bufferUser(c.sql, c.feed, userId, before);
+}
+
+/** A user's own change: only by that user (push.ts proved who made it). */
+function ownOnly(c: ApplyContext, userId: string): void {
+  if (c.author !== userId) throw new Rejection('forbidden', `${c.author} cannot change ${userId}'s account`);
 }
 
 /** The user the change is about, locked; refused when the change names someone else or nobody. */
@@ -63,6 +73,7 @@ function validHash(hash: string): string {
 
 export const profile: OpHandler = async (c) => {
   const p = payloadOf(userProfilePayload, c.change.payload);
+  ownOnly(c, p.id);
   const user = await target(c.sql, c.change.entityId, p.id);
   if (user.blocked) throw new Rejection('userBlocked', `user ${user.id} is blocked`);
   return async () => {
@@ -77,6 +88,7 @@ export const profile: OpHandler = async (c) => {
 
 export const passwordChange: OpHandler = async (c) => {
   const p = payloadOf(passwordChangePayload, c.change.payload);
+  ownOnly(c, p.userId);
   const user = await target(c.sql, c.change.entityId, p.userId);
   if (user.blocked) throw new Rejection('userBlocked', `user ${user.id} is blocked`);
   const hash = validHash(p.passwordHash);
@@ -97,6 +109,7 @@ interface ActingAdmin extends AdminScope {
 
 /** The administrator acting, with what they administer; refused when they administer nothing. */
 async function adminScope(c: ApplyContext, adminId: string): Promise<ActingAdmin> {
+  if (adminId !== c.author) throw new Rejection('forbidden', `the change names ${adminId}, not its author`);
   const admin = await activeActor(c, adminId);
   const scope = adminScopeOf(admin.grants);
   if (!administersAny(scope)) throw new Rejection('forbidden', `${adminId} is no administrator`);
@@ -123,7 +136,7 @@ export const setRoles: OpHandler = async (c) => {
   const scope = await adminScope(c, p.by);
   const user = await managed(c.sql, scope, c.change.entityId, p.userId);
   const known = new Set((await c.sql.query<{ id: string }>('SELECT id FROM providers')).map((r) => r.id));
-  const inScope = (g: RoleGrant) => reaches(scope, g.providerId);
+  const inScope = (g: RoleGrant) => reaches(scope, g.providerId, g.role);
   for (const g of p.roles) {
     if (!grantable(g.role, g.providerId, (id) => known.has(id))) {
       throw new Rejection('invalid', `role ${g.role} cannot be granted at "${g.providerId}"`);
@@ -150,7 +163,11 @@ export const setRoles: OpHandler = async (c) => {
       );
     }
     await c.sql.query('UPDATE users SET updated_at = $2 WHERE id = $1', [user.id, c.now]);
-    await changed(c, user.id);
+    await changed(
+      c,
+      user.id,
+      user.grants.map((g) => g.providerId),
+    );
   };
 };
 
@@ -166,6 +183,8 @@ export const passwordReset: OpHandler = async (c) => {
       p.mustChangePassword,
       c.now,
     ]);
+    // Whoever held the old password may have logged in with it: their keys go with it.
+    await revokeUserKeys(c.sql, user.id, c.now);
     await changed(c, user.id);
   };
 };
@@ -177,6 +196,10 @@ function blocking(blocked: boolean): OpHandler {
     const user = await managed(c.sql, scope, c.change.entityId, p.userId);
     return async () => {
       await c.sql.query('UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1', [user.id, blocked, c.now]);
+      // A blocked user's queued changes no longer apply, even after an unblock: they log in online again.
+      if (blocked) await revokeUserKeys(c.sql, user.id, c.now);
+      // An unblock also lifts a lockout after too many failed passwords (auth/failures.ts).
+      else await clearLockout(c.sql, user.id);
       await changed(c, user.id);
     };
   };

@@ -6,12 +6,20 @@
  * server's `crls` table (every instance reads the table, so a CRL imported
  * through one is used by all); OCSP and CRL downloads only when `online`.
  * The same trust decides whether a pushed signature's certificate could sign
- * (`checkSigner`).
+ * (`checkSigner`), more strictly: revocation must be known for the whole
+ * chain, and the time judged is one the server can vouch for.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CertificateChecker, CrlStore, isSigningError, loadTrust, subjectIdentity } from '#signing/index.js';
+import {
+  CertificateChecker,
+  CrlStore,
+  isSigningError,
+  loadTrust,
+  subjectIdentity,
+  verifyTimestampToken,
+} from '#signing/index.js';
 import type { Sql } from '../postgres/sql.js';
 
 export interface LoginTrustOptions {
@@ -31,6 +39,17 @@ export type CertificateVerdict =
   /** `code`: the signer's error code (certExpired, certRevoked, wrongKeyUsage, chainUntrusted, revocationUnknown…). */
   | { ok: false; code: string };
 
+/** What a signature brings that bears on when it was made. */
+export interface SignatureEvidence {
+  /** The RFC 3161 token the signature carries, and the signature value it must stamp (CMS: the SignerInfo's). */
+  timestamp: { token: Uint8Array; signatureValue: Uint8Array } | null;
+}
+
+export type SignerVerdict =
+  /** `at`: the time judged (the timestamp's, else the receipt); `timestampedAt`: the verified timestamp's time. */
+  | { ok: true; iin: string | null; bin: string | null; at: number; timestampedAt: number | null }
+  | { ok: false; code: string };
+
 let scratch: string | null = null;
 
 /** A folder of this process's own for a store without a CRL folder; removed when the process exits. */
@@ -46,6 +65,7 @@ function scratchCrlDir(): string {
 interface Ready {
   checker: CertificateChecker;
   store: CrlStore;
+  trust: { trustedRoots: Uint8Array[]; intermediates: Uint8Array[] };
 }
 
 export class LoginCertificates {
@@ -74,7 +94,7 @@ export class LoginCertificates {
         fetchCrl: online,
         online: () => online,
       });
-      return { checker, store };
+      return { checker, store, trust: { trustedRoots: trust.roots, intermediates: trust.intermediates } };
     })();
     return this.ready;
   }
@@ -95,25 +115,37 @@ export class LoginCertificates {
   }
 
   /**
-   * Whether `certificate` could sign at `signedAt`: a chain to the trusted
-   * roots, a signing key, valid then, not revoked before then. A signature
-   * whose revocation state no CRL here can tell is taken (it is verified
-   * again where it is read); a time in the future counts as now.
+   * Whether `certificate` could make a signature the server receives at
+   * `now`: a chain to the trusted roots, a signing key, valid and not revoked
+   * (nor any CA of its chain) at the time judged. That time is the
+   * timestamp's when the signature carries one that verifies against the
+   * trusted roots and stamps its signature value, else `now`: what the client
+   * says of its signing time proves nothing, so a key revoked before the
+   * server saw its signature is refused. When revocation cannot be told (no
+   * CRL of an issuer, one past its nextUpdate, OCSP unreachable) the verdict
+   * is `revocationUnknown`: not judged, for the caller to wait on.
    */
-  async checkSigner(sql: Sql, certificate: Uint8Array, signedAt: number, now: number): Promise<CertificateVerdict> {
-    const { checker, store } = await this.open();
+  async checkSigner(
+    sql: Sql,
+    certificate: Uint8Array,
+    evidence: SignatureEvidence,
+    now: number,
+  ): Promise<SignerVerdict> {
+    const { checker, store, trust } = await this.open();
     await this.syncCrls(sql, store);
+    const timestampedAt = evidence.timestamp ? trustedTime(evidence.timestamp, trust) : null;
+    const at = timestampedAt === null ? now : Math.min(timestampedAt, now);
     try {
       const result = await checker.check(certificate, {
-        at: new Date(Math.min(signedAt, now)),
+        at: new Date(at),
         now: new Date(now),
         act: 'sign',
+        strictRevocation: true,
       });
       const leaf = result.chain[0];
       if (!leaf) return { ok: false, code: 'chainUntrusted' };
-      return { ok: true, ...subjectIdentity(leaf) };
+      return { ok: true, ...subjectIdentity(leaf), at, timestampedAt };
     } catch (err) {
-      if (isSigningError(err) && err.code === 'revocationUnknown') return { ok: true, iin: null, bin: null };
       if (isSigningError(err)) return { ok: false, code: err.code };
       throw err;
     }
@@ -135,4 +167,13 @@ export class LoginCertificates {
       throw err;
     }
   }
+}
+
+/** The time a timestamp token vouches for, when it verifies against `trust` and stamps the signature value; else null. */
+function trustedTime(
+  timestamp: NonNullable<SignatureEvidence['timestamp']>,
+  trust: { trustedRoots: Uint8Array[]; intermediates: Uint8Array[] },
+): number | null {
+  const verdict = verifyTimestampToken(timestamp.token, { data: timestamp.signatureValue, trust });
+  return verdict.ok ? verdict.info.genTime.getTime() : null;
 }

@@ -3,8 +3,10 @@
  * checkAnswer), the other side of main/auth/online.ts:
  * - password: the user's scrypt hash, compared in constant time; an unknown
  *   login costs the same scrypt and gets the same answer as a wrong
- *   password; a blocked user hears so only after the right password;
- *   failures in a row make the next try of that login wait (failures.ts);
+ *   password; a blocked user hears so only after the right password; tries
+ *   are counted per login and per source, delayed, refused while a delay is
+ *   pending (429) and locked after too many failures (failures.ts); a hash
+ *   weaker than the server's cost is redone on a right password;
  * - eds: a live, unused challenge of this device (used up now), the exact
  *   challenge document signed with the certificate's key, the certificate
  *   fit to log in (certificates.ts), its IIN (and BIN) a registered user;
@@ -12,33 +14,21 @@
  * Nothing here logs or keeps a password.
  */
 import { challengeDocument, verifyChallengeSignature } from '#core/auth/challenge.js';
-import { DEFAULT_SCRYPT, verifyPassword, type ScryptParams } from '#core/auth/passwords.js';
 import type { Sql } from '../postgres/sql.js';
 import type { CheckAnswer, CheckRequest, DirectoryUser } from '#core/protocol.js';
 import { consumeChallenge } from './challenges.js';
 import type { LoginCertificates } from './certificates.js';
-import {
-  clearFailures,
-  defaultFailureDelayMs,
-  failureKey,
-  recordFailure,
-  waitBeforeTry,
-  type FailureDelay,
-} from './failures.js';
+import { LoginGuard } from './failures.js';
+import { knownAtDevice } from '../directory.js';
 
 export interface LoginCheckOptions {
   certificates: LoginCertificates;
-  failureDelayMs?: FailureDelay;
-  /** How a try waits out its delay (tests may record instead of waiting). */
-  sleep?: (ms: number) => Promise<void>;
-  /** The cost of the dummy hash an unknown login is checked against (the real hashes' cost). */
-  scrypt?: ScryptParams;
+  /** Counting, delays, lockout, the hash cap and the hash cost (shared with enrolment). */
+  guard?: LoginGuard;
 }
 
 type Refusal = Extract<CheckAnswer, { ok: false }>;
 type Reason = Refusal['reason'];
-
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface UserRow extends Record<string, unknown> {
   id: string;
@@ -71,45 +61,58 @@ export async function directoryUser(sql: Sql, userId: string): Promise<Directory
 }
 
 export class LoginCheck {
-  private readonly delay: FailureDelay;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly scrypt: ScryptParams;
+  readonly guard: LoginGuard;
 
   constructor(private readonly options: LoginCheckOptions) {
-    this.delay = options.failureDelayMs ?? defaultFailureDelayMs;
-    this.sleep = options.sleep ?? sleepFor;
-    this.scrypt = options.scrypt ?? DEFAULT_SCRYPT;
+    this.guard = options.guard ?? new LoginGuard();
   }
 
-  /** The verdict on `request` from device `deviceId`; `now` is read again after any wait. */
-  async check(sql: Sql, deviceId: string, request: CheckRequest, now: () => number): Promise<CheckAnswer> {
+  /** The verdict on `request` from device `deviceId` at client address `source`. */
+  async check(
+    sql: Sql,
+    deviceId: string,
+    request: CheckRequest,
+    now: () => number,
+    source = 'unknown',
+  ): Promise<CheckAnswer> {
     switch (request.kind) {
       case 'password':
-        return this.password(sql, request.login, request.password, now);
+        return this.password(sql, request.login, request.password, source, now);
       case 'eds':
         return this.eds(sql, deviceId, request, now());
       case 'recheck':
+        // A device hears only about its office's people, or who logged in online at it before.
+        if (!(await knownAtDevice(sql, request.userId, deviceId))) return refuse('userNotFound', now());
         return this.allowed(sql, request.userId, now());
     }
   }
 
-  private async password(sql: Sql, login: string, password: string, now: () => number): Promise<CheckAnswer> {
-    const key = failureKey(login);
-    const wait = await waitBeforeTry(sql, key, now(), this.delay);
-    if (wait > 0) await this.sleep(wait);
-    const [user] = await sql.query<{ id: string; password_hash: string | null }>(
-      `SELECT id, password_hash FROM users WHERE lower(login) = lower($1)
-        ORDER BY (login = $1) DESC, id LIMIT 1`,
-      [login.trim()],
-    );
-    // Always one scrypt: against the user's hash, or a dummy one of the same cost.
-    const matches = await verifyPassword(password, user?.password_hash ?? null, this.scrypt);
-    if (!user || !matches) {
-      await recordFailure(sql, key, now());
-      return refuse('wrongLoginOrPassword', now());
-    }
-    await clearFailures(sql, key);
-    return this.allowed(sql, user.id, now());
+  private async password(
+    sql: Sql,
+    login: string,
+    password: string,
+    source: string,
+    now: () => number,
+  ): Promise<CheckAnswer> {
+    const found: { userId?: string } = {};
+    const outcome = await this.guard.attempt(sql, login, source, now, async () => {
+      const [user] = await sql.query<{ id: string; password_hash: string | null }>(
+        `SELECT id, password_hash FROM users WHERE lower(login) = lower($1)
+          ORDER BY (login = $1) DESC, id LIMIT 1`,
+        [login.trim()],
+      );
+      // Always one scrypt: against the user's hash, or a dummy one of the same cost.
+      const ok = await this.guard.verify(
+        sql,
+        user ? { id: user.id, passwordHash: user.password_hash } : null,
+        password,
+      );
+      if (ok && user) found.userId = user.id;
+      return ok;
+    });
+    if (outcome === 'locked') return refuse('locked', now());
+    if (outcome === 'wrong' || found.userId === undefined) return refuse('wrongLoginOrPassword', now());
+    return this.allowed(sql, found.userId, now());
   }
 
   private async eds(

@@ -152,7 +152,8 @@ export function startTestServer(
     accessTokenTtlMs: 365 * 86_400_000,
     log: () => undefined,
     ...(options.now ? { now: options.now } : {}),
-    ...(options.auth ? { auth: options.auth } : {}),
+    // The test users' hashes are TEST_SCRYPT: a server at the full cost would redo each at its first login.
+    auth: { scrypt: TEST_SCRYPT, ...options.auth },
   });
 }
 

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
 import {
+  checkAnswer,
   enrolAnswer,
   errorBody,
   PROTOCOL_VERSION,
@@ -22,6 +23,7 @@ import {
   type PushAnswer,
   type PushResult,
 } from '#core/protocol.js';
+import { KeyRing } from '../testing/keys.js';
 
 /** A call that failed: `status` 0 for a network error, a timeout or an answer that does not fit. */
 export class DeviceCallError extends Error {
@@ -59,6 +61,8 @@ export class DeviceClient {
   providerId = '';
   partitions: string[] = [];
   private secret = '';
+  /** The keys of the users logged in online here: each change goes with its author's MAC. */
+  keys = new KeyRing('');
   private token: { value: string; expiresAt: number } | null = null;
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
@@ -70,8 +74,26 @@ export class DeviceClient {
     this.protocolVersion = o.protocolVersion ?? PROTOCOL_VERSION;
   }
 
-  /** One request: its answer validated by `schema`; anything else a DeviceCallError. */
+  /**
+   * One request: its answer validated by `schema`; anything else a
+   * DeviceCallError. A 429 or 503 that says when to come back (the server's
+   * guard of password tries: one try of a login at a time, a cap on hashes)
+   * is waited out and sent again, a bounded number of times.
+   */
   private async call<T>(method: string, path: string, schema: ZodType<T>, body?: unknown, auth = true): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.callOnce(method, path, schema, body, auth);
+      } catch (e) {
+        const wait = e instanceof DeviceCallError ? e.body?.retryAfterMs : undefined;
+        if (typeof wait !== 'number' || attempt >= 50 || !(e as DeviceCallError).status.toString().match(/^(429|503)$/))
+          throw e;
+        await sleep(Math.min(wait, 2_000));
+      }
+    }
+  }
+
+  private async callOnce<T>(method: string, path: string, schema: ZodType<T>, body?: unknown, auth = true): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) headers.authorization = `Bearer ${await this.accessToken()}`;
@@ -135,6 +157,16 @@ export class DeviceClient {
     this.partitions = answer.partitions;
     this.secret = answer.deviceSecret;
     this.token = null;
+    this.keys = new KeyRing(answer.deviceId);
+  }
+
+  /** Logs a user in online at this device (a password login), keeping their user key; their id. */
+  async login(login: string, password: string): Promise<string> {
+    const answer = await this.call('POST', '/v1/auth/check', checkAnswer, { kind: 'password', login, password });
+    if (!answer.ok) throw new DeviceCallError(0, answer.reason, `login ${login}: ${answer.reason}`);
+    if (!answer.key) throw new DeviceCallError(0, 'malformed', `login ${login}: no user key in the answer`);
+    this.keys.add(answer.user.id, answer.key);
+    return answer.user.id;
   }
 
   /** A valid access token, fetched again a minute before it expires. */
@@ -151,12 +183,12 @@ export class DeviceClient {
     return answer.accessToken;
   }
 
-  /** One push request, as is (no retry). */
+  /** One push request (no retry), each change with its author's MAC when a key for them is held. */
   push(changes: Change[]): Promise<PushAnswer> {
     return this.call('POST', '/v1/push', pushAnswer, {
       deviceId: this.deviceId,
       protocolVersion: this.protocolVersion,
-      changes,
+      changes: changes.map((c) => (c.auth ? c : this.keys.authorize(c))),
     });
   }
 
@@ -169,9 +201,9 @@ export class DeviceClient {
 
   /**
    * Pushes `queue` (seq 1…n, in order) in batches until the server's last seq
-   * is n: network errors, timeouts and 5xx are retried after `retryMs` (up to
-   * `maxRetries` in a row), a 401 gets a fresh token, a gap resends from the
-   * seq the server expects. Calls `onBatch` with each answered request's
+   * is n: network errors, timeouts, 5xx and deferred changes are retried
+   * after `retryMs` (up to `maxRetries` in a row), a 401 gets a fresh token, a
+   * gap resends from the seq the server expects. Calls `onBatch` with each answered request's
    * latency. Returns every result the server gave, in order of answer.
    */
   async pushAll(
@@ -201,6 +233,13 @@ export class DeviceClient {
         options.onBatch?.(performance.now() - t, answer.results);
         results.push(...answer.results);
         next = answer.lastSeq;
+        if (answer.results.some((r) => r.outcome === 'deferred')) {
+          // Not judged yet (a signer's revocation unknown): sent again later, from the server's last seq.
+          if (++failures > (options.maxRetries ?? 20))
+            throw new DeviceCallError(0, 'deferred', 'changes stay deferred');
+          await sleep(options.retryMs ?? 200);
+          continue;
+        }
         failures = 0;
       } catch (e) {
         if (!(e instanceof DeviceCallError)) throw e;

@@ -31,7 +31,7 @@ describe('load run', () => {
     });
     expect(result.timedOut).toBe(false);
     expect(result.rejections).toEqual([]);
-    expect(result.outcomes).toEqual({ applied: 1000, duplicate: 0, rejected: 0 });
+    expect(result.outcomes).toEqual({ applied: 1000, duplicate: 0, rejected: 0, deferred: 0 });
     expect(result.pushes).toBeGreaterThanOrEqual(20 * 3);
     expect(result.pushLatencyMs.p95).toBeGreaterThan(0);
     expect(result.changesPerSecond).toBeGreaterThan(0);

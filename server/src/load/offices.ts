@@ -1,7 +1,7 @@
 /**
  * The offices a load run's workstations serve, read the way a workstation
- * learns them: by pulling the global partition (providers, users with their
- * roles, staff, services). Each office needs a clerk, a head and at least one
+ * learns them: by pulling the global partition (providers, services) and its
+ * office's (users with their roles, staff). Each office needs a clerk, a head and at least one
  * active executor; offices without them are left out.
  */
 import type { ZodType } from 'zod';
@@ -27,10 +27,18 @@ export async function pullAll(client: DeviceClient, partition: string, limit = 5
 export interface Directory {
   offices: Office[];
   services: Map<string, ServiceDefinition>;
+  /** Each user's login, by id (a workstation logs its users in online to get their keys). */
+  logins: Map<string, string>;
 }
 
+/**
+ * The offices `client` sees: the global partition and its own office's
+ * (where the people working there are published).
+ */
 export async function discoverOffices(client: DeviceClient): Promise<Directory> {
-  const rows = await pullAll(client, GLOBAL_PARTITION);
+  const rows: FeedRow[] = [];
+  for (const partition of new Set([GLOBAL_PARTITION, ...client.partitions]))
+    rows.push(...(await pullAll(client, partition)));
   const of = <T>(entity: FeedRow['entity'], schema: ZodType<T>): T[] =>
     rows.filter((r) => r.entity === entity && r.op === 'upsert').map((r) => schema.parse(r.data));
 
@@ -68,5 +76,5 @@ export async function discoverOffices(client: DeviceClient): Promise<Directory> 
       executorIds,
     });
   }
-  return { offices, services };
+  return { offices, services, logins: new Map(users.map((u) => [u.id, u.login])) };
 }

@@ -14,8 +14,8 @@ import { PROVIDERS } from '#demo/names.js';
 import type { Sql } from '../postgres/sql.js';
 import type { Change, PushResult } from '#core/protocol.js';
 import { DeviceClient } from './device-client.js';
-import { discoverOffices } from './offices.js';
-import { buildQueue } from './workload.js';
+import { discoverOffices, type Directory } from './offices.js';
+import { buildQueue, type Office } from './workload.js';
 
 export interface LoadOptions {
   serverUrl: string;
@@ -30,6 +30,8 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** An administrator who may enrol devices in every office (the system administrator). */
   admin: { login: string; password: string };
+  /** The password of the offices' users, who log in online at each workstation for their keys (default: the administrator's). */
+  usersPassword?: string;
   seed: number;
   log?: (line: string) => void;
 }
@@ -119,46 +121,70 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const admin = o.admin;
     const health = await fetch(new URL('/health', o.serverUrl));
     if (!health.ok) throw new Error(`server at ${o.serverUrl} is not healthy: ${health.status}`);
-    // A device of any office reads the global partition: who works where, the services.
-    const probe = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch, timeoutMs: 0 });
-    await probe.enrol({
-      providerId: PROVIDERS[0]!.id,
-      login: admin.login,
-      password: admin.password,
-      name: 'load probe',
-    });
-    const directory = await discoverOffices(probe);
-    if (directory.offices.length === 0) throw new Error('no office with a clerk, a head and executors to load');
-    log(`# ${directory.offices.length} offices; enrolling ${o.workstations} workstations`);
-
     const tag = runTag(o.seed);
     const enrolStart = performance.now();
-    const stations = await Promise.all(
-      Array.from({ length: o.workstations }, async (_, i) => {
-        const office = directory.offices[i % directory.offices.length]!;
-        const client = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch, timeoutMs: 0 });
-        await client.enrol({
-          providerId: office.providerId,
-          login: admin.login,
-          password: admin.password,
-          name: `load ${tag} ${i}`,
-        });
-        await client.accessToken();
-        const queue = buildQueue({
-          office,
-          services: directory.services,
-          count: o.changesPerWorkstation,
-          tag: `${tag}-${i}`,
-          seed: o.seed * 1000 + i,
-          start: Date.now() - 7 * 86_400_000,
-        });
-        return { client, queue, office };
+    // One after another: the server checks one password try of a login at a time, and these share the administrator's.
+    const enrol = async (providerId: string, i: number) => {
+      const client = new DeviceClient({ serverUrl: o.serverUrl, fetch: limitedFetch, timeoutMs: 0 });
+      await client.enrol({ providerId, login: admin.login, password: admin.password, name: `load ${tag} ${i}` });
+      await client.accessToken();
+      return client;
+    };
+    // The first workstation of each office reads who works there (its partition) and the services (the global one).
+    const offices: Office[] = [];
+    const logins = new Map<string, string>();
+    let services: Directory['services'] = new Map();
+    const enrolled: { client: DeviceClient; office: Office; i: number }[] = [];
+    for (const p of PROVIDERS) {
+      if (enrolled.length >= o.workstations) break;
+      const client = await enrol(p.id, enrolled.length);
+      const found = await discoverOffices(client);
+      const office = found.offices.find((of) => of.providerId === p.id);
+      if (!office) continue;
+      if (services.size === 0) services = found.services;
+      for (const [id, login] of found.logins) logins.set(id, login);
+      // One executor an office: each user of a queue logs in at its workstation (one scrypt each).
+      offices.push({ ...office, executorIds: office.executorIds.slice(0, 1) });
+      enrolled.push({ client, office: offices.at(-1)!, i: enrolled.length });
+    }
+    if (offices.length === 0) throw new Error('no office with a clerk, a head and executors to load');
+    log(`# ${offices.length} offices; enrolling ${o.workstations} workstations`);
+    for (let i = enrolled.length; i < o.workstations; i++) {
+      const office = offices[i % offices.length]!;
+      enrolled.push({ client: await enrol(office.providerId, i), office, i });
+    }
+    const directory = { offices, services, logins };
+    // The users log in online at each workstation of their office (for their keys): offices at once, an office's
+    // workstations one after another (one try of a login at a time).
+    const byOffice = new Map<string, typeof enrolled>();
+    for (const e of enrolled) byOffice.set(e.office.providerId, [...(byOffice.get(e.office.providerId) ?? []), e]);
+    await Promise.all(
+      [...byOffice.values()].map(async (group) => {
+        for (const { client, office } of group) {
+          for (const userId of [office.clerkId, office.headId, ...office.executorIds]) {
+            const login = directory.logins.get(userId);
+            if (!login) throw new Error(`no login for user ${userId}`);
+            await client.login(login, o.usersPassword ?? admin.password);
+          }
+        }
       }),
     );
+    const stations = enrolled.map(({ client, office, i }) => ({
+      client,
+      office,
+      queue: buildQueue({
+        office,
+        services: directory.services,
+        count: o.changesPerWorkstation,
+        tag: `${tag}-${i}`,
+        seed: o.seed * 1000 + i,
+        start: Date.now() - 7 * 86_400_000,
+      }),
+    }));
     const enrolMs = performance.now() - enrolStart;
     log(`# enrolled in ${(enrolMs / 1000).toFixed(1)} s; pushing ${o.workstations * o.changesPerWorkstation} changes`);
 
-    const outcomes: LoadResult['outcomes'] = { applied: 0, duplicate: 0, rejected: 0 };
+    const outcomes: LoadResult['outcomes'] = { applied: 0, duplicate: 0, rejected: 0, deferred: 0 };
     const rejections: PushResult[] = [];
     let pushes = 0;
     const pushStart = performance.now();

@@ -268,3 +268,67 @@ export const schemaMigrations = pgTable('schema_migrations', {
   name: text('name').primaryKey(),
   appliedAt: int8('applied_at').notNull(),
 });
+
+// ---------------------------------------------------------------------------
+// 0004_user_keys.sql: user keys (server/src/auth/user-keys.ts)
+
+export const userKeys = pgTable(
+  'user_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    issuedAt: int8('issued_at').notNull(),
+    expiresAt: int8('expires_at').notNull(),
+    lastOnlineAt: int8('last_online_at').notNull(),
+    revokedAt: int8('revoked_at'),
+  },
+  (t) => [index('user_keys_user_device_idx').on(t.userId, t.deviceId)],
+);
+
+// ---------------------------------------------------------------------------
+// 0007_login_guard.sql: password tries per login and per source (server/src/auth/failures.ts)
+
+export const loginGuard = pgTable(
+  'login_guard',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    lastAt: int8('last_at').notNull(),
+    nextAt: int8('next_at').notNull().default(0),
+    busyUntil: int8('busy_until').notNull().default(0),
+    lockedAt: int8('locked_at'),
+  },
+  (t) => [index('login_guard_last_at_idx').on(t.lastAt)],
+);
+
+// ---------------------------------------------------------------------------
+// 0008_lookup_audit.sql: the audit of citizen look-ups, used request proofs (server/src/routes/lookups.ts)
+
+export const lookupAudit = pgTable(
+  'lookup_audit',
+  {
+    id: int8('id').primaryKey().generatedAlwaysAsIdentity(),
+    at: int8('at').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    userId: text('user_id'),
+    kind: text('kind').notNull(),
+    subjectHmac: text('subject_hmac'),
+    purpose: text('purpose'),
+    outcome: text('outcome').notNull(),
+  },
+  (t) => [index('lookup_audit_user_idx').on(t.userId, t.at), index('lookup_audit_subject_idx').on(t.subjectHmac)],
+);
+
+export const usedRequestMacs = pgTable(
+  'used_request_macs',
+  {
+    mac: text('mac').primaryKey(),
+    at: int8('at').notNull(),
+  },
+  (t) => [index('used_request_macs_at_idx').on(t.at)],
+);

@@ -5,6 +5,7 @@
  * would refuse.
  */
 import type { ServiceDefinitions, SignerTrust } from '../apply/common.js';
+import { LoginGuard } from '../auth/failures.js';
 import { enrolDevice, issueToken } from '../devices.js';
 import { HttpError, readJson, sendJson, type Route, type RouteContext } from '../http.js';
 import {
@@ -33,10 +34,17 @@ export interface CoreConfig {
   snapshotBatchRows?: number;
   /** The trust pushed signatures' certificates are checked against (the login's). */
   certificates: SignerTrust;
+  /** Password tries of enrolment, counted with the login check's (auth/failures.ts). */
+  guard?: LoginGuard;
 }
 
-/** A push of at most MAX_PUSH_BATCH changes with payloads: generous, but bounded. */
-const PUSH_BODY_LIMIT = 64 * 1024 * 1024;
+/**
+ * A push of at most MAX_PUSH_BATCH changes: measured, a signature.add with a CMS signature and its
+ * chain is about 5 KB of JSON (10 KB with a timestamp token), an XMLDSig one carrying its form about
+ * 20 KB; 500 of 24 KB are 12 MiB, above the workstation's 8 MiB batches (main/sync/push.ts). A larger
+ * Content-Length is refused before a byte is read.
+ */
+export const PUSH_BODY_LIMIT = 12 * 1024 * 1024;
 
 function deviceOf(ctx: RouteContext) {
   if (!ctx.device) throw new HttpError(401, 'unauthorized', 'a device call');
@@ -44,6 +52,7 @@ function deviceOf(ctx: RouteContext) {
 }
 
 export function coreRoutes(config: CoreConfig): Route[] {
+  const guard = config.guard ?? new LoginGuard();
   return [
     {
       method: 'GET',
@@ -79,7 +88,8 @@ export function coreRoutes(config: CoreConfig): Route[] {
       handler: async (req, res, ctx) => {
         const body = await readJson(req, enrolRequest, 64 * 1024);
         checkProtocol(config, body.protocolVersion);
-        sendJson(res, 200, enrolAnswer.parse(await enrolDevice(ctx.sql, body, ctx.now())));
+        const enrolled = await enrolDevice(ctx.sql, body, ctx.now(), { guard, source: guard.sourceOf(req) });
+        sendJson(res, 200, enrolAnswer.parse(enrolled));
       },
     },
     {

@@ -1,6 +1,6 @@
 /**
  * Reference data for a direct read (device calls; the same rows travel in
- * the global partition's feed):
+ * the feed; users and staff are the calling device's provider's only):
  * - GET /v1/reference/users | staff | services | calendars | refusal-reasons | crls
  *   → { kind, items, serverTime }, each item in its feed shape (protocol.ts);
  *   users never carry a password hash;
@@ -31,23 +31,29 @@ function fits<T>(schema: ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
-async function users(sql: Sql): Promise<unknown[]> {
+/** The users who work at the device's provider (a role bound to it or a position in its staff): never everyone. */
+async function users(sql: Sql, providerId: string): Promise<unknown[]> {
   const rows = await sql.query<Record<string, unknown> & { roles: unknown }>(
     `SELECT u.id, u.login, u.full_name AS "fullName", u.iin, u.email, u.phone, u.position_kk AS "positionKk",
             u.position_ru AS "positionRu", u.blocked, u.must_change_password AS "mustChangePassword",
             coalesce((SELECT jsonb_agg(jsonb_build_object('role', r.role, 'providerId', r.provider_id)
                                        ORDER BY r.role, r.provider_id)
                         FROM user_roles r WHERE r.user_id = u.id), '[]'::jsonb) AS roles
-       FROM users u ORDER BY u.id`,
+       FROM users u
+      WHERE EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.provider_id = $1)
+         OR EXISTS (SELECT 1 FROM provider_staff s WHERE s.user_id = u.id AND s.provider_id = $1)
+      ORDER BY u.id`,
+    [providerId],
   );
   return rows.map((r) => fits(userData, r));
 }
 
-async function staff(sql: Sql): Promise<unknown[]> {
+async function staff(sql: Sql, providerId: string): Promise<unknown[]> {
   const rows = await sql.query(
     `SELECT provider_id AS "providerId", user_id AS "userId", position_kk AS "positionKk",
             position_ru AS "positionRu", active
-       FROM provider_staff ORDER BY provider_id, user_id`,
+       FROM provider_staff WHERE provider_id = $1 ORDER BY provider_id, user_id`,
+    [providerId],
   );
   return rows.map((r) => fits(staffData, r));
 }
@@ -89,7 +95,7 @@ async function crls(sql: Sql): Promise<unknown[]> {
   return (await listCrls(sql)).map((c) => fits(crlData, c));
 }
 
-const KINDS: Record<string, (sql: Sql) => Promise<unknown[]>> = {
+const KINDS: Record<string, (sql: Sql, providerId: string) => Promise<unknown[]>> = {
   users,
   staff,
   services,
@@ -104,7 +110,8 @@ export const routes: Route[] = [
     pattern: `/v1/reference/${kind}`,
     auth: 'device',
     handler: async (_req, res, ctx) => {
-      const items = await read(ctx.sql);
+      if (!ctx.device) throw new HttpError(401, 'unauthorized', 'a device call');
+      const items = await read(ctx.sql, ctx.device.providerId);
       const answer: z.infer<typeof referenceAnswer> = { kind, items, serverTime: ctx.now() };
       sendJson(res, 200, answer);
     },

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import {
+  checkAnswer,
   enrolAnswer,
+  PROTOCOL_VERSION,
   errorBody,
   pullAnswer,
   pushAnswer,
@@ -18,6 +20,7 @@ import {
   type PushAnswer,
   type SnapshotLine,
 } from '#core/protocol.js';
+import { KeyRing } from './keys.js';
 
 export type Answer<T> = { status: number; ok: true; body: T } | { status: number; ok: false; body: ErrorBody };
 
@@ -57,6 +60,8 @@ export interface EnrolledDevice {
   secret: string;
   providerId: string;
   token: string;
+  /** The keys of the users logged in online at it (TestClient.login): its pushes carry their MACs. */
+  keys: KeyRing;
 }
 
 export class TestClient {
@@ -67,25 +72,52 @@ export class TestClient {
     const deviceId = randomUUID();
     const e = ok(
       await call(this.url, 'POST', '/v1/devices/enrol', enrolAnswer, {
-        body: { deviceId, name: `test ${deviceId.slice(0, 8)}`, providerId, login, password, protocolVersion: 1 },
+        body: {
+          deviceId,
+          name: `test ${deviceId.slice(0, 8)}`,
+          providerId,
+          login,
+          password,
+          protocolVersion: PROTOCOL_VERSION,
+        },
       }),
     );
     const t = ok(await this.token(deviceId, e.deviceSecret));
-    return { deviceId, secret: e.deviceSecret, providerId, token: t.accessToken };
+    return { deviceId, secret: e.deviceSecret, providerId, token: t.accessToken, keys: new KeyRing(deviceId) };
+  }
+
+  /** Logs users in online at `device` (password logins), keeping their keys on it for its pushes. */
+  async login(device: EnrolledDevice, logins: readonly string[], password = DEMO_PASSWORD): Promise<void> {
+    for (const login of logins) {
+      const answer = ok(
+        await call(this.url, 'POST', '/v1/auth/check', checkAnswer, {
+          token: device.token,
+          body: { kind: 'password', login, password },
+        }),
+      );
+      if (!answer.ok || !answer.key) throw new Error(`login ${login}: ${answer.ok ? 'no key' : answer.reason}`);
+      device.keys.add(answer.user.id, answer.key);
+    }
   }
 
   token(deviceId: string, deviceSecret: string) {
     return call(this.url, 'POST', '/v1/devices/token', tokenAnswer, { body: { deviceId, deviceSecret } });
   }
 
+  /** Pushes `changes`, each MACed with its author's key when the device holds one and it carries no proof yet. */
   push(
-    device: Pick<EnrolledDevice, 'deviceId' | 'token'>,
+    device: Pick<EnrolledDevice, 'deviceId' | 'token'> & { keys?: KeyRing },
     changes: Change[],
-    protocolVersion = 1,
+    protocolVersion = PROTOCOL_VERSION,
   ): Promise<Answer<PushAnswer>> {
+    const keys = device.keys;
     return call(this.url, 'POST', '/v1/push', pushAnswer, {
       token: device.token,
-      body: { deviceId: device.deviceId, protocolVersion, changes },
+      body: {
+        deviceId: device.deviceId,
+        protocolVersion,
+        changes: keys ? changes.map((c) => (c.auth ? c : keys.authorize(c))) : changes,
+      },
     });
   }
 

@@ -13,6 +13,11 @@ export interface TrustedPki {
   pki: TestPki;
   /** The folder of the CA's certificates, for startServer's `trustDirs`. */
   trustDir: string;
+  /**
+   * A folder with the root's and the intermediate's CRLs (nothing revoked, good for 30 days), for startServer's
+   * `crlDir`: the server judges a signature only when it can tell its signer's revocation.
+   */
+  crlDir: string;
   /** A signing key of `user` (full name "SURNAME FIRST PATRONYMIC", IIN), valid from 30 days before `now`. */
   signingKey(user: { fullName: string; iin: string }, now: number): SigningKey;
   remove(): void;
@@ -25,10 +30,15 @@ export function trustedPki(): TrustedPki {
   mkdirSync(trustDir);
   writeFileSync(join(trustDir, 'root.pem'), pki.root.certPem);
   writeFileSync(join(trustDir, 'ca.pem'), pki.ca.certPem);
+  const crlDir = join(dir, 'crls');
+  mkdirSync(crlDir);
+  writeFileSync(join(crlDir, 'root.crl'), pki.rootCrl(24 * 30));
+  writeFileSync(join(crlDir, 'ca.crl'), pki.crl(24 * 30));
   let n = 0;
   return {
     pki,
     trustDir,
+    crlDir,
     signingKey(user, now) {
       const [surname, firstName, patronymic] = user.fullName.toUpperCase().split(' ');
       const cert = pki.issue({
