@@ -108,6 +108,56 @@ describe('openDatabase', () => {
     fromBackup.close();
   });
 
+  it('names the signer of signatures queued before changes named their author, from the signature row', async () => {
+    const dir = tmp();
+    const path = join(dir, 'q.db');
+    // The database as the version before user keys left it.
+    const older = join(dir, 'older-migrations');
+    cpSync(MIGRATIONS, older, { recursive: true });
+    const journalPath = join(older, 'meta', '_journal.json');
+    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+    const at = journal.entries.findIndex((e) => e.tag === '0007_user_keys');
+    for (const e of journal.entries.slice(at)) rmSync(join(older, `${e.tag}.sql`));
+    journal.entries = journal.entries.slice(0, at);
+    writeFileSync(journalPath, JSON.stringify(journal));
+    const first = await openDatabase(path, { migrationsFolder: older });
+    first.sqlite.exec(`
+      INSERT INTO regions VALUES ('710000000', 'А', 'А', 'A');
+      INSERT INTO providers (id, bin, name_kk, name_ru, name_en, region_kato, locality_kk, locality_ru, locality_en,
+        updated_at) VALUES ('p-1', '050140000011', 'Б', 'Б', 'B', '710000000', 'А', 'А', 'A', 1);
+      INSERT INTO users (id, login, full_name, iin, created_at, updated_at)
+        VALUES ('user-head', 'head', 'Head', '850315400015', 1, 1);
+      INSERT INTO applications (id, number, provider_id, service_code, channel, applicant_iin, applicant_name,
+        applicant_name_norm, region_kato, locality, status, submitted_at, status_changed_at, form_data, created_at,
+        updated_at)
+        VALUES ('a-1', 'N-1', 'p-1', 's', 'office', '900101300017', 'X', 'x', '710000000', 'A', 'on_signing', 1, 1,
+          '{}', 1, 1);`);
+    first.sqlite
+      .prepare(
+        `INSERT INTO signatures (id, application_id, format, signed, document_sha256, signer_name, certificate_sha256,
+           key_source, user_id, signed_at) VALUES (?, 'a-1', 'cms', x'00', 'd', 'N', 'c', 'token', ?, 1)`,
+      )
+      .run('s-1', 'user-head');
+    const queue = first.sqlite.prepare(
+      `INSERT INTO outbox (op, entity, entity_id, payload, protocol_version, schema_version, created_at, state)
+       VALUES ('signature.add', 'signature', ?, ?, 1, 1, 1, ?)`,
+    );
+    queue.run('s-1', JSON.stringify({ id: 's-1', applicationId: 'a-1' }), 'pending');
+    queue.run('s-1', JSON.stringify({ id: 's-1', applicationId: 'a-1' }), 'discarded');
+    queue.run('s-2', JSON.stringify({ id: 's-2', applicationId: 'a-1' }), 'pending');
+    first.close();
+
+    const second = await openDatabase(path);
+    const payloads = second.sqlite.prepare('SELECT payload FROM outbox ORDER BY seq').all() as { payload: string }[];
+    expect(payloads.map((p) => (JSON.parse(p.payload) as { userId?: string }).userId ?? null)).toEqual([
+      'user-head',
+      // A change given up stays as it was; a signature with no row here names nobody.
+      null,
+      null,
+    ]);
+    second.close();
+  });
+
   it('keeps only the newest backups', async () => {
     const dir = tmp();
     const path = join(dir, 'q.db');

@@ -118,6 +118,8 @@ export default async function globalSetup() {
   writeFileSync(join(trustDir, 'ca.pem'), pki.ca.certPem);
   mkdirSync(join(dataDir, 'crl'), { recursive: true });
   writeFileSync(join(dataDir, 'crl', 'test-ca.crl'), pki.crl(24 * 30));
+  // The root's too: the central server judges a signer only when it knows the revocation of every CA above it.
+  writeFileSync(join(dataDir, 'crl', 'test-root.crl'), pki.rootCrl(24 * 30));
   const keyFile = join(root, `RSA256_${DEMO_HEAD.iin}.p12`);
   writeFileSync(keyFile, pki.p12(head, E2E_KEYFILE_PASSWORD, { legacy: true }));
   // Her authentication key (AUTH_RSA256_…), for login with EDS (e2e/login.spec.ts puts it on a token of its own too).

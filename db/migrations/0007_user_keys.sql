@@ -11,4 +11,10 @@ CREATE TABLE `sync_user_keys` (
 	`received_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `sync_user_keys_user_idx` ON `sync_user_keys` (`user_id`,`issued_at`);
+CREATE INDEX `sync_user_keys_user_idx` ON `sync_user_keys` (`user_id`,`issued_at`);--> statement-breakpoint
+-- Signatures queued before changes carried their author named no signer: the
+-- signature's own row says who signed, so the change can go under their key.
+UPDATE `outbox` SET `payload` = json_set(`payload`, '$.userId', (SELECT `user_id` FROM `signatures` WHERE `id` = `outbox`.`entity_id`))
+ WHERE `op` = 'signature.add' AND `state` = 'pending' AND json_valid(`payload`)
+   AND json_extract(`payload`, '$.userId') IS NULL
+   AND (SELECT `user_id` FROM `signatures` WHERE `id` = `outbox`.`entity_id`) IS NOT NULL;

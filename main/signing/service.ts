@@ -276,6 +276,10 @@ export class SigningService {
           certificateSha256: h.facts.sha256,
           signedAt: now,
           signed: Buffer.from(signed.signed).toString('base64'),
+          // Who signed: the server applies the change only under this user's key (core/auth/change-key.ts).
+          userId: user.id,
+          keySource: h.opened.key.source,
+          timestampedAt: signed.timestampedAt,
         }),
         this.o.protocolVersion ?? 1,
         this.o.schemaVersion ?? 1,
