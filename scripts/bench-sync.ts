@@ -33,6 +33,7 @@ import { mulberry32 } from '#demo/generate.js';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import { SyncEngine } from '#main/sync/engine.js';
+import { loginOnline } from '#main/sync/testing.js';
 import { makeChanges } from '#integration/faults/changes.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
 import { WorkflowService } from '#main/workflow/service.js';
@@ -210,6 +211,15 @@ async function benchPush(report: Report, server: BenchServer, dir: string): Prom
   await intake.enrol({ providerId: PUSH_OFFICE, login: 'admin.demo', password: DEMO_PASSWORD, name: 'bench intake' });
   const directory = await discoverOffices(intake);
   const office = directory.offices.find((o) => o.providerId === PUSH_OFFICE)!;
+  // Each change goes under its author's key: the people the queue names log in online here first.
+  const loginOf = (userId: string) => {
+    const login = directory.logins.get(userId);
+    if (!login) throw new Error(`bench: no login for ${userId}`);
+    return login;
+  };
+  for (const userId of new Set([office.clerkId, office.headId, ...office.executorIds])) {
+    await intake.login(loginOf(userId), DEMO_PASSWORD);
+  }
   await intake.pushAll(
     buildQueue({ office, services: directory.services, count: 900, tag: 'B', seed: 9, start: Date.now() - 8 * DAY }),
     {
@@ -226,6 +236,7 @@ async function benchPush(report: Report, server: BenchServer, dir: string): Prom
   const engine = new SyncEngine({ sqlite: database.sqlite, serverUrl: server.url, dataDir: deskDir, watchOutboxMs: 0 });
   try {
     await engine.enrol({ providerId: PUSH_OFFICE, login: 'admin.demo', password: DEMO_PASSWORD, name: 'bench push' });
+    await loginOnline(engine, server.url, [loginOf(PUSH_HEAD)]);
     await engine.runOnce();
     const workflow = new WorkflowService({
       sqlite: database.sqlite,
@@ -276,6 +287,7 @@ async function benchPush(report: Report, server: BenchServer, dir: string): Prom
       password: DEMO_PASSWORD,
       name: 'bench raw push',
     });
+    await rawClient.login(loginOf(PUSH_HEAD), DEMO_PASSWORD);
     await rawClient.accessToken();
     const r0 = performance.now();
     const rawResults = await rawClient.pushAll(queue, { batch: 500 });

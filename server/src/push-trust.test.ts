@@ -301,6 +301,16 @@ describe.each(testDatabases())('push: who made a change, on $name', (backend) =>
     expect(u!.blocked).toBe(false);
   });
 
+  it("attack: an office's administrator, online, grants a clerk monitoring (which reaches the whole region) — forbidden", async () => {
+    const c = change(a, 'user.setRoles', 'user', CLERK.id, {
+      userId: CLERK.id,
+      roles: [...CLERK.roles, { role: 'monitoring', providerId: PROVIDER_ID }],
+      by: LOCAL_ADMIN.id,
+    });
+    expect(await pushOne(a, a.ring.authorize(c))).toMatchObject({ outcome: 'rejected', reason: 'forbidden' });
+    expect(await roles(CLERK.id)).not.toContain(`monitoring@${PROVIDER_ID}`);
+  });
+
   it("attack: an application created for another office from this office's device — forbidden", async () => {
     const c = createChange(a, OTHER_PROVIDER_ID, CLERK.id);
     expect(await pushOne(a, a.ring.authorize(c))).toMatchObject({ outcome: 'rejected', reason: 'forbidden' });
