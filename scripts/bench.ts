@@ -54,14 +54,17 @@ try {
     `# fixture: ${applications} applications, ${mb.toFixed(1)} MB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
-  // A copy one migration behind: a start after an upgrade (backup + migration).
+  // A copy two migrations behind: a start after an upgrade (backup + migrations).
   const behind = join(dir, 'behind.db');
   copyFileSync(path, behind);
   const b = new Database(behind);
-  b.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
-  // Undo what the newest migration (0006, the journal by provider) changed: its table and two
-  // indexes go, the two indexes it dropped come back (the triggers it rewrote are put back by it).
-  b.exec(`DROP TABLE journal_provider_counts;
+  b.exec(
+    'DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 2)',
+  );
+  // Undo what the two newest migrations changed: 0007's user keys table; 0006's (the journal by provider)
+  // table and two indexes go, the two indexes it dropped come back (the triggers it rewrote are put back by it).
+  b.exec(`DROP TABLE sync_user_keys;
+    DROP TABLE journal_provider_counts;
     CREATE INDEX applications_submitted_idx ON applications (submitted_at);
     CREATE INDEX applications_number_idx ON applications (number);`);
   b.close();
