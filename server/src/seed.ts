@@ -18,7 +18,7 @@ import {
   type RegionRow,
   type StaffRow,
 } from '#demo/rows.js';
-import { DEMO_PASSWORD, hashPassword } from '#core/auth/passwords.js';
+import { DEMO_PASSWORD, hashPassword, type ScryptParams } from '#core/auth/passwords.js';
 import { loadCalendars } from '#core/node/calendar-loader.js';
 import { loadCatalogue } from '#core/node/catalogue-loader.js';
 import type { Sql } from './postgres/sql.js';
@@ -36,6 +36,8 @@ export interface DemoSeedOptions {
   batchSize?: number;
   resourcesDir?: string;
   onProgress?: (done: number, total: number) => void;
+  /** The cost of the demo users' password hash: the server's own (tests pass a cheaper one, same code path). */
+  scrypt?: ScryptParams;
 }
 
 export interface DemoSeedResult {
@@ -267,7 +269,7 @@ export async function seedDemo(sql: Sql, options: DemoSeedOptions): Promise<Demo
   const started = performance.now();
   const now = options.now ?? Date.now();
   const resourcesDir = options.resourcesDir ?? RESOURCES_DIR;
-  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const passwordHash = await hashPassword(DEMO_PASSWORD, options.scrypt);
   const demo = demoRows({
     applications: options.applications,
     services: loadCatalogue(join(resourcesDir, 'services')).services,

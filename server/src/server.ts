@@ -138,6 +138,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             seed: options.demoSeed ?? 1,
             now: now(),
             ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
+            ...(options.auth?.scrypt ? { scrypt: options.auth.scrypt } : {}),
           })
         : null;
 

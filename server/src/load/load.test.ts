@@ -5,13 +5,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '#core/auth/passwords.js';
+import { TEST_SCRYPT } from '../auth/testing.js';
 import { startServer, type RunningServer } from '../server.js';
 import { checkLoad, Limiter, percentile, runLoad } from './run.js';
 
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({ dataDir: null, seed: 'demo', demoApplications: 50, log: () => undefined });
+  // The users' password hashes at the tests' cost (the same code path): the run measures pushes, not scrypt.
+  server = await startServer({
+    dataDir: null,
+    seed: 'demo',
+    demoApplications: 50,
+    auth: { scrypt: TEST_SCRYPT },
+    log: () => undefined,
+  });
 });
 afterAll(async () => {
   await server?.close();
