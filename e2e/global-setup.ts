@@ -167,6 +167,23 @@ export default async function globalSetup() {
   );
   const row = db.prepare('SELECT number FROM applications WHERE id = ?').get(id) as { number: string };
   const created = db.prepare('SELECT * FROM applications WHERE id = ?').get(id) as Record<string, unknown>;
+  // Results waiting for the head's signature, for the signing tests (the demo office has only three): here on
+  // this workstation only, so what is pushed of their signing is refused by the server and stays in the panel.
+  for (let i = 0; i < 6; i++) {
+    insertApplication(
+      db,
+      {
+        serviceCode: 'unemployed-certificate',
+        providerId: 'prov-astana-employment',
+        channel: 'office',
+        status: 'on_signing',
+        decision: 'positive',
+        responsibleUserId: 'user-executor-demo',
+        currentStep: 'head-sign',
+      },
+      Date.now() - 2 * 86_400_000,
+    );
+  }
   db.close();
   // The same application on the central server, taken in there by the office's clerk (as intake on
   // another workstation would), so that what the e2e tests do with it is accepted when it syncs.

@@ -24,10 +24,14 @@ const env = (name: string) => {
   return value;
 };
 
+/** Logs the head in and selects the first `count` applications On signing (the journal's Sign signs only those). */
 async function selectRows(page: Page, count: number): Promise<string[]> {
   await loginAs(page, 'head.demo');
   const rows = page.getByTestId('journal-row');
   await expect(rows.first()).toBeVisible();
+  await page.getByTestId('journal-filter-status').selectOption('on_signing');
+  await expect(page.locator('[data-testid="journal-row"]:not([data-status="on_signing"])')).toHaveCount(0);
+  await expect(rows.nth(count - 1)).toBeVisible();
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const row = rows.nth(i);
@@ -101,7 +105,6 @@ test('the head signs three applications with her token: one PIN, progress, a res
 
 test('a key file: a wrong password is refused, the right one signs a CMS', async ({ page }) => {
   const ids = await selectRows(page, 1);
-  // Rows already signed by the first test may be selected again: count only what this test adds.
   const before = signaturesOf(ids).length;
   await page.getByTestId('journal-sign').click();
   const dialog = page.getByTestId('sign-dialog');

@@ -16,11 +16,14 @@ import { appInfoHandlers } from './app-info.js';
 import { catalogueHandlers } from './catalogue/handlers.js';
 import { Journal } from './journal/journal.js';
 import { journalHandlers } from './journal/handlers.js';
+import { monitoringHandlers } from './monitoring/handlers.js';
+import { LocalMonitoring } from './monitoring/report.js';
+import { loadRegions } from '#core/node/region-loader.js';
 import { PreferencesStore } from './preferences/preferences.js';
 import { preferencesHandlers } from './preferences/handlers.js';
 import { ProfileService } from './profile/profile.js';
 import { profileHandlers } from './profile/handlers.js';
-import { createWorkflowHandlers } from './workflow/handlers.js';
+import { createWorkflowHandlers, createWorkflowService } from './workflow/handlers.js';
 import { guard, type Handlers } from './rpc.js';
 import { AdminService } from './auth/admin.js';
 import { setDemoPasswords } from './auth/demo.js';
@@ -31,6 +34,11 @@ import { AuthService } from './auth/service.js';
 import { Pkcs11Client, Signer, type SigningConfig } from '#signing/index.js';
 import { signingHandlers } from './signing/handlers.js';
 import { SigningService } from './signing/service.js';
+import { loadDocumentAssets } from './documents/assets.js';
+import { documentsHandlers } from './documents/handlers.js';
+import { paperCheckHandlers } from './documents/check-handlers.js';
+import { chromiumPrinter, type PdfPrinter } from './documents/pdf.js';
+import { DocumentsService } from './documents/service.js';
 import { SyncStatusService, type HealthProbe } from './sync/status.js';
 import { SyncEngine, type SyncEngineOptions } from './sync/engine.js';
 import { combinedSyncStatus, syncHandlers } from './sync/handlers.js';
@@ -41,11 +49,18 @@ import { insecureUrlMessage, serverHealthProbe, serverTransportFromFile, serverU
 export interface AppOptions {
   dataDir: string;
   resourcesDir: string;
+  /** Prints output documents to PDF: Electron's printToPDF in the app; Debian's Chromium by default (harness, tests). */
+  documentPrinter?: () => PdfPrinter;
   migrationsFolder?: string;
   /** How long after the start the database's integrity check begins (ms; default 3,000). */
   databaseCheckDelayMs?: number;
   /** The central server; null when none is configured (the workstation works offline). */
   serverUrl: string | null;
+  /**
+   * The save dialog of the journal's Excel export (main/shell: Electron's), given a suggested file name; null when
+   * closed. Absent (the harness): the call names the file.
+   */
+  chooseSavePath?: (suggestedName: string) => Promise<string | null>;
   /**
    * PEM file of the CA the central server's certificate must chain to: pinned, the system roots are then not
    * trusted for the server. Null or absent: the system roots. (QYZMET_SERVER_CA_FILE in the shell and harness.)
@@ -247,9 +262,19 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       : {}),
   });
 
+  const workflowDeps = {
+    sqlite: database.sqlite,
+    services: catalogue.services,
+    calendar,
+    currentUser: () => auth.current(),
+    now,
+  };
+  // One workflow service: the signing batch completes applications through its sign transition.
+  const workflowService = createWorkflowService(workflowDeps);
   const signing = new SigningService({
     sqlite: database.sqlite,
     backend: signer,
+    workflow: workflowService.commands,
     now,
     currentUser: () => {
       const user = auth.current();
@@ -258,14 +283,16 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     },
   });
 
-  const workflow = createWorkflowHandlers({
+  const workflow = createWorkflowHandlers(workflowDeps, workflowService);
+  const profiles = new ProfileService(database.sqlite, () => auth.current()?.id ?? null, now);
+  const documentAssets = loadDocumentAssets(options.resourcesDir);
+  for (const p of documentAssets.templates.problems) log(`documents: ${p.file}: ${p.field}: ${p.message}`);
+  const documents = new DocumentsService({
     sqlite: database.sqlite,
     services: catalogue.services,
-    calendar,
-    currentUser: () => auth.current(),
-    now,
+    assets: documentAssets,
+    printer: options.documentPrinter ?? (() => chromiumPrinter()),
   });
-  const profiles = new ProfileService(database.sqlite, () => auth.current()?.id ?? null, now);
 
   // Logout and lock forget the keys opened for signing.
   auth.onEnd(() => void signing.closeAll());
@@ -282,10 +309,25 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
         }),
         ...preferencesHandlers(preferences),
         ...catalogueHandlers(catalogue),
-        ...journalHandlers(journal, (principal) => gate.scopeFor(principal, 'journal.list')),
+        ...journalHandlers(journal, (principal) => gate.scopeFor(principal, 'journal.list'), {
+          chooseSavePath: options.chooseSavePath,
+        }),
+        ...monitoringHandlers(
+          new LocalMonitoring(database.sqlite, {
+            regions: loadRegions(join(options.resourcesDir, 'regions')).regions,
+            utcOffsetMinutes: calendar.utcOffsetMinutes,
+            now,
+          }),
+          (principal) => gate.scopeFor(principal, 'monitoring.report'),
+          options.serverUrl
+            ? { serverUrl: options.serverUrl, fetch: transport.fetch, accessToken: () => engine.accessToken() }
+            : null,
+        ),
         ...syncHandlers(engine, sync, database.sqlite),
         ...profileHandlers(profiles),
         ...signingHandlers(signing),
+        ...documentsHandlers(documents, () => auth.current()),
+        ...paperCheckHandlers(signer, () => auth.current()),
         ...workflow,
         ...authHandlers(auth, admin),
       },
@@ -319,6 +361,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       await engine.stop();
       await auth.logout();
       await signing.closeAll();
+      await documents.close();
       await signer.close();
       transport.close();
       database.close();

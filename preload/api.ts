@@ -6,10 +6,15 @@
  */
 import { z } from 'zod';
 import { DECISIONS, ROLES, SIGNATURE_FORMATS, STATUSES } from '#core/vocabulary.js';
+import { MONITORING_COLUMNS } from '#core/monitoring/report.js';
 import type { CallKind, CallSpec } from './contract/call.js';
 import { authContract } from './contract/auth.js';
 import { certificateFacts, signingSource, tokenInfo } from './contract/common.js';
 import { syncContract } from './contract/sync.js';
+import { monitoringContract } from './contract/monitoring.js';
+import { exportContract } from './contract/export.js';
+import { documentsContract } from './contract/documents.js';
+import { paperCheckContract } from './contract/paper-check.js';
 import { workflowContract } from './contract/workflow.js';
 
 export const LANGUAGES = ['kk', 'ru', 'en'] as const;
@@ -46,6 +51,12 @@ export const journalQuery = z.strictObject({
   dateTo: z.iso.date().optional(),
   /** Open applications past their step's deadline. */
   overdue: z.boolean().optional(),
+  /** A figure of the monitoring report: the applicants' region (KATO) and the report's column (its statuses). */
+  regionKato: z
+    .string()
+    .regex(/^\d{9}$/)
+    .optional(),
+  reportColumn: z.enum(MONITORING_COLUMNS).optional(),
   sort: z.enum(JOURNAL_SORT_COLUMNS).default('submittedAt'),
   direction: z.enum(['asc', 'desc']).default('desc'),
 });
@@ -261,6 +272,10 @@ export const contract = {
   ...workflowContract,
   ...authContract,
   ...syncContract,
+  ...monitoringContract,
+  ...exportContract,
+  ...documentsContract,
+  ...paperCheckContract,
 } as const satisfies Record<string, CallSpec>;
 
 export type Contract = typeof contract;

@@ -3,6 +3,8 @@
  * figures, each with a baseline measured in the same run. Prints
  * `name: value unit (baseline: value, ratio: r)` and writes bench-results.json.
  * `--only auth`: the login figure alone, printed only (no fixture, no file).
+ * `--only export`: the Excel figures alone, on their own fixture, printed only.
+ * `--only monitoring`: the monitoring report alone, on the journal's fixture, printed only.
  */
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,9 @@ import Database from 'better-sqlite3';
 import { Report, timeMedian } from '#bench/report.js';
 import { benchJournal } from '#bench/journal.js';
 import { benchAuth } from '#bench/auth.js';
+import { benchMonitoring } from '#bench/monitoring.js';
 import { benchSigning } from '#bench/signing.js';
+import { benchExport } from '#bench/export.js';
 import { benchSync } from './bench-sync.js';
 import { openDatabase } from '#db/connection.js';
 import { generateDemo } from '#demo/generate.js';
@@ -29,8 +33,38 @@ const { values } = parseArgs({
 const applications = Number(values.applications);
 const runs = Number(values.runs);
 const report = new Report();
+if (values.only === 'export') {
+  // The Excel figures alone (bench/export.ts): their own fixture, printed only (no file).
+  const dir = mkdtempSync(join(tmpdir(), 'qyzmet-bench-'));
+  try {
+    const path = join(dir, 'bench.db');
+    const fixture = await openDatabase(path, { backupEveryMs: 0 });
+    generateDemo(fixture.sqlite, {
+      applications,
+      seed: 42,
+      now: Date.UTC(2026, 10, 1),
+      services: loadCatalogue(join(ROOT, 'resources', 'services')).services,
+    });
+    fixture.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    fixture.close();
+    await benchExport(report, path, dir, runs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 if (values.only !== undefined) {
-  if (values.only !== 'auth') throw new Error(`--only: auth is the one group that runs alone, not ${values.only}`);
+  if (values.only === 'monitoring') {
+    // The journal's fixture (QYZMET_BENCH_JOURNAL_DB keeps it) and the report over it; printed only.
+    const only = mkdtempSync(join(tmpdir(), 'qyzmet-bench-'));
+    try {
+      await benchMonitoring(report, only, runs);
+    } finally {
+      rmSync(only, { recursive: true, force: true });
+    }
+    process.exit(0);
+  }
+  if (values.only !== 'auth') throw new Error(`--only: auth, export or monitoring run alone, not ${values.only}`);
   await benchAuth(report, runs);
   process.exit(0);
 }
@@ -61,12 +95,14 @@ try {
   b.exec(
     'DELETE FROM __drizzle_migrations WHERE created_at IN (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 2)',
   );
-  // Undo what the two newest migrations changed: 0007's user keys table; 0006's (the journal by provider)
-  // table and two indexes go, the two indexes it dropped come back (the triggers it rewrote are put back by it).
-  b.exec(`DROP TABLE sync_user_keys;
-    DROP TABLE journal_provider_counts;
-    CREATE INDEX applications_submitted_idx ON applications (submitted_at);
-    CREATE INDEX applications_number_idx ON applications (number);`);
+  // Undo what the two newest migrations changed: 0008's monitoring counts, their triggers and index; 0007's
+  // user keys table.
+  b.exec(`DROP TABLE monitoring_counts;
+    DROP TRIGGER applications_monitoring_ai;
+    DROP TRIGGER applications_monitoring_ad;
+    DROP TRIGGER applications_monitoring_au;
+    DROP INDEX applications_monitoring_due_idx;
+    DROP TABLE sync_user_keys;`);
   b.close();
 
   const baseline = await timeMedian(runs, () => {
@@ -109,6 +145,8 @@ try {
 
   await benchSigning(report, dir, runs);
   await benchJournal(report, dir, runs);
+  await benchMonitoring(report, dir, runs);
+  await benchExport(report, path, dir, runs);
   await benchSync(report, dir);
   await benchAuth(report, runs);
 

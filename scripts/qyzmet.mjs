@@ -80,8 +80,14 @@ const postgresql = {
   },
 };
 
+// Outside checks of the documents people receive: the PDF's text and fonts (poppler-utils), its codes (zbar-tools).
+const documentTools = [
+  { name: 'poppler-utils', probe: () => existsSync('/usr/bin/pdftotext') },
+  { name: 'zbar-tools', probe: () => existsSync('/usr/bin/zbarimg') },
+];
+
 if (command === 'test') {
-  ensureApt([chromium, ...signingTools, postgresql]);
+  ensureApt([chromium, ...signingTools, ...documentTools, postgresql]);
   ensureNodeModules();
   must('typecheck', 'npm', ['run', '-s', 'typecheck']);
   must('lint', 'npm', ['run', '-s', 'lint']);

@@ -63,6 +63,12 @@ const TEXT_TYPES: ReadonlySet<string> = new Set(['text', 'textarea', 'phone', 'e
 export const selectOption = z.strictObject({
   value: code,
   label: localizedText,
+  /**
+   * What choosing it finds for the application's result: `negative` (the documents do not match, the
+   * commission refused, the council found financing impossible) rules out a positive decision; `positive`
+   * (the collegial body approved) rules out a negative one unless a negative finding is recorded too.
+   */
+  outcome: z.enum(RESULT_KINDS).optional(),
 });
 
 export const formField = z.strictObject({

@@ -4,7 +4,15 @@ import type { Role } from '../vocabulary.js';
 import { loadCalendars } from '../node/calendar-loader.js';
 import { dueAfter, weekendOnlyCalendar, type DeadlineCalendar } from './deadlines.js';
 import { formatDate } from './document.js';
-import { availableActions, planSteps, TRANSITIONS, type ActionContext, type StepPlan } from './machine.js';
+import {
+  actorFor,
+  availableActions,
+  decisionConflict,
+  planSteps,
+  TRANSITIONS,
+  type ActionContext,
+  type StepPlan,
+} from './machine.js';
 import { DAY, MINUTE, NOW, ROOT, SERVICES } from '../testing.js';
 
 function service(code: string) {
@@ -122,6 +130,115 @@ describe('who may press what', () => {
       'on_signing -return-> in_processing',
       'on_signing -sign-> completed',
     ]);
+  });
+});
+
+describe('who signs (seed 001: the industrial infrastructure executor prepares and issues the result)', () => {
+  const industrial = planSteps(service('industrial-infrastructure'), 'office');
+  const grants = planSteps(service('grant-small-business'), 'office');
+  const onSigning = (plan: StepPlan | null, roles: Role[], userId: string): ActionContext => ({
+    status: 'on_signing',
+    decision: 'positive',
+    responsibleUserId: 'exec',
+    currentStep: plan?.sign.code ?? null,
+    userId,
+    plan,
+    roles: new Set(roles),
+  });
+
+  it('the catalogue ends industrial infrastructure with the executor issuing: no head step after the executor', () => {
+    const def = service('industrial-infrastructure');
+    const last = def.steps.at(-1);
+    expect(last).toMatchObject({ code: 'executor-issue', role: 'executor' });
+    expect(def.steps.filter((s) => s.role === 'head').map((s) => s.code)).toEqual(['head-review']);
+  });
+
+  it('the responsible executor signs and returns it; the head does not', () => {
+    expect(actorFor('sign', industrial)).toEqual({ role: 'executor', responsibleOnly: true });
+    expect(actorFor('return', industrial)).toEqual({ role: 'executor', responsibleOnly: true });
+    expect(availableActions(onSigning(industrial, ['executor'], 'exec'))).toEqual(['return', 'sign']);
+    expect(availableActions(onSigning(industrial, ['executor'], 'other-exec'))).toEqual([]);
+    expect(availableActions(onSigning(industrial, ['head'], 'boss'))).toEqual([]);
+  });
+
+  it('where a head signing step exists the head signs, as before', () => {
+    expect(actorFor('sign', grants)).toEqual({ role: 'head', responsibleOnly: false });
+    expect(availableActions(onSigning(grants, ['head'], 'boss'))).toEqual(['return', 'sign']);
+    expect(availableActions(onSigning(grants, ['executor'], 'exec'))).toEqual([]);
+    for (const def of SERVICES.filter((s) => s.code !== 'industrial-infrastructure')) {
+      expect(planSteps(def, 'office')?.sign.role, def.code).toBe('head');
+    }
+  });
+});
+
+describe('a decision must agree with the recorded findings (seed 001)', () => {
+  const grants = service('grant-small-business');
+  const industrial = service('industrial-infrastructure');
+  const duplicate = service('education-document-duplicate');
+  const conflict = (code: string, form: Record<string, unknown>, decision: 'positive' | 'negative' | 'none') => {
+    const def = service(code);
+    return decisionConflict(def, planSteps(def, 'office'), form, decision);
+  };
+
+  it('the findings live in the catalogue: the check and protocol options are marked with their outcome', () => {
+    const option = (def: typeof grants, field: string, value: string) =>
+      [...def.sections.flatMap((s) => s.fields), ...def.steps.flatMap((s) => s.protocol?.fields ?? [])]
+        .find((f) => f.code === field)
+        ?.options?.find((o) => o.value === value)?.outcome;
+    expect(option(grants, 'commissionDecision', 'refuse')).toBe('negative');
+    expect(option(grants, 'commissionDecision', 'award')).toBe('positive');
+    expect(option(industrial, 'councilDecision', 'financing-impossible')).toBe('negative');
+    expect(option(industrial, 'councilDecision', 'financing-possible')).toBe('positive');
+    expect(option(duplicate, 'documentsCheck', 'mismatch')).toBe('negative');
+    // "The documents are complete" decides nothing by itself: other grounds for refusal remain.
+    expect(option(duplicate, 'documentsCheck', 'complete')).toBeUndefined();
+  });
+
+  it('a positive decision after the commission refused is refused', () => {
+    expect(conflict('grant-small-business', { commissionDecision: 'refuse' }, 'positive')).toMatchObject({
+      code: 'collegialRefused',
+      messageKey: 'errors.workflow.positiveAfterCollegialRefusal',
+      field: 'commissionDecision',
+    });
+    expect(conflict('grant-small-business', { commissionDecision: 'refuse' }, 'negative')).toBeNull();
+  });
+
+  it('a positive decision after the council found financing impossible is refused', () => {
+    expect(
+      conflict('industrial-infrastructure', { councilDecision: 'financing-impossible' }, 'positive'),
+    ).toMatchObject({ code: 'collegialRefused', field: 'councilDecision', value: 'financing-impossible' });
+  });
+
+  it('a positive decision after the documents check said "mismatch" is refused', () => {
+    for (const code of ['education-document-duplicate', 'grant-small-business', 'industrial-infrastructure']) {
+      expect(conflict(code, { documentsCheck: 'mismatch' }, 'positive'), code).toMatchObject({
+        code: 'documentsMismatch',
+        messageKey: 'errors.workflow.positiveAfterMismatch',
+      });
+    }
+    expect(conflict('education-document-duplicate', { documentsCheck: 'complete' }, 'positive')).toBeNull();
+  });
+
+  it('the other way round: a negative decision after the collegial body approved, with nothing against it, is refused', () => {
+    expect(conflict('grant-small-business', { commissionDecision: 'award' }, 'negative')).toMatchObject({
+      code: 'collegialApproved',
+      messageKey: 'errors.workflow.negativeAfterCollegialApproval',
+    });
+    expect(
+      conflict(
+        'industrial-infrastructure',
+        { documentsCheck: 'complete', councilDecision: 'financing-possible' },
+        'negative',
+      ),
+    ).toMatchObject({ code: 'collegialApproved' });
+    // A mismatch found as well still allows the refusal (and rules out the positive result).
+    const mixed = { documentsCheck: 'mismatch', councilDecision: 'financing-possible' };
+    expect(conflict('industrial-infrastructure', mixed, 'negative')).toBeNull();
+    expect(conflict('industrial-infrastructure', mixed, 'positive')).toMatchObject({ code: 'documentsMismatch' });
+    // Before any finding, either decision stands (a refusal before the council is in the seed).
+    expect(conflict('industrial-infrastructure', {}, 'negative')).toBeNull();
+    expect(conflict('industrial-infrastructure', {}, 'positive')).toBeNull();
+    expect(conflict('grant-small-business', { commissionDecision: 'award' }, 'none')).toBeNull();
   });
 });
 

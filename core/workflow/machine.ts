@@ -11,10 +11,15 @@
  *   on_signing --return (head, comment)--> in_processing
  *   on_signing --sign (head, with a signature)--> completed
  *
+ * Who signs is the service's: where its steps end with the executor issuing
+ * the result (seed 001's industrial infrastructure: no head signing step),
+ * the responsible executor signs and returns instead of the head (`actorFor`).
+ * A decision must agree with the findings recorded in the form (`decisionConflict`).
+ *
  * `external_processing` and `completed_with_error` are set by other systems
  * (integration, sync); no action of this workstation leaves them.
  */
-import type { ServiceDefinition, ServiceStep } from '../catalogue/schema.js';
+import type { FormField, ServiceDefinition, ServiceStep } from '../catalogue/schema.js';
 import type { CardAction, Channel, Decision, Role, Status, WorkflowAction } from '../vocabulary.js';
 
 /** The application columns a workflow transition may change besides its status (the workstation's and the server's alike). */
@@ -187,12 +192,93 @@ export interface ActionContext {
   plan: StepPlan | null;
 }
 
+/** Who may take an action: the role, and whether only the responsible executor. */
+export interface ActionActor {
+  role: Transition['role'];
+  responsibleOnly: boolean;
+}
+
+/**
+ * Who may take an action on an application of this plan: the transition's
+ * role, except that signing and returning from signing belong to whoever the
+ * plan's signing step names — the responsible executor when the service's
+ * executor issues the result itself.
+ */
+export function actorFor(action: WorkflowAction, plan: StepPlan | null): ActionActor {
+  const t = TRANSITIONS[action];
+  if ((action === 'sign' || action === 'return') && plan?.sign.role === 'executor') {
+    return { role: 'executor', responsibleOnly: true };
+  }
+  return { role: t.role, responsibleOnly: t.responsibleOnly };
+}
+
 /** Whether the role and the status allow an action (the preconditions on data are checked when it is taken). */
 export function allows(action: WorkflowAction, ctx: ActionContext): boolean {
   const t = TRANSITIONS[action];
-  if (!ctx.roles.has(t.role)) return false;
-  if (t.responsibleOnly && ctx.responsibleUserId !== ctx.userId) return false;
+  const who = actorFor(action, ctx.plan);
+  if (!ctx.roles.has(who.role)) return false;
+  if (who.responsibleOnly && ctx.responsibleUserId !== ctx.userId) return false;
   return t.from.includes(ctx.status);
+}
+
+/** A recorded finding a decision contradicts. */
+export interface DecisionConflict {
+  /** `documentsMismatch`: the executor's check; `collegialRefused` / `collegialApproved`: the commission's or council's protocol. */
+  code: 'documentsMismatch' | 'collegialRefused' | 'collegialApproved';
+  messageKey: string;
+  /** The field and the chosen value that rule the decision out. */
+  field: string;
+  value: string;
+}
+
+const CONFLICT_KEYS: Record<DecisionConflict['code'], string> = {
+  documentsMismatch: 'errors.workflow.positiveAfterMismatch',
+  collegialRefused: 'errors.workflow.positiveAfterCollegialRefusal',
+  collegialApproved: 'errors.workflow.negativeAfterCollegialApproval',
+};
+
+/**
+ * Whether a decision contradicts what the form records (seed 001): a
+ * positive result is refused once the documents check found a mismatch, the
+ * commission refused or the council found financing impossible (a select
+ * value marked `outcome: negative` in the catalogue); a negative one once the
+ * collegial body approved (`outcome: positive`; the result is prepared on the
+ * basis of its protocol) — unless a negative finding is recorded as well.
+ * The workstation and the server both ask this, each over its own row.
+ */
+export function decisionConflict(
+  def: ServiceDefinition,
+  plan: StepPlan | null,
+  formData: Readonly<Record<string, unknown>>,
+  decision: Decision,
+): DecisionConflict | null {
+  if (decision === 'none') return null;
+  const protocol = (plan?.steps ?? def.steps).flatMap((s) => s.protocol?.fields ?? []);
+  const collegial = new Set(protocol.map((f) => f.code));
+  const fields: FormField[] = [
+    ...def.sections.filter((s) => s.stage !== 'intake').flatMap((s) => s.fields),
+    ...protocol,
+  ];
+  const findings: { field: string; value: string; outcome: 'positive' | 'negative' }[] = [];
+  for (const f of fields) {
+    const value = formData[f.code];
+    if (typeof value !== 'string') continue;
+    const outcome = f.options?.find((o) => o.value === value)?.outcome;
+    if (outcome) findings.push({ field: f.code, value, outcome });
+  }
+  const negative = findings.find((x) => x.outcome === 'negative');
+  const conflict = (code: DecisionConflict['code'], x: { field: string; value: string }): DecisionConflict => ({
+    code,
+    messageKey: CONFLICT_KEYS[code],
+    field: x.field,
+    value: x.value,
+  });
+  if (decision === 'positive' && negative) {
+    return conflict(collegial.has(negative.field) ? 'collegialRefused' : 'documentsMismatch', negative);
+  }
+  const positive = findings.find((x) => x.outcome === 'positive');
+  if (decision === 'negative' && positive && !negative) return conflict('collegialApproved', positive);
+  return null;
 }
 
 /** The card's buttons for this user now. */

@@ -12,6 +12,7 @@ import { AuthGate } from './gate.js';
 import { PERMISSIONS, scopeOf, scopeSql, inScope, type Access } from './permissions.js';
 import { dispatch, guard, ServiceError, type Handlers } from '../rpc.js';
 import { THROTTLE_SETTING } from './throttle.js';
+import { exportLabels } from '../export/testing.js';
 import {
   addUser,
   applicationOf,
@@ -26,7 +27,7 @@ import {
 type Who = 'anyone' | 'user' | readonly Role[];
 const ALL: readonly Role[] = ['operator', 'clerk', 'executor', 'head', 'monitoring', 'admin'];
 const READERS: readonly Role[] = ['clerk', 'executor', 'head', 'monitoring'];
-const SIGNERS: readonly Role[] = ['head', 'operator'];
+const SIGNERS: readonly Role[] = ['head', 'executor', 'operator'];
 
 /** Who may call each channel. Lock-screen and must-change exceptions are listed below it. */
 const EXPECTED: Record<string, Who> = {
@@ -54,8 +55,13 @@ const EXPECTED: Record<string, Who> = {
   'profile.get': 'user',
   'profile.update': 'user',
   'journal.list': READERS,
+  'journal.export': READERS,
+  'export.progress': READERS,
+  'export.cancel': READERS,
   'application.card': READERS,
   'application.preview': READERS,
+  'documents.pdf': READERS,
+  'documents.check': 'user',
   'application.verifyChain': READERS,
   'application.assign': ['head'],
   'application.accept': ['executor'],
@@ -64,12 +70,13 @@ const EXPECTED: Record<string, Who> = {
   'application.refer': ['executor'],
   'application.commission': ['executor'],
   'application.send': ['executor'],
-  'application.return': ['head'],
-  'application.sign': ['head'],
+  'application.return': ['head', 'executor'],
+  'application.sign': ['head', 'executor'],
   'staff.list': ['head', 'admin'],
+  'monitoring.report': ['monitoring', 'head'],
   'signing.tokens': SIGNERS,
   'signing.open': SIGNERS,
-  'signing.start': ['head'],
+  'signing.start': ['head', 'executor'],
   'signing.progress': SIGNERS,
   'signing.cancel': SIGNERS,
   'signing.close': SIGNERS,
@@ -102,8 +109,13 @@ function samples(): Partial<Record<Channel, unknown>> {
     'auth.unlock': { password: 'x' },
     'auth.changePassword': { current: 'x', next: 'y', repeat: 'y' },
     'journal.list': { page: 0, pageSize: 10 },
+    'journal.export': { query: {}, language: 'en', labels: exportLabels('en'), path: '/nonexistent/x.xlsx' },
+    'export.progress': { exportId: 'x' },
+    'export.cancel': { exportId: 'x' },
     'application.card': { id: appInScope },
     'application.preview': { id: appInScope },
+    'documents.pdf': { id: appInScope },
+    'documents.check': { file: 'iVBORw0KGgo=' },
     'application.verifyChain': { id: appInScope },
     'application.assign': { applications: [{ id: appInScope }], responsibleUserId: 'u' },
     'application.accept': { id: appInScope, version: 1 },
@@ -115,6 +127,7 @@ function samples(): Partial<Record<Channel, unknown>> {
     'application.return': { id: appInScope, version: 1, comment: 'c' },
     'application.sign': { id: appInScope, version: 1 },
     'staff.list': { providerId: p0 },
+    'monitoring.report': { from: '2026-01-01', to: '2026-12-31' },
     'signing.open': { source: { kind: 'token', tokenId: 'x', keyId: '', pin: '' } },
     'signing.start': { handle: 'h', applicationIds: [appInScope] },
     'signing.progress': { batchId: 'b' },

@@ -38,7 +38,8 @@ export interface Access<C extends Channel = Channel> {
 /** One access rule per call, each typed by its call's input. */
 export type AccessTable = { readonly [C in Channel]?: Access<C> };
 
-const SIGNERS: readonly Role[] = ['head', 'operator'];
+// The executor signs where the service's executor issues the result itself (core/workflow/machine.ts actorFor).
+const SIGNERS: readonly Role[] = ['head', 'executor', 'operator'];
 const READERS: readonly Role[] = ['clerk', 'executor', 'head', 'monitoring'];
 const byId = { applications: (input: { id: string }) => [input.id] };
 
@@ -80,8 +81,15 @@ export const PERMISSIONS: AccessTable = {
 
   // The provider's work (the workflow service checks each transition's role and state again).
   'journal.list': { who: READERS },
+  // The journal's Excel export, within the same scope as journal.list; progress and cancel are the starter's alone.
+  'journal.export': { who: READERS },
+  'export.progress': { who: READERS },
+  'export.cancel': { who: READERS },
   'application.card': { who: READERS, scope: byId },
   'application.preview': { who: READERS, scope: byId },
+  'documents.pdf': { who: READERS, scope: byId },
+  // Checking a paper reads only the file given: any logged-in user.
+  'documents.check': { who: 'user' },
   'application.verifyChain': { who: READERS, scope: byId },
   'application.assign': { who: ['head'], scope: { applications: (input) => input.applications.map((a) => a.id) } },
   'application.accept': { who: ['executor'], scope: byId },
@@ -90,15 +98,18 @@ export const PERMISSIONS: AccessTable = {
   'application.refer': { who: ['executor'], scope: byId },
   'application.commission': { who: ['executor'], scope: byId },
   'application.send': { who: ['executor'], scope: byId },
-  'application.return': { who: ['head'], scope: byId },
-  'application.sign': { who: ['head'], scope: byId },
+  'application.return': { who: ['head', 'executor'], scope: byId },
+  'application.sign': { who: ['head', 'executor'], scope: byId },
   /** The provider's executors, for "Assign responsible"; the administrator's staff screen. */
   'staff.list': { who: ['head', 'admin'], scope: { providers: (input) => [input.providerId] } },
+
+  // Monitoring by region (seed 002 §5.6): monitoring officers and heads, figures within their scope.
+  'monitoring.report': { who: ['monitoring', 'head'] },
 
   // Signing: the head signs results; the centre operator signs requests (intake).
   'signing.tokens': { who: SIGNERS },
   'signing.open': { who: SIGNERS },
-  'signing.start': { who: ['head'], scope: { applications: (input) => input.applicationIds } },
+  'signing.start': { who: ['head', 'executor'], scope: { applications: (input) => input.applicationIds } },
   'signing.progress': { who: SIGNERS },
   'signing.cancel': { who: SIGNERS },
   // Forgetting a key only takes a power away: allowed on the lock screen too.

@@ -13,6 +13,7 @@ import { DEMO_ENROLMENT } from '../auth/demo.js';
 import type { SecretBox } from '../sync/credentials.js';
 import { contentSecurityPolicy } from '../common/csp.js';
 import { registerContract } from './ipc.js';
+import { electronPrinter } from './pdf-window.js';
 import {
   APP_ENTRY,
   APP_SCHEME,
@@ -121,6 +122,14 @@ async function start(): Promise<void> {
     services = await createApp({
       dataDir: p.data,
       resourcesDir: p.resources,
+      documentPrinter: electronPrinter,
+      // The journal's Excel export asks where to save, over the focused window.
+      chooseSavePath: async (suggestedName) => {
+        const options = { defaultPath: suggestedName, filters: [{ name: 'Excel', extensions: ['xlsx'] }] };
+        const owner = BrowserWindow.getFocusedWindow();
+        const r = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
       migrationsFolder: p.migrations,
       serverUrl,
       // The CA the central server's certificate must chain to (pinned); unset: the system roots.

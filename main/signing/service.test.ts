@@ -28,6 +28,10 @@ let pki: TestPki;
 let hsm: SoftHsm;
 let dir: string;
 let ids: string[];
+/** The head's applications On signing (the batch signs and completes these) and some in other statuses. */
+let onSigning: string[];
+let notOnSigning: string[];
+let completed: string[];
 const keyFiles: Record<string, string> = {};
 
 async function call<T>(channel: Parameters<typeof dispatch>[1], input: unknown): Promise<T> {
@@ -142,7 +146,32 @@ describe.skipIf(missing !== null)('signing service', () => {
         )
         .all(DEMO_USERS.head.id) as { id: string }[]
     ).map((r) => r.id);
+    const byStatus = (op: string, status = 'on_signing') =>
+      (
+        app.database.sqlite
+          .prepare(
+            `SELECT a.id FROM applications a JOIN user_roles r ON r.provider_id = a.provider_id
+              WHERE r.user_id = ? AND r.role = 'head' AND a.status ${op} ? ORDER BY a.id`,
+          )
+          .all(DEMO_USERS.head.id, status) as { id: string }[]
+      ).map((r) => r.id);
+    // Put a dozen of the head's applications On signing, decided, as the executor's Send leaves them.
+    app.database.sqlite
+      .prepare(
+        `UPDATE applications SET status = 'on_signing', decision = 'positive', status_changed_at = ?
+          WHERE id IN (SELECT id FROM applications WHERE id IN (${ids.map(() => '?').join(',')})
+                          AND status <> 'on_signing' ORDER BY id LIMIT 12)`,
+      )
+      .run(Date.now() - 60_000, ...ids);
+    onSigning = byStatus('=');
+    completed = byStatus('=', 'completed');
+    notOnSigning = byStatus('<>').filter((id) => !completed.includes(id) && !/^completed/.test(statusOf(id)));
   }, 120_000);
+
+  function statusOf(id: string): string {
+    return (app.database.sqlite.prepare('SELECT status FROM applications WHERE id = ?').get(id) as { status: string })
+      .status;
+  }
 
   afterAll(async () => {
     await app?.close();
@@ -172,39 +201,58 @@ describe.skipIf(missing !== null)('signing service', () => {
     expect(opened.certificate.iin).toBe(DEMO_HEAD.iin);
     expect(opened.revocation).toMatchObject({ status: 'good', source: 'crl' });
 
-    const batchIds = [...ids.slice(0, 5), 'no-such-application'];
+    const signable = onSigning.slice(0, 3);
+    expect(signable).toHaveLength(3);
+    const batchIds = [...signable, notOnSigning[0]!, completed[0]!, 'no-such-application'];
     const started = await call<BatchProgress>('signing.start', {
       handle: opened.handle,
       applicationIds: batchIds,
       format: 'cms',
     });
     const done = await settle(started.batchId);
-    expect(done).toMatchObject({ state: 'finished', total: 6, done: 6, failed: 1, timestampNote: 'notConfigured' });
+    expect(done).toMatchObject({ state: 'finished', total: 6, done: 6, failed: 3, timestampNote: 'notConfigured' });
     expect(done.results.find((r) => r.applicationId === 'no-such-application')).toMatchObject({
       ok: false,
       code: 'notFound',
     });
+    // Signed and completed as the card's Sign does; the one not On signing skipped, unsigned, with its reason.
+    for (const id of signable) expect(statusOf(id)).toBe('completed');
+    expect(done.results.find((r) => r.applicationId === notOnSigning[0])).toMatchObject({
+      ok: false,
+      code: 'notOnSigning',
+      messageKey: 'errors.signing.notOnSigning',
+    });
+    expect(done.results.find((r) => r.applicationId === completed[0])).toMatchObject({
+      ok: false,
+      code: 'alreadySigned',
+      messageKey: 'errors.signing.alreadySigned',
+    });
 
-    const stored = app.database.sqlite
-      .prepare(
-        `SELECT count(*) AS n FROM signatures WHERE application_id IN (${ids
-          .slice(0, 5)
-          .map(() => '?')
-          .join(',')})`,
-      )
-      .get(...ids.slice(0, 5)) as { n: number };
-    expect(stored.n).toBe(5);
+    const count = (list: string[]) =>
+      (
+        app.database.sqlite
+          .prepare(`SELECT count(*) AS n FROM signatures WHERE application_id IN (${list.map(() => '?').join(',')})`)
+          .get(...list) as { n: number }
+      ).n;
+    expect(count(signable)).toBe(3);
+    expect(count([notOnSigning[0]!])).toBe(0);
+    expect(statusOf(notOnSigning[0]!)).not.toBe('completed');
     const queued = app.database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE op = 'signature.add'").get() as {
       n: number;
     };
-    expect(queued.n).toBeGreaterThanOrEqual(5);
+    expect(queued.n).toBeGreaterThanOrEqual(3);
 
     // Each stored CMS verifies, with the document main rebuilds.
-    const row = app.database.sqlite.prepare('SELECT signed FROM signatures WHERE application_id = ?').get(ids[0]) as {
+    const row = app.database.sqlite
+      .prepare('SELECT signed FROM signatures WHERE application_id = ?')
+      .get(signable[0]) as {
       signed: Buffer;
     };
     const { applicationXml, loadApplicationDocument } = await import('./documents.js');
-    const document = Buffer.from(applicationXml(loadApplicationDocument(app.database.sqlite, ids[0]!)!));
+    // What was signed is the document as it stood On signing (the status is part of it).
+    const document = Buffer.from(
+      applicationXml({ ...loadApplicationDocument(app.database.sqlite, signable[0]!)!, status: 'on_signing' }),
+    );
     const verified = await app.signer.verify(row.signed, { content: document, expect: { iin: DEMO_HEAD.iin } });
     expect(verified.signers[0]?.certificate.iin).toBe(DEMO_HEAD.iin);
 
@@ -216,15 +264,17 @@ describe.skipIf(missing !== null)('signing service', () => {
 
   it('Stop: the batch ends early, and what was signed before the stop is kept', async () => {
     const opened = await call<{ handle: string }>('signing.open', keyfileSource('head'));
+    const rest = onSigning.filter((id) => statusOf(id) === 'on_signing');
+    expect(rest.length).toBeGreaterThan(1);
     const started = await call<BatchProgress>('signing.start', {
       handle: opened.handle,
-      applicationIds: ids,
+      applicationIds: rest,
       format: 'xmldsig',
     });
     await call('signing.cancel', { batchId: started.batchId });
     const done = await settle(started.batchId);
     expect(done.state).toBe('cancelled');
-    expect(done.done).toBeLessThan(ids.length);
+    expect(done.done).toBeLessThan(rest.length);
     const ok = done.results.filter((r) => r.ok).map((r) => r.applicationId);
     for (const id of ok) {
       const n = app.database.sqlite
@@ -275,6 +325,14 @@ describe.skipIf(missing !== null)('signing service', () => {
     const service = new SigningService({
       sqlite: app.database.sqlite,
       backend: spy,
+      // Only opening is exercised here: no batch reaches the workflow.
+      workflow: {
+        signRefusal: () => null,
+        currentSignature: () => null,
+        sign: () => {
+          throw new Error('no batch in this test');
+        },
+      },
       currentUser: () => ({ id: 'user-head-demo', iin: DEMO_HEAD.iin }),
     });
     const { tokens } = await app.signer.listTokens();

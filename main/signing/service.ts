@@ -4,6 +4,11 @@
  * the documents of many applications in the background with progress and
  * cancel, and keep each signature with an outbox row for the central server.
  *
+ * A batch (the journal's selection, or the card's one application) signs
+ * only applications On signing that are this user's to sign, and completes
+ * each through the workflow's own sign transition, as the card's Sign does;
+ * the others are skipped with their reason (seed 002, steps 23-28).
+ *
  * Secrets: the PIN or password arrives in `open`, is turned into a buffer,
  * used once (C_Login / the key file's decryption) and wiped. What stays for
  * the batch is the logged-in token session or the decrypted key in memory,
@@ -12,6 +17,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { CallOutput } from '#preload/api.js';
+import type { TransitionResult } from '#preload/contract/workflow.js';
 import { ServiceError } from '../rpc.js';
 import { applicationXml, loadApplicationDocument } from './documents.js';
 import {
@@ -49,9 +55,20 @@ interface Batch {
   userId: string;
 }
 
+/** What a batch asks of the workflow (main/workflow/commands.ts): the checks and the transition the card uses. */
+export interface SigningWorkflow {
+  /** Why this user may not sign the application now, or null. */
+  signRefusal(applicationId: string, actor: { id: string }): ServiceError | null;
+  /** The user's signature of the current document made since it went On signing (an interrupted batch), or null. */
+  currentSignature(applicationId: string, actor: { id: string }): string | null;
+  /** The sign transition: completes the application on that signature. */
+  sign(applicationId: string, version: number | null, actor: { id: string }, signatureId?: string): TransitionResult;
+}
+
 export interface SigningServiceOptions {
   sqlite: Database.Database;
   backend: SignerBackend;
+  workflow: SigningWorkflow;
   /** The user working now; null when nobody is logged in. */
   currentUser: () => SigningUser | null;
   now?: () => number;
@@ -201,30 +218,62 @@ export class SigningService {
       } else if (fatal) {
         p.results.push(this.failure(id, doc.number, fatal.code, fatal.messageKey));
       } else {
-        try {
-          const bytes = Buffer.from(applicationXml(doc), 'utf8');
-          const signed = await this.o.backend.sign(format, bytes, h.opened.key);
-          this.store(id, format, bytes, signed, h, user);
-          if (signed.timestampNote !== 'none') p.timestampNote = signed.timestampNote;
-          p.results.push({
-            applicationId: id,
-            number: doc.number,
-            ok: true,
-            code: null,
-            messageKey: null,
-            timestamped: signed.timestampedAt !== null,
-          });
-        } catch (err) {
-          if (!isSigningError(err)) throw err;
-          // A token that is gone or locked fails the rest of the batch the same way.
-          if (err.code === 'tokenRemoved' || err.code === 'pinLocked') fatal = err;
-          p.results.push(this.failure(id, doc.number, err.code, err.messageKey));
+        const refusal = this.o.workflow.signRefusal(id, user);
+        if (refusal) {
+          p.results.push(this.failure(id, doc.number, refusal.code, refusal.messageKey));
+        } else {
+          try {
+            const result = await this.signAndComplete(id, doc, format, h, user);
+            if (result.timestampNote !== 'none') p.timestampNote = result.timestampNote;
+            p.results.push({
+              applicationId: id,
+              number: doc.number,
+              ok: true,
+              code: null,
+              messageKey: null,
+              timestamped: result.timestamped,
+            });
+          } catch (err) {
+            if (err instanceof ServiceError) {
+              p.results.push(this.failure(id, doc.number, err.code, err.messageKey));
+            } else {
+              if (!isSigningError(err)) throw err;
+              // A token that is gone or locked fails the rest of the batch the same way.
+              if (err.code === 'tokenRemoved' || err.code === 'pinLocked') fatal = err;
+              p.results.push(this.failure(id, doc.number, err.code, err.messageKey));
+            }
+          }
         }
       }
       p.done += 1;
       p.failed = p.results.filter((r) => !r.ok).length;
     }
     p.state = batch.cancelled ? 'cancelled' : 'finished';
+  }
+
+  /**
+   * Signs the application's document (unless this user already signed it as
+   * it stands, in a batch cut short before completing) and completes it.
+   */
+  private async signAndComplete(
+    id: string,
+    doc: NonNullable<ReturnType<typeof loadApplicationDocument>>,
+    format: SignatureFormat,
+    h: OpenHandle,
+    user: SigningUser,
+  ): Promise<{ timestamped: boolean; timestampNote: Progress['timestampNote'] }> {
+    let signatureId = this.o.workflow.currentSignature(id, user);
+    let timestamped = false;
+    let timestampNote: Progress['timestampNote'] = 'none';
+    if (!signatureId) {
+      const bytes = Buffer.from(applicationXml(doc), 'utf8');
+      const signed = await this.o.backend.sign(format, bytes, h.opened.key);
+      signatureId = this.store(id, format, bytes, signed, h, user);
+      timestamped = signed.timestampedAt !== null;
+      timestampNote = signed.timestampNote;
+    }
+    this.o.workflow.sign(id, null, user, signatureId);
+    return { timestamped, timestampNote };
   }
 
   private failure(id: string, number: string | null, code: string, messageKey: string) {
@@ -238,7 +287,7 @@ export class SigningService {
     signed: SignedDocument,
     h: OpenHandle,
     user: SigningUser,
-  ): void {
+  ): string {
     const id = randomUUID();
     const now = this.now();
     const documentSha256 = createHash('sha256').update(document).digest('hex');
@@ -286,6 +335,7 @@ export class SigningService {
         now,
       );
     })();
+    return id;
   }
 
   progress(batchId: string): Progress {

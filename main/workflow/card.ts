@@ -175,7 +175,8 @@ export class CardReadModel {
         editable,
         missing: f.required && isEmpty(row.formData[f.code]),
         value: displayValue(row.formData[f.code]),
-        ...(f.options ? { options: f.options } : {}),
+        // The card shows the choices; what each finds for the decision (`outcome`) stays with the rules.
+        ...(f.options ? { options: f.options.map((o) => ({ value: o.value, label: o.label })) } : {}),
         ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
         ...(f.hint ? { hint: f.hint } : {}),
       });

@@ -27,11 +27,14 @@ import {
   type FieldValue,
 } from '#core/workflow/fields.js';
 import {
+  actorFor,
   beforeCollegial,
+  decisionConflict,
   DECISION_ACTIONS,
   planSteps,
   stepIndex,
   TRANSITIONS,
+  type DecisionConflict,
   type StepPlan,
   type TransitionColumn,
 } from '#core/workflow/machine.js';
@@ -65,6 +68,10 @@ interface Ctx {
   def: ServiceDefinition;
   plan: StepPlan;
   now: number;
+}
+
+function conflictError(c: DecisionConflict): ServiceError {
+  return new ServiceError(c.code, c.messageKey, { field: c.field, value: c.value });
 }
 
 function problemsError(code: string, messageKey: string, problems: Record<string, string>): ServiceError {
@@ -117,19 +124,21 @@ export class WorkflowCommands {
     const tx = this.sqlite.transaction((): TransitionResult => {
       const row = loadApplication(this.sqlite, applicationId);
       if (!row) throw notFound();
+      const def = this.services.get(row.serviceCode);
+      const plan = def ? planSteps(def, row.channel) : null;
+      // Who acts may depend on the service (its executor signs where it issues the result itself).
+      const who = actorFor(action, plan);
       const roles = rolesFor(this.sqlite, actor.id, row.providerId);
-      if (!roles.has(t.role)) throw forbidden();
+      if (!roles.has(who.role)) throw forbidden();
       if (version !== null && row.version !== version) {
         throw new ServiceError('staleVersion', 'errors.workflow.staleVersion', { version: String(row.version) });
       }
-      if (t.responsibleOnly && row.responsibleUserId !== actor.id) {
+      if (who.responsibleOnly && row.responsibleUserId !== actor.id) {
         throw new ServiceError('notResponsible', 'errors.workflow.notResponsible');
       }
       if (!t.from.includes(row.status)) {
         throw new ServiceError('wrongState', 'errors.workflow.wrongState', { status: row.status });
       }
-      const def = this.services.get(row.serviceCode);
-      const plan = def ? planSteps(def, row.channel) : null;
       if (!def || !plan) throw new ServiceError('serviceUnknown', 'errors.workflow.serviceUnknown');
       const now = this.now();
       const change = body({ row, def, plan, now });
@@ -358,7 +367,9 @@ export class WorkflowCommands {
     },
     actor: Actor,
   ): TransitionResult {
-    return this.run('decide', applicationId, version, actor, ({ def }) => {
+    return this.run('decide', applicationId, version, actor, ({ row, def, plan }) => {
+      const conflict = decisionConflict(def, plan, row.formData, input.decision);
+      if (conflict) throw conflictError(conflict);
       if (input.decision === 'positive') {
         return { set: { decision: 'positive', refusalReasonCode: null, refusalText: null } };
       }
@@ -445,6 +456,9 @@ export class WorkflowCommands {
       if (row.decision === 'negative' && (!row.refusalReasonCode || !row.refusalText)) {
         throw new ServiceError('refusalReasonRequired', 'errors.workflow.refusalReasonRequired');
       }
+      // A finding recorded after the decision (the protocol, the documents check) may contradict it.
+      const conflict = decisionConflict(def, plan, row.formData, row.decision);
+      if (conflict) throw conflictError(conflict);
       // A positive result needs the collegial body's protocol; a reasoned refusal may come before it.
       if (
         row.decision === 'positive' &&
@@ -473,28 +487,74 @@ export class WorkflowCommands {
     });
   }
 
+  /** The actor's latest signature of the application made since it went On signing (the named one when given). */
+  private latestSignature(
+    row: AppRow,
+    actor: Actor,
+    signatureId: string | null,
+  ): { id: string; documentSha256: string } | undefined {
+    return this.sqlite
+      .prepare(
+        `SELECT id, document_sha256 AS documentSha256 FROM signatures
+          WHERE application_id = ? AND user_id = ? AND signed_at >= ? AND (? IS NULL OR id = ?)
+          ORDER BY signed_at DESC, rowid DESC LIMIT 1`,
+      )
+      .get(row.id, actor.id, row.statusChangedAt, signatureId, signatureId) as
+      { id: string; documentSha256: string } | undefined;
+  }
+
+  private documentSha(applicationId: string): string {
+    const doc = loadApplicationDocument(this.sqlite, applicationId);
+    return doc ? createHash('sha256').update(applicationXml(doc), 'utf8').digest('hex') : '';
+  }
+
   /**
-   * The head completes the application: it needs a signature of its current
-   * document, made by this head (signing.start) since the application went
-   * On signing — the named one, or the latest.
+   * The signer (the head, or the responsible executor where the service's
+   * executor issues the result) completes the application: it needs a
+   * signature of its current document, made by this signer (signing.start)
+   * since the application went On signing — the named one, or the latest.
    */
-  sign(applicationId: string, version: number, actor: Actor, signatureId?: string): TransitionResult {
+  sign(applicationId: string, version: number | null, actor: Actor, signatureId?: string): TransitionResult {
     return this.run('sign', applicationId, version, actor, ({ row }) => {
-      const signature = this.sqlite
-        .prepare(
-          `SELECT id, document_sha256 AS documentSha256 FROM signatures
-            WHERE application_id = ? AND user_id = ? AND signed_at >= ? AND (? IS NULL OR id = ?)
-            ORDER BY signed_at DESC, rowid DESC LIMIT 1`,
-        )
-        .get(row.id, actor.id, row.statusChangedAt, signatureId ?? null, signatureId ?? null) as
-        { id: string; documentSha256: string } | undefined;
+      const signature = this.latestSignature(row, actor, signatureId ?? null);
       if (!signature) throw new ServiceError('signatureRequired', 'errors.workflow.signatureRequired');
-      const doc = loadApplicationDocument(this.sqlite, row.id);
-      const sha = doc ? createHash('sha256').update(applicationXml(doc), 'utf8').digest('hex') : '';
-      if (sha !== signature.documentSha256) {
+      if (this.documentSha(row.id) !== signature.documentSha256) {
         throw new ServiceError('signatureMismatch', 'errors.workflow.signatureMismatch');
       }
       return { set: { currentStep: null, dueAt: null }, payload: { signatureId: signature.id } };
     });
+  }
+
+  /**
+   * Before the journal's batch signs an application: why this user may not
+   * sign it now (not On signing, already completed, not theirs to sign), or
+   * null. The sign transition checks all of it again.
+   */
+  signRefusal(applicationId: string, actor: Actor): ServiceError | null {
+    const row = loadApplication(this.sqlite, applicationId);
+    if (!row) return notFound();
+    if (row.status === 'completed' || row.status === 'completed_with_error') {
+      return new ServiceError('alreadySigned', 'errors.signing.alreadySigned');
+    }
+    if (row.status !== 'on_signing') {
+      return new ServiceError('notOnSigning', 'errors.signing.notOnSigning', { status: row.status });
+    }
+    const def = this.services.get(row.serviceCode);
+    const plan = def ? planSteps(def, row.channel) : null;
+    if (!plan) return new ServiceError('serviceUnknown', 'errors.workflow.serviceUnknown');
+    const who = actorFor('sign', plan);
+    const roles = rolesFor(this.sqlite, actor.id, row.providerId);
+    if (!roles.has(who.role) || (who.responsibleOnly && row.responsibleUserId !== actor.id)) {
+      return new ServiceError('notYourSignature', 'errors.signing.notYourSignature');
+    }
+    return null;
+  }
+
+  /** The actor's signature of the application's document as it stands now, made since it went On signing; null if none. */
+  currentSignature(applicationId: string, actor: Actor): string | null {
+    const row = loadApplication(this.sqlite, applicationId);
+    if (!row || row.status !== 'on_signing') return null;
+    const signature = this.latestSignature(row, actor, null);
+    return signature && signature.documentSha256 === this.documentSha(row.id) ? signature.id : null;
   }
 }

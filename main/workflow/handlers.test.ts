@@ -12,11 +12,22 @@ import { dispatch, type Channel, type Handlers } from '../rpc.js';
 import { SigningService, type SignerBackend } from '../signing/service.js';
 import type { CertificateFacts } from '#signing/index.js';
 import { weekendOnlyCalendar } from '#core/workflow/deadlines.js';
-import { createWorkflowHandlers, type WorkflowHandlers } from './handlers.js';
-import { EMPLOYMENT, insertApplication, openFixture, RESULT_DATA, SERVICES, type Fixture } from './testing.js';
+import { createWorkflowHandlers, createWorkflowService, type WorkflowHandlers } from './handlers.js';
+import type { WorkflowService } from './service.js';
+import {
+  EMPLOYMENT,
+  ENTREPRENEURSHIP,
+  insertApplication,
+  insertSignature,
+  openFixture,
+  RESULT_DATA,
+  SERVICES,
+  type Fixture,
+} from './testing.js';
 
 let f: Fixture;
 let handlers: WorkflowHandlers;
+let workflow: WorkflowService;
 let session: { id: string; roles: { role: Role; providerId: string }[] } | null = null;
 
 function as(userId: string | null): void {
@@ -47,13 +58,15 @@ async function failure(channel: Channel, input: unknown): Promise<CallError> {
 
 beforeAll(async () => {
   f = await openFixture({ applications: 20 });
-  handlers = createWorkflowHandlers({
+  const deps = {
     sqlite: f.sqlite,
     services: SERVICES,
     calendar: weekendOnlyCalendar(),
     currentUser: () => session,
     now: () => f.clock.now,
-  });
+  };
+  workflow = createWorkflowService(deps);
+  handlers = createWorkflowHandlers(deps, workflow);
 });
 afterAll(() => f.close());
 
@@ -122,7 +135,7 @@ describe('workflow calls', () => {
     expect(assigned.messageKey).toBe('messages.responsibleAssigned');
 
     as(EMPLOYMENT.executor);
-    let card = await call<{ version: number; actions: string[] }>('application.card', { id });
+    const card = await call<{ version: number; actions: string[] }>('application.card', { id });
     expect(card.actions).toEqual(['accept']);
     let r = await call<{ version: number; messageKey: string }>('application.accept', { id, version: card.version });
     expect(r.messageKey).toBe('messages.applicationAccepted');
@@ -136,10 +149,11 @@ describe('workflow calls', () => {
 
     as(EMPLOYMENT.head);
     expect((await failure('application.sign', { id, version: r.version })).code).toBe('signatureRequired');
-    // The head signs the application's document with the signer, as the Sign dialog does.
+    // The head signs the application's document with the signer, as the Sign dialog does: the batch completes it.
     const signing = new SigningService({
       sqlite: f.sqlite,
       backend: stubBackend(),
+      workflow: workflow.commands,
       currentUser: () => ({ id: EMPLOYMENT.head, iin: DEMO_HEAD.iin }),
       now: () => f.clock.now,
     });
@@ -149,10 +163,14 @@ describe('workflow calls', () => {
     expect(done.results).toEqual([expect.objectContaining({ ok: true })]);
     await signing.closeAll();
 
-    const signed = await call<{ status: string; messageKey: string }>('application.sign', { id, version: r.version });
-    expect(signed).toMatchObject({ status: 'completed', messageKey: 'messages.applicationSigned' });
-    card = await call('application.card', { id });
-    expect(card.actions).toEqual([]);
+    const completed = await call<{ version: number; actions: string[]; header: { status: string } }>(
+      'application.card',
+      { id },
+    );
+    expect(completed.header.status).toBe('completed');
+    // Completed once: the card's separate Sign call has nothing left to do.
+    expect((await failure('application.sign', { id, version: completed.version })).code).toBe('wrongState');
+    expect(completed.actions).toEqual([]);
     expect(await call('application.verifyChain', { id })).toEqual({ ok: true });
     const doc = await call<{ draft: boolean; kk: { signature: string | null } }>('application.preview', { id });
     expect(doc.draft).toBe(false);
@@ -172,6 +190,93 @@ describe('workflow calls', () => {
       code: 'staleVersion',
       messageKey: 'errors.workflow.staleVersion',
     });
+  });
+});
+
+describe("the journal's batch Sign (seed 002 steps 23-28)", () => {
+  /** Runs one batch as `userId` over `ids` and answers its results by application. */
+  async function batch(userId: string, ids: string[]) {
+    const signing = new SigningService({
+      sqlite: f.sqlite,
+      backend: stubBackend(),
+      workflow: workflow.commands,
+      currentUser: () => ({ id: userId, iin: DEMO_HEAD.iin }),
+      now: () => f.clock.now,
+    });
+    const opened = await signing.open({ kind: 'keyfile', fileName: 'k.p12', data: 'AA==', password: 'x' });
+    const done = await signing.settle(signing.start(opened.handle, ids, 'xmldsig').batchId);
+    await signing.closeAll();
+    return { done, by: new Map(done.results.map((r) => [r.applicationId, r])) };
+  }
+  const status = (id: string) =>
+    (f.sqlite.prepare('SELECT status FROM applications WHERE id = ?').get(id) as { status: string }).status;
+  const signatures = (id: string) =>
+    (f.sqlite.prepare('SELECT count(*) AS n FROM signatures WHERE application_id = ?').get(id) as { n: number }).n;
+  const onSigning = (extra: Partial<Parameters<typeof insertApplication>[1]> = {}) =>
+    insertApplication(f.sqlite, {
+      serviceCode: 'unemployed-certificate',
+      providerId: EMPLOYMENT.provider,
+      status: 'on_signing',
+      decision: 'positive',
+      responsibleUserId: EMPLOYMENT.executor,
+      currentStep: 'head-sign',
+      ...extra,
+    });
+
+  it('signs and completes what is On signing with one opened key; skips the rest with the reason', async () => {
+    const ready = [onSigning(), onSigning()];
+    const received = newApplication();
+    const done = onSigning({ status: 'completed', currentStep: null });
+    const { done: progress, by } = await batch(EMPLOYMENT.head, [...ready, received, done, 'no-such-application']);
+    expect(progress).toMatchObject({ state: 'finished', total: 5, done: 5, failed: 3 });
+    for (const id of ready) {
+      expect(by.get(id)).toMatchObject({ ok: true, code: null });
+      expect(status(id)).toBe('completed');
+      expect(signatures(id)).toBe(1);
+      // The same command path as the card: the sign event names the signature, both go to the server in order.
+      const ops = f.sqlite
+        .prepare('SELECT op FROM outbox WHERE entity_id = ? OR payload LIKE ? ORDER BY seq')
+        .all(id, `%"applicationId":"${id}"%`) as { op: string }[];
+      expect(ops.map((o) => o.op).slice(-2)).toEqual(['signature.add', 'application.transition']);
+    }
+    expect(by.get(received)).toMatchObject({
+      ok: false,
+      code: 'notOnSigning',
+      messageKey: 'errors.signing.notOnSigning',
+    });
+    expect(by.get(done)).toMatchObject({
+      ok: false,
+      code: 'alreadySigned',
+      messageKey: 'errors.signing.alreadySigned',
+    });
+    expect(by.get('no-such-application')).toMatchObject({ ok: false, code: 'notFound' });
+    // Nothing was signed for the skipped ones.
+    expect(signatures(received) + signatures(done)).toBe(0);
+    expect(status(received)).toBe('received');
+  });
+
+  it("another's to sign is skipped: industrial infrastructure is signed by its responsible executor, not the head", async () => {
+    const id = onSigning({
+      serviceCode: 'industrial-infrastructure',
+      providerId: ENTREPRENEURSHIP.provider,
+      responsibleUserId: ENTREPRENEURSHIP.executor,
+      currentStep: 'executor-issue',
+    });
+    const byHead = await batch(ENTREPRENEURSHIP.head, [id]);
+    expect(byHead.by.get(id)).toMatchObject({ ok: false, code: 'notYourSignature' });
+    expect(signatures(id)).toBe(0);
+    const byExecutor = await batch(ENTREPRENEURSHIP.executor, [id]);
+    expect(byExecutor.by.get(id)).toMatchObject({ ok: true });
+    expect(status(id)).toBe('completed');
+  });
+
+  it('a batch cut short after signing completes on the signature already made, without signing again', async () => {
+    const id = onSigning();
+    insertSignature(f.sqlite, id, EMPLOYMENT.head, f.clock.now);
+    const { by } = await batch(EMPLOYMENT.head, [id]);
+    expect(by.get(id)).toMatchObject({ ok: true });
+    expect(status(id)).toBe('completed');
+    expect(signatures(id)).toBe(1);
   });
 });
 

@@ -697,3 +697,106 @@ describe('demo data', () => {
     expect(verifyChain(f.sqlite, app.id)).toEqual({ ok: true });
   });
 });
+
+describe('seed 001 rules', () => {
+  const bizHead = { id: ENTREPRENEURSHIP.head };
+  const bizExecutor = { id: ENTREPRENEURSHIP.executor };
+
+  function business(serviceCode: string, extra: Partial<Parameters<typeof insertApplication>[1]> = {}): string {
+    return insertApplication(f.sqlite, {
+      serviceCode,
+      providerId: ENTREPRENEURSHIP.provider,
+      status: 'in_processing',
+      responsibleUserId: ENTREPRENEURSHIP.executor,
+      currentStep: 'executor-check',
+      ...extra,
+    });
+  }
+
+  it('industrial infrastructure: the responsible executor signs and completes it, the head may not', () => {
+    f.clock.now = NOW;
+    const id = business('industrial-infrastructure', {
+      status: 'on_signing',
+      decision: 'positive',
+      currentStep: 'executor-issue',
+      formData: { councilDecision: 'financing-possible' },
+    });
+    expect(f.service.card(id, bizExecutor).actions).toEqual(['return', 'sign']);
+    expect(f.service.card(id, bizHead).actions).toEqual([]);
+    insertSignature(f.sqlite, id, ENTREPRENEURSHIP.head, f.clock.now);
+    expect(refusal(() => f.service.sign(id, 1, bizHead)).code).toBe('forbidden');
+    insertSignature(f.sqlite, id, ENTREPRENEURSHIP.executor, f.clock.now);
+    expect(f.service.sign(id, 1, bizExecutor)).toMatchObject({ status: 'completed', currentStep: null });
+    expect(verifyChain(f.sqlite, id)).toEqual({ ok: true });
+  });
+
+  it('a positive decision after the commission refused is refused with its message; nothing changes', () => {
+    const id = business('grant-small-business', {
+      currentStep: 'executor-prepare',
+      formData: { commissionDecision: 'refuse', commissionProtocolNumber: '7' },
+    });
+    const e = refusal(() => f.service.decide(id, 1, { decision: 'positive' }, bizExecutor));
+    expect(e).toMatchObject({
+      code: 'collegialRefused',
+      messageKey: 'errors.workflow.positiveAfterCollegialRefusal',
+      details: { field: 'commissionDecision', value: 'refuse' },
+    });
+    expect(row(f.sqlite, id)).toMatchObject({ decision: 'none', version: 1 });
+    expect(countOf(f.sqlite, 'outbox', id)).toBe(0);
+  });
+
+  it('a positive decision after the council found financing impossible, or after a documents mismatch, is refused', () => {
+    const council = business('industrial-infrastructure', { formData: { councilDecision: 'financing-impossible' } });
+    expect(refusal(() => f.service.decide(council, 1, { decision: 'positive' }, bizExecutor)).messageKey).toBe(
+      'errors.workflow.positiveAfterCollegialRefusal',
+    );
+    const check = business('industrial-infrastructure', { formData: { documentsCheck: 'mismatch' } });
+    expect(refusal(() => f.service.decide(check, 1, { decision: 'positive' }, bizExecutor)).messageKey).toBe(
+      'errors.workflow.positiveAfterMismatch',
+    );
+    // The refusal itself goes through.
+    const refused = f.service.decide(
+      check,
+      1,
+      { decision: 'negative', refusalReasonCode: 'requirements-mismatch', refusalText: 'Құжаттар сәйкес емес' },
+      bizExecutor,
+    );
+    expect(refused.decision).toBe('negative');
+  });
+
+  it('the other way round: a negative decision after the council approved financing is refused', () => {
+    const id = business('industrial-infrastructure', {
+      currentStep: 'executor-issue',
+      formData: { documentsCheck: 'complete', councilDecision: 'financing-possible' },
+    });
+    const e = refusal(() =>
+      f.service.decide(
+        id,
+        1,
+        { decision: 'negative', refusalReasonCode: 'requirements-mismatch', refusalText: 'x' },
+        bizExecutor,
+      ),
+    );
+    expect(e).toMatchObject({
+      code: 'collegialApproved',
+      messageKey: 'errors.workflow.negativeAfterCollegialApproval',
+    });
+  });
+
+  it('Send checks again: a finding recorded after the decision stops a contradicting result', () => {
+    const id = business('education-document-duplicate', {
+      serviceCode: 'education-document-duplicate',
+      providerId: ENTREPRENEURSHIP.provider,
+      decision: 'positive',
+      currentStep: 'executor-process',
+      formData: {
+        ...RESULT_DATA,
+        documentsCheck: 'mismatch',
+        duplicateSeriesNumber: 'A1',
+        duplicateRegistrationNumber: '2',
+      },
+    });
+    expect(refusal(() => f.service.send(id, 1, bizExecutor)).code).toBe('documentsMismatch');
+    expect(row(f.sqlite, id).status).toBe('in_processing');
+  });
+});

@@ -19,6 +19,7 @@ const POLLS: readonly Channel[] = [
   'auth.edsTokens',
   'signing.tokens',
   'signing.progress',
+  'export.progress',
 ];
 
 /** Reads, and calls that only start or end something in memory: allowed on a damaged database. */
@@ -28,10 +29,14 @@ const READS: readonly Channel[] = [
   'profile.get',
   'signing.cancel',
   'signing.close',
+  'export.cancel',
   'application.card',
   'application.preview',
+  'documents.pdf',
+  'documents.check',
   'application.verifyChain',
   'staff.list',
+  'monitoring.report',
   'auth.edsOpen',
   'auth.edsCancel',
   'auth.loginPassword',

@@ -16,13 +16,27 @@ import { TopBar } from './app/TopBar';
 import { ErrorBanner } from './components/Banner';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { JournalScreen } from './journal/JournalScreen';
+import type { FigureFilters } from './monitoring/MonitoringScreen';
 import { SyncPanelOpener } from './sync/opener';
 import { PreLoginEnrol } from './sync/PreLoginEnrol';
 
 const AdminUsers = lazy(() => import('./auth/AdminUsers').then((m) => ({ default: m.AdminUsers })));
 const CardScreen = lazy(() => import('./card/CardScreen').then((m) => ({ default: m.CardScreen })));
+const MonitoringScreen = lazy(() =>
+  import('./monitoring/MonitoringScreen').then((m) => ({ default: m.MonitoringScreen })),
+);
+const CheckPaperScreen = lazy(() =>
+  import('./documents/CheckPaperScreen').then((m) => ({ default: m.CheckPaperScreen })),
+);
 const ProfileScreen = lazy(() => import('./profile/ProfileScreen').then((m) => ({ default: m.ProfileScreen })));
 const SyncPanel = lazy(() => import('./sync/SyncPanel').then((m) => ({ default: m.SyncPanel })));
+
+/** A monitoring figure opened in the journal (renderer/src/monitoring). */
+interface JournalPreset {
+  filters: FigureFilters;
+  nonce: number;
+  label: string;
+}
 
 const NAV_KEY = 'qyzmet.nav.collapsed';
 
@@ -129,10 +143,11 @@ function Frame({
   const session = { user: auth.user, error: null };
   const sync = useSyncStatus();
   const [navCollapsed, setNavCollapsed] = useState(readNavCollapsed);
-  const [screen, setScreen] = useState<'journal' | 'profile' | 'users' | 'sync'>(
+  const [screen, setScreen] = useState<'journal' | 'profile' | 'users' | 'sync' | 'monitoring' | 'check'>(
     auth.permissions.includes('journal.list') ? 'journal' : 'profile',
   );
   const [cardId, setCardId] = useState<string | null>(null);
+  const [journalPreset, setJournalPreset] = useState<JournalPreset | null>(null);
 
   const toggleNav = () => {
     const next = !navCollapsed;
@@ -174,7 +189,11 @@ function Frame({
           permissions={auth.permissions}
           onSelect={(id) => {
             setCardId(null);
-            setScreen(id === 'profile' ? 'profile' : id === 'users' ? 'users' : id === 'sync' ? 'sync' : 'journal');
+            setScreen(
+              id === 'profile' || id === 'users' || id === 'sync' || id === 'monitoring' || id === 'check'
+                ? id
+                : 'journal',
+            );
           }}
         />
         <main id="main" className="content" tabIndex={-1}>
@@ -196,6 +215,20 @@ function Frame({
               </ProfileScreen>
             ) : null}
             {screen === 'users' ? <AdminUsers selfId={auth.user.id} /> : null}
+            {screen === 'check' ? <CheckPaperScreen /> : null}
+            {screen === 'monitoring' ? (
+              <MonitoringScreen
+                {...(auth.permissions.includes('journal.list')
+                  ? {
+                      onOpenJournal: (filters: FigureFilters, label: string) => {
+                        setJournalPreset((p) => ({ filters, nonce: (p?.nonce ?? 0) + 1, label }));
+                        setCardId(null);
+                        setScreen('journal');
+                      },
+                    }
+                  : {})}
+              />
+            ) : null}
             {screen === 'sync' ? (
               <SyncPanel
                 permissions={auth.permissions}
@@ -214,7 +247,7 @@ function Frame({
           {/* The journal stays mounted under an open card: its search, filters and page are kept. */}
           {auth.permissions.includes('journal.list') ? (
             <div hidden={screen !== 'journal' || cardId !== null}>
-              <JournalScreen providerColumns={monitoring} onOpen={setCardId} headOf={headOf} />
+              <JournalScreen providerColumns={monitoring} onOpen={setCardId} headOf={headOf} preset={journalPreset} />
             </div>
           ) : null}
         </main>

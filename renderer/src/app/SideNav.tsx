@@ -1,6 +1,7 @@
 /** The left navigation: the journal, sync, the profile and users; intake and monitoring shown as coming later. */
 import type { ReactNode } from 'react';
 import {
+  IconCheckPaper,
   IconCollapse,
   IconExpand,
   IconIntake,
@@ -26,7 +27,8 @@ interface Section {
 const SECTIONS: readonly Section[] = [
   { id: 'journal', label: 'nav.journal', icon: <IconJournal />, ready: true, call: 'journal.list' },
   { id: 'intake', label: 'nav.intake', icon: <IconIntake />, ready: false },
-  { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: false },
+  { id: 'monitoring', label: 'nav.monitoring', icon: <IconMonitoring />, ready: true, call: 'monitoring.report' },
+  { id: 'check', label: 'nav.check', icon: <IconCheckPaper />, ready: true, call: 'documents.check' },
   { id: 'sync', label: 'sync.label', icon: <IconSync />, ready: true, call: 'sync.details' },
   { id: 'profile', label: 'nav.profile', icon: <IconUser />, ready: true },
   { id: 'users', label: 'admin.users.title', icon: <IconUsers />, ready: true, call: 'admin.users' },

@@ -34,10 +34,32 @@ function Side({ side }: { side: OutputDocument['kk'] }) {
   );
 }
 
+/** Hands the PDF to the browser's download (Electron asks where to save it). */
+function download(fileName: string, base64: string): void {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function DocumentPreview({ id, onClose }: { id: string; onClose: () => void }) {
   const { t } = useI18n();
   const [doc, setDoc] = useState<OutputDocument | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [savingPdf, setSavingPdf] = useState(false);
+
+  const savePdf = () => {
+    setSavingPdf(true);
+    setError(null);
+    call('documents.pdf', { id })
+      .then((r) => download(r.fileName, r.pdf), setError)
+      .finally(() => setSavingPdf(false));
+  };
   const ref = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
@@ -75,6 +97,16 @@ export function DocumentPreview({ id, onClose }: { id: string; onClose: () => vo
       <div className="dialog-actions">
         <button type="button" className="button" onClick={() => window.print()}>
           {t('card.print')}
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="doc-save-pdf"
+          disabled={savingPdf}
+          aria-busy={savingPdf}
+          onClick={savePdf}
+        >
+          {savingPdf ? t('card.savingPdf') : t('card.savePdf')}
         </button>
         <button type="button" className="button button-primary" data-testid="doc-close" onClick={onClose}>
           {t('sign.close')}

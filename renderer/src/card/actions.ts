@@ -153,7 +153,8 @@ export const ACTION_TABLE = {
     testId: 'action-sign',
     labelKey: 'sign.action',
     tone: 'primary',
-    press: { dialog: 'sign', then: ({ id, card }) => call('application.sign', { id, version: card.version }) },
+    // The signing batch completes the application itself (the sign transition), as the journal's Sign does.
+    press: { dialog: 'sign', then: () => Promise.resolve({ messageKey: 'messages.applicationSigned' }) },
   },
 } satisfies Record<CardAction, CardActionSpec> as Record<CardAction, CardActionSpec>;
 

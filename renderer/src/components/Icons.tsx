@@ -124,6 +124,12 @@ export const IconCalendar = () => (
     <path d="M3 10h18M8 3v4M16 3v4" />
   </Svg>
 );
+export const IconCheckPaper = () => (
+  <Svg>
+    <path d="M6 2h9l5 5v15H6z" />
+    <path d="M9 14l2 2 4-4" />
+  </Svg>
+);
 export const IconUser = () => (
   <Svg size={18}>
     <circle cx="12" cy="8" r="4" />

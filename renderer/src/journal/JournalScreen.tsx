@@ -15,7 +15,7 @@ import { AssignDialog } from './AssignDialog';
 import { JournalTable } from './JournalTable';
 import { JournalToolbar } from './JournalToolbar';
 import { Pagination } from './Pagination';
-import { hasFilters, initialJournalState, journalReducer, pageCount, PAGE_SIZE, toQuery } from './query';
+import { hasFilters, initialJournalState, journalReducer, pageCount, PAGE_SIZE, toQuery, type Filters } from './query';
 
 type JournalPage = CallOutput<'journal.list'>;
 
@@ -30,11 +30,14 @@ export function JournalScreen({
   providerColumns,
   onOpen,
   headOf,
+  preset,
 }: {
   providerColumns: boolean;
   onOpen?: (id: string) => void;
   /** The provider the user heads: "Assign responsible" chooses from its staff. */
   headOf?: string | null;
+  /** Filters to apply when `nonce` changes (a monitoring figure opened here), with the figure's words. */
+  preset?: { filters: Partial<Filters>; nonce: number; label: string } | null;
 }) {
   const { t } = useI18n();
   const [state, dispatch] = useReducer(journalReducer, initialJournalState);
@@ -44,6 +47,17 @@ export function JournalScreen({
   const [result, setResult] = useState<Result>({ key: null, data: null, error: null });
   const { catalogue, error: catalogueError } = useCatalogue();
   const now = useNow();
+
+  // A monitoring figure: its filters replace the current ones.
+  const presetNonce = preset?.nonce ?? null;
+  useEffect(() => {
+    if (!preset) return;
+    dispatch({ type: 'resetFilters' });
+    dispatch({ type: 'filter', patch: preset.filters });
+    // Only a new figure (nonce) applies; the filters may change afterwards.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [presetNonce]);
+  const figureShown = state.filters.regionKato !== '' || state.filters.reportColumn !== '';
 
   const query = toQuery(state);
   const key = query ? `${JSON.stringify(query)}#${reloads}` : null;
@@ -173,6 +187,22 @@ export function JournalScreen({
       <JournalToolbar state={state} dispatch={dispatch} services={catalogue?.services ?? []} />
 
       <div className="banners">
+        {figureShown && preset ? (
+          <Banner
+            kind="info"
+            title={preset.label}
+            testId="journal-figure"
+            actions={
+              <button
+                type="button"
+                className="button button-quiet"
+                onClick={() => dispatch({ type: 'filter', patch: { regionKato: '', reportColumn: '' } })}
+              >
+                {t('journal.figure.clear')}
+              </button>
+            }
+          />
+        ) : null}
         {problems.length > 0 ? (
           <Banner kind="warning" title={t('catalogue.problems')} testId="catalogue-problems">
             <ul className="problem-list">

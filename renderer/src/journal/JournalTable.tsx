@@ -245,6 +245,7 @@ export function JournalTable({
                 key={row.id}
                 data-testid="journal-row"
                 data-id={row.id}
+                data-status={row.status}
                 data-deadline={deadline ?? undefined}
                 className={className || undefined}
               >

@@ -1,4 +1,4 @@
-/** Search (debounced 250 ms, Enter at once, Esc clears) and the filters of the journal. */
+/** Search (debounced 250 ms, Enter at once, Esc clears), the filters of the journal, and its Excel export. */
 import { useEffect, useId, useMemo, useRef, type Dispatch } from 'react';
 import { DECISION_VALUES, STATUS_VALUES } from '#preload/api.js';
 import type { Catalogue } from '../app/hooks';
@@ -6,6 +6,7 @@ import { IconClose, IconSearch } from '../components/Icons';
 import { useI18n } from '../i18n/I18nProvider';
 import { LOCALES } from '../i18n/i18n';
 import { DateField } from './DateField';
+import { ExportButton } from './ExportButton';
 import {
   dateRangeInvalid,
   hasFilters,
@@ -203,6 +204,8 @@ export function JournalToolbar({
           {t('journal.filters.reset')}
         </button>
       </div>
+
+      <ExportButton state={state} services={services} />
 
       {rangeInvalid ? (
         <p className="field-error" id={`${id}-range`} role="alert">

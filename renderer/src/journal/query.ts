@@ -3,6 +3,7 @@
  * `journal.list` query it asks for. Pure: the screen renders what this says.
  */
 import { FINISHED_STATUSES } from '#core/vocabulary.js';
+import type { MonitoringColumn } from '#core/monitoring/report.js';
 import type { DECISION_VALUES, JournalQuery, JournalRow, JOURNAL_SORT_COLUMNS, STATUS_VALUES } from '#preload/api.js';
 
 export const PAGE_SIZE = 50;
@@ -23,6 +24,9 @@ export interface Filters {
   dateTo: string;
   /** 'overdue': open applications past their step's deadline only. */
   overdue: '' | 'overdue';
+  /** A monitoring figure (renderer/src/monitoring): the applicants' region (KATO) and the report's column. */
+  regionKato: string;
+  reportColumn: MonitoringColumn | '';
 }
 
 export interface JournalState {
@@ -46,6 +50,8 @@ export const NO_FILTERS: Filters = {
   dateFrom: '',
   dateTo: '',
   overdue: '',
+  regionKato: '',
+  reportColumn: '',
 };
 
 export const initialJournalState: JournalState = {
@@ -140,6 +146,8 @@ export function toQuery(state: JournalState): JournalQuery | null {
   if (ISO_DATE.test(f.dateFrom)) q.dateFrom = f.dateFrom;
   if (ISO_DATE.test(f.dateTo)) q.dateTo = f.dateTo;
   if (f.overdue === 'overdue') q.overdue = true;
+  if (f.regionKato) q.regionKato = f.regionKato;
+  if (f.reportColumn) q.reportColumn = f.reportColumn;
   return q;
 }
 

@@ -21,6 +21,8 @@ type Step = 'choose' | 'confirm' | 'running' | 'done';
 type Format = SignatureFormat;
 
 export const PROGRESS_POLL_MS = 150;
+/** Codes of applications the batch left alone (not On signing, completed, another's to sign): skipped, not failed. */
+export const SKIP_CODES: ReadonlySet<string> = new Set(['notOnSigning', 'alreadySigned', 'notYourSignature']);
 export const TOKEN_POLL_MS = 3000;
 
 export function SignDialog({
@@ -177,6 +179,7 @@ export function SignDialog({
   }
 
   const signedCount = progress ? progress.results.filter((r) => r.ok).length : 0;
+  const skippedCount = progress ? progress.results.filter((r) => !r.ok && SKIP_CODES.has(r.code ?? '')).length : 0;
   const close = () => onClose(signedCount);
 
   return (
@@ -352,7 +355,13 @@ export function SignDialog({
           <p aria-live="polite">{t('sign.progress', { done: progress.done, total: progress.total })}</p>
           {step === 'done' ? (
             <>
-              <p data-testid="sign-summary">{t('sign.summary', { ok: signedCount, failed: progress.failed })}</p>
+              <p data-testid="sign-summary">
+                {t('sign.summarySkipped', {
+                  ok: signedCount,
+                  skipped: skippedCount,
+                  failed: progress.failed - skippedCount,
+                })}
+              </p>
               {progress.state === 'cancelled' ? <Banner kind="warning" title={t('sign.cancelled')} /> : null}
               {progress.timestampNote !== 'none' ? (
                 <Banner
@@ -368,11 +377,16 @@ export function SignDialog({
           ) : null}
           <ul className="sign-results" data-testid="sign-results">
             {progress.results.map((r) => (
-              <li key={r.applicationId} className={r.ok ? 'is-ok' : 'is-failed'} data-testid="sign-result">
+              <li
+                key={r.applicationId}
+                className={r.ok ? 'is-ok' : SKIP_CODES.has(r.code ?? '') ? 'is-skipped' : 'is-failed'}
+                data-testid="sign-result"
+                data-code={r.code ?? 'ok'}
+              >
                 <span className="sign-result-number">{r.number ?? r.applicationId}</span>
                 <span>
                   {r.ok
-                    ? t(r.timestamped ? 'sign.result.timestamped' : 'sign.result.ok')
+                    ? t(r.timestamped ? 'sign.result.completedTimestamped' : 'sign.result.completed')
                     : t(r.messageKey && isMessageKey(r.messageKey) ? r.messageKey : 'errors.internal')}
                 </span>
               </li>

@@ -16,8 +16,10 @@
 import type { ServiceDefinition } from '#core/catalogue/schema.js';
 import { applyChanges, executorFields, isEditable, missingRequired, protocolFields } from '#core/workflow/fields.js';
 import {
+  actorFor,
   allows,
   beforeCollegial,
+  decisionConflict,
   DECISION_ACTIONS,
   planSteps,
   TRANSITIONS,
@@ -125,8 +127,12 @@ const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Cha
   save: (i) => ({ formData: patched(i, executorFields(i.def).filter(isEditable)) }),
   decide(i) {
     const decision = i.next.decision;
+    if (decision !== 'positive' && decision !== 'negative')
+      throw new Rejection('invalid', 'a decision is positive or negative');
+    const conflict = decisionConflict(i.def, i.plan, i.row.formData, decision);
+    if (conflict)
+      throw new Rejection('notAllowed', `a ${decision} decision contradicts ${conflict.field} = ${conflict.value}`);
     if (decision === 'positive') return { decision, refusalReasonCode: null, refusalText: null };
-    if (decision !== 'negative') throw new Rejection('invalid', 'a decision is positive or negative');
     const code = i.next.refusalReasonCode?.trim() ?? '';
     const text = i.next.refusalText?.trim() ?? '';
     if (!i.def.refusalReasons.some((r) => r.code === code)) {
@@ -155,6 +161,13 @@ const ACTIONS: Record<WorkflowAction, (i: ActionInput) => Promise<Changes> | Cha
     if (i.row.decision === 'none') throw new Rejection('notAllowed', 'no decision was made');
     const missing = missingRequired(i.row.formData, executorFields(i.def));
     if (missing.length > 0) throw new Rejection('notAllowed', `required fields are empty: ${missing.join(', ')}`);
+    const conflict = decisionConflict(i.def, i.plan, i.row.formData, i.row.decision);
+    if (conflict) {
+      throw new Rejection(
+        'notAllowed',
+        `a ${i.row.decision} decision contradicts ${conflict.field} = ${conflict.value}`,
+      );
+    }
     return { ...moveTo(i), reworkComment: null };
   },
   return(i) {
@@ -225,8 +238,12 @@ export const transition: OpHandler = async (c) => {
   }
   const actor = await activeActor(c, event.actorUserId);
   const roles = rolesAt(actor, row.providerId);
-  if (!roles.has(t.role)) throw new Rejection('forbidden', `${actor.id} is not ${t.role} at ${row.providerId}`);
-  if (t.responsibleOnly && row.responsibleUserId !== actor.id) {
+  const def = await c.cache.service(c.sql, row.serviceCode);
+  const plan = def ? planSteps(def, row.channel) : null;
+  // The same rule as the workstation's: the service's plan says who signs (core/workflow/machine.ts).
+  const who = actorFor(action, plan);
+  if (!roles.has(who.role)) throw new Rejection('forbidden', `${actor.id} is not ${who.role} at ${row.providerId}`);
+  if (who.responsibleOnly && row.responsibleUserId !== actor.id) {
     if (await wasResponsible(c.sql, c.applications, id, actor.id)) {
       throw new Rejection('reassigned', `the application was reassigned to ${row.responsibleUserId ?? 'nobody'}`);
     }
@@ -235,8 +252,6 @@ export const transition: OpHandler = async (c) => {
   if (!t.from.includes(row.status)) {
     throw new Rejection('notAllowed', `${action} is not allowed in status ${row.status}`);
   }
-  const def = await c.cache.service(c.sql, row.serviceCode);
-  const plan = def ? planSteps(def, row.channel) : null;
   if (!def || !plan) throw new Rejection('invalid', `service ${row.serviceCode} has no steps for ${row.channel}`);
   if (!allows(action, { ...row, userId: actor.id, roles, plan })) {
     throw new Rejection('notAllowed', `${action} is not allowed now`);

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { parseCertificate, parseCms, signatureValueOf, verifyCmsSignatures, verifyXml } from '#signing/index.js';
 import { applicationXml } from '#core/workflow/signed-document.js';
+import { actorFor, planSteps } from '#core/workflow/machine.js';
 import { providerPartition } from '../feed.js';
 import { signatureAddPayload } from '#core/protocol.js';
 import type { SignatureFormat } from '#core/vocabulary.js';
@@ -157,8 +158,15 @@ export const addSignature: OpHandler = async (c) => {
   );
   if (!holder) throw new Rejection('forbidden', 'the certificate is not a registered user’s');
   const actor = await activeActor(c, holder.id);
+  // Where the service's executor issues the result itself, its responsible executor signs it (core's actorFor).
+  const def = await c.cache.service(c.sql, app.serviceCode);
+  const signer = actorFor('sign', def ? planSteps(def, app.channel) : null);
+  const executorSigns = signer.role === 'executor' && app.responsibleUserId === actor.id;
   const mayAdd = actor.grants.some(
-    (g) => (g.role === 'head' && g.providerId === app.providerId) || g.role === 'operator',
+    (g) =>
+      (g.role === 'head' && g.providerId === app.providerId) ||
+      (executorSigns && g.role === 'executor' && g.providerId === app.providerId) ||
+      g.role === 'operator',
   );
   if (!mayAdd) throw new Rejection('forbidden', `${actor.id} does not sign for ${app.providerId}`);
   // A provider's workstation records signatures of its own applications only (a centre's operators sign intake for any).

@@ -10,6 +10,7 @@ import { routes as attachmentRoutes } from './attachments.js';
 import { createAuthRoutes, defaultAuthOptions, type AuthRoutesOptions } from './auth.js';
 import { coreRoutes, type CoreConfig } from './core.js';
 import { lookupRoutes } from './lookups.js';
+import { routes as monitoringRoutes } from './monitoring.js';
 import { routes as referenceRoutes } from './reference.js';
 
 export interface RouteConfig extends Omit<CoreConfig, 'certificates'> {
@@ -29,5 +30,6 @@ export function allRoutes(config: RouteConfig): Route[] {
     ...attachmentRoutes,
     ...referenceRoutes,
     ...lookupRoutes(),
+    ...monitoringRoutes,
   ];
 }
