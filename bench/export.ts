@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleForNode } from './bundle.js';
 import { median, type Report } from './report.js';
 
 interface Figures {
@@ -23,21 +23,8 @@ interface Figures {
 
 const ROOT = join(import.meta.dirname, '..');
 
-async function bundleChild(): Promise<string> {
-  const outfile = join(ROOT, 'dist', 'bench', 'export-child.cjs');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'export-child.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    external: ['better-sqlite3'],
-    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': '__bundleUrl' },
-  });
-  return outfile;
+function bundleChild(): Promise<string> {
+  return bundleForNode('bench/export-child.ts', 'export-child', ['better-sqlite3']);
 }
 
 function runChild(bundle: string, db: string, mode: 'xlsx' | 'csv', out: string): Promise<Figures> {

@@ -5,8 +5,16 @@
  * sends; the head returns it for rework with a comment; the executor sees the
  * comment, decides positively and sends; the head signs with her SoftHSM2
  * token: completed. At each stage the buttons the role may not press are absent.
+ * What the applicant receives is written to docs/samples/ and read back by
+ * outside tools: the result's PDF (pdftotext), its QR codes (pdftoppm, zbarimg)
+ * and the signed XML they carry (xmlsec1).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { decodeDocumentCode } from '#core/documents/code.js';
 import { E2E_PIN } from './global-setup';
 import { loginAs, logout } from './login';
 
@@ -159,4 +167,49 @@ test('one application through every role: assign, accept, negative, return, posi
     data: {},
   });
   expect(((await status.json()) as { value: { queueDepth: number } }).value.queueDepth).toBe(0);
+
+  // The signed result as the applicant gets it: a PDF whose codes carry the head's signed XML.
+  const pdfAnswer = await page.request.post(`${process.env.QYZMET_E2E_URL}/rpc/documents.pdf`, {
+    headers: { Authorization: `Bearer ${process.env.QYZMET_E2E_SECRET}` },
+    data: { id: process.env.QYZMET_E2E_RECEIVED_ID },
+  });
+  const pdf = (await pdfAnswer.json()) as { ok: boolean; value: { pdf: string } };
+  expect(pdf.ok).toBe(true);
+  mkdirSync('docs/samples', { recursive: true });
+  const pdfFile = join('docs', 'samples', 'result-signed.pdf');
+  writeFileSync(pdfFile, Buffer.from(pdf.value.pdf, 'base64'));
+  const text = execFileSync('pdftotext', ['-enc', 'UTF-8', pdfFile, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+  expect(text).toContain('Справка дана для предъявления');
+  expect(text).toContain(TEST_APPLICANT_IIN);
+  // Its first page as a picture, for the README.
+  execFileSync('pdftoppm', [
+    '-r',
+    '60',
+    '-png',
+    '-f',
+    '1',
+    '-l',
+    '1',
+    '-singlefile',
+    pdfFile,
+    pdfFile.replace(/\.pdf$/, ''),
+  ]);
+  const pages = mkdtempSync(join(tmpdir(), 'qyzmet-e2e-pages-'));
+  execFileSync('pdftoppm', ['-r', '300', '-png', pdfFile, join(pages, 'page')]);
+  const codes: string[] = [];
+  for (const png of readdirSync(pages)) {
+    try {
+      codes.push(...execFileSync('zbarimg', ['--raw', '-q', join(pages, png)], { encoding: 'utf8' }).split('\n'));
+    } catch {
+      // zbarimg exits 4 on a page with no code.
+    }
+  }
+  const xmlFile = join('docs', 'samples', 'result-signed.xml');
+  writeFileSync(xmlFile, decodeDocumentCode(codes.filter(Boolean)));
+  const pki = process.env.QYZMET_E2E_PKI_DIR ?? '';
+  execFileSync(
+    'xmlsec1',
+    ['--verify', '--trusted-pem', join(pki, 'root.pem'), '--untrusted-pem', join(pki, 'ca.pem'), xmlFile],
+    { stdio: 'pipe' },
+  );
 });

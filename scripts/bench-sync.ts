@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Report } from '#bench/report.js';
-import { build as esbuild } from 'esbuild';
+import { bundleForNode } from '#bench/bundle.js';
 import { defaultMigrationsFolder, openDatabase } from '#db/connection.js';
 import type { ClientFigures, ClientPlan } from './bench-sync-client.js';
 import { mulberry32 } from '#demo/generate.js';
@@ -166,21 +166,8 @@ async function startBenchServer(dir: string): Promise<BenchServer> {
  * bundled by esbuild (as scripts/build.mjs bundles main), under plain Node,
  * without the TypeScript loader the rest of the bench runs under.
  */
-async function bundleClient(): Promise<string> {
-  const outfile = join(ROOT, 'dist', 'bench', 'sync-client.cjs');
-  await esbuild({
-    entryPoints: [join(ROOT, 'scripts', 'bench-sync-client.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    external: ['better-sqlite3', 'pkcs11js'],
-    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': '__bundleUrl' },
-  });
-  return outfile;
+function bundleClient(): Promise<string> {
+  return bundleForNode('scripts/bench-sync-client.ts', 'sync-client', ['better-sqlite3', 'pkcs11js']);
 }
 
 function runClient(bundle: string, plan: ClientPlan): Promise<ClientFigures> {

@@ -5,6 +5,7 @@
  * browser e2e uses. Both print the same HTML with its CSS page size (A4) and
  * page-number margin boxes.
  */
+import { createRequire } from 'node:module';
 import type { Browser, BrowserType } from 'playwright-core';
 
 export interface PdfPrinter {
@@ -30,11 +31,12 @@ const CHROMIUM_ARGS = [
 export function chromiumPrinter(executablePath = CHROMIUM_PATH): PdfPrinter {
   let browser: Promise<Browser> | null = null;
   const open = (): Promise<Browser> => {
-    // A computed specifier: the app's bundle must not pull in playwright-core (the app prints with Electron).
-    const module = PLAYWRIGHT;
-    browser ??= (import(module) as Promise<{ chromium: BrowserType }>).then(({ chromium }) =>
-      chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true }),
-    );
+    // Required at run time by a computed name: the app's bundle must not pull in playwright-core (the app prints
+    // with Electron), and a dynamic import() has no loader inside that CommonJS bundle (the harness runs it).
+    const load = createRequire(import.meta.url);
+    browser ??= Promise.resolve()
+      .then(() => (load(PLAYWRIGHT) as { chromium: BrowserType }).chromium)
+      .then((chromium) => chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true }));
     return browser;
   };
   return {

@@ -341,6 +341,18 @@ export function oneProvider(scope: { sql: string; params: Record<string, string>
   return scope.sql === '(a.provider_id IN (@scopeP0))' ? scope.params.scopeP0! : null;
 }
 
+/** ORDER BY of a parts sort: the dimension's values in their own order (statuses, decisions), then `tail`. */
+function partsOrder(partDim: keyof typeof DIM_COLUMN, desc: boolean, tail: string): string {
+  const col = `a.${DIM_COLUMN[partDim]}`;
+  const known: readonly string[] = partDim === 'status' ? STATUS_ORDER : partDim === 'decision' ? DECISION_ORDER : [];
+  const dir = desc ? 'DESC' : 'ASC';
+  const rank =
+    known.length > 0
+      ? `CASE ${col} ${known.map((v, k) => `WHEN '${v}' THEN ${k}`).join(' ')} ELSE ${known.length} END ${dir}, `
+      : '';
+  return `${rank}${col} ${dir}, ${tail}`;
+}
+
 /** Order of a dimension's values in its sort. */
 function valueOrder(dim: Dim): (a: string, b: string) => number {
   const known: readonly string[] = dim === 'status' ? STATUS_ORDER : dim === 'decision' ? DECISION_ORDER : [];
@@ -509,15 +521,7 @@ export class Journal {
     let order = orderSql(spec.sort, spec.desc);
     if (partDim) {
       // The parts sorts (partsRun): each value in its order, newest first within it.
-      const col = `a.${DIM_COLUMN[partDim]}`;
-      const known: readonly string[] =
-        partDim === 'status' ? STATUS_ORDER : partDim === 'decision' ? DECISION_ORDER : [];
-      const dir = spec.desc ? 'DESC' : 'ASC';
-      const rank =
-        known.length > 0
-          ? `CASE ${col} ${known.map((v, i) => `WHEN '${v}' THEN ${i}`).join(' ')} ELSE ${known.length} END ${dir}, `
-          : '';
-      order = `${rank}${col} ${dir}, ${orderSql('submittedAt', spec.desc)}`;
+      order = partsOrder(partDim, spec.desc, orderSql('submittedAt', spec.desc));
     }
     const rids = this.sqlite
       .prepare(`SELECT a.rowid FROM applications a WHERE ${where} ORDER BY ${order}`)
@@ -1354,17 +1358,7 @@ export class Journal {
     const where = scope ? `(${plain.where}) AND ${scope.sql}` : plain.where;
     const params = scope ? { ...plain.params, ...scope.params } : plain.params;
     let order = orderSql(spec.sort, spec.desc);
-    if (partDim) {
-      const col = `a.${DIM_COLUMN[partDim]}`;
-      const known: readonly string[] =
-        partDim === 'status' ? STATUS_ORDER : partDim === 'decision' ? DECISION_ORDER : [];
-      const dir = spec.desc ? 'DESC' : 'ASC';
-      const rank =
-        known.length > 0
-          ? `CASE ${col} ${known.map((v, i) => `WHEN '${v}' THEN ${i}`).join(' ')} ELSE ${known.length} END ${dir}, `
-          : '';
-      order = `${rank}${col} ${dir}, ${order}`;
-    }
+    if (partDim) order = partsOrder(partDim, spec.desc, order);
     const rids = this.st(
       `SELECT a.rowid FROM applications a WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     )
